@@ -1,0 +1,27 @@
+"""Unguessable tokens and their stored hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+
+def new_token(nbytes: int = 24) -> str:
+    """A URL-safe random token (192 bits by default)."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def token_hash(token: str) -> str:
+    """Tokens are stored as sha256 so a leaked database does not leak working tokens."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def token_matches(token: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(token_hash(token), stored_hash)
+
+
+def short_code(length: int = 6) -> str:
+    """A short human-typeable code without look-alike characters (check-in codes and the like)."""
+    alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(length))

