@@ -1,0 +1,148 @@
+"""The `civicdesk` command: serve, db, staff, and the commands each package registers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from core.settings import Settings
+
+app = typer.Typer(help="Civic Desk: county housing and construction bureau platform.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(staff_app, name="staff")
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _fail(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    migrate: Annotated[bool, typer.Option(help="apply database migrations first")] = True,
+) -> None:
+    """Run the API and web pages (applies migrations first)."""
+    import uvicorn
+
+    from core.migrate import upgrade
+    from public_api.app import create_app
+
+    settings = _settings()
+    logging.basicConfig(level=settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if migrate:
+        upgrade(settings.resolved_database_url)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "heads") -> None:
+    """Apply migrations up to REVISION (default: all heads)."""
+    from core.migrate import upgrade
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url, revision)
+    typer.echo(f"database is up to date: {settings.resolved_database_url.split('@')[-1]}")
+
+
+@staff_app.command("add")
+def staff_add(
+    name: Annotated[str, typer.Argument(help="username")],
+    role: Annotated[str, typer.Option(help="admin | triager | viewer")] = "triager",
+    display_name: Annotated[str, typer.Option(help="name shown in the console")] = "",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read a password from stdin")] = False,
+) -> None:
+    """Create a staff account; prints its API token once (it is stored hashed)."""
+    from civicdesk.container import build_services
+    from core.errors import DomainError
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+
+    async def run() -> str:
+        services = build_services(_settings())
+        try:
+            _, token = await services.accounts.create(name, role, password=password, display_name=display_name)
+            return token
+        finally:
+            await services.aclose()
+
+    try:
+        token = asyncio.run(run())
+    except DomainError as exc:
+        _fail(f"error: {exc.message_en} / {exc.message_zh}")
+        return
+    typer.echo(f"created {role} '{name}'. API token (shown once, keep it safe):")
+    typer.echo(token)
+
+
+@staff_app.command("token")
+def staff_token(name: Annotated[str, typer.Argument(help="username")], label: str = "") -> None:
+    """Issue another API token for an existing account."""
+    from civicdesk.container import build_services
+    from core.errors import DomainError
+
+    async def run() -> str:
+        services = build_services(_settings())
+        try:
+            return await services.accounts.issue_token(name, label)
+        finally:
+            await services.aclose()
+
+    try:
+        typer.echo(asyncio.run(run()))
+    except DomainError as exc:
+        _fail(f"error: {exc.message_en} / {exc.message_zh}")
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    """List staff accounts."""
+    from civicdesk.container import build_services
+
+    async def run() -> None:
+        services = build_services(_settings())
+        try:
+            for user in await services.accounts.list():
+                typer.echo(f"{user.username}\t{user.role.value}\t{user.display_name}")
+        finally:
+            await services.aclose()
+
+    asyncio.run(run())
+
+
+def _register_packages() -> None:
+    """Packages add their own commands (ingest/ask/eval, bot, ...)."""
+    import importlib
+
+    for module_name in ("knowledge.cli", "bot.cli", "opendays.cli"):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # package has no CLI yet
+            raise
+        module.register(app)
+
+
+_register_packages()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Builds the process's services from settings. Everything is passed in from here; no globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from accounts.service import AccountService
+from complaints.service import ComplaintPolicy, ComplaintService
+from complaints.storage import LocalPhotoStore, PhotoStore
+from core.clock import Clock, SystemClock
+from core.db import Database
+from core.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    photos: PhotoStore
+    complaints: ComplaintService
+    accounts: AccountService
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def aclose(self) -> None:
+        await self.db.dispose()
+
+
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    clock = clock or SystemClock()
+    db = Database(settings.resolved_database_url, echo=settings.database_echo)
+    photos = LocalPhotoStore(settings.resolved_photos_dir)
+    return Services(
+        settings=settings,
+        clock=clock,
+        db=db,
+        photos=photos,
+        complaints=ComplaintService(db, photos, ComplaintPolicy.from_settings(settings), clock),
+        accounts=AccountService(db, clock),
+    )

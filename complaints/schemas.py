@@ -1,0 +1,218 @@
+"""What goes into and comes out of the complaints service. Channel-neutral: the API, the bot and
+the web pages all speak these."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .workflow import PRIORITIES
+
+T = TypeVar("T")
+PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
+MIN_DESCRIPTION = 5
+MAX_DESCRIPTION = 5000
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    TELEGRAM = "telegram"
+    OPEN311 = "open311"
+    API = "api"
+
+
+class ReportInput(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    category: str = Field(description="category code (e.g. dust) or Chinese name (施工扬尘)")
+    description: str = Field(min_length=MIN_DESCRIPTION, max_length=MAX_DESCRIPTION)
+    address: str = Field(default="", max_length=500)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    channel: Channel = Channel.API
+    reporter_channel_id: str | None = Field(default=None, max_length=64)
+    contact_name: str | None = Field(default=None, max_length=100)
+    contact_phone: str | None = Field(default=None, max_length=40)
+    anonymous: bool = False
+    language: str = "zh"
+
+    @field_validator("contact_phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value and not PHONE_RE.match(value):
+            raise ValueError("phone number must be digits, optionally with +, - or spaces")
+        return value or None
+
+    @model_validator(mode="after")
+    def _location(self) -> ReportInput:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        if not self.address and self.lat is None:
+            raise ValueError("give an address or coordinates (lat, lon) so staff can find the site")
+        return self
+
+
+@dataclass(frozen=True)
+class PhotoUpload:
+    data: bytes
+    filename: str | None = None
+
+
+class CategoryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name_zh: str
+    name_en: str
+    default_department: str | None
+
+
+class SubmitResult(BaseModel):
+    tracking_number: str
+    status: str
+    status_token: str
+    acceptance_due_at: datetime
+    photo_count: int
+    duplicate_candidates: int
+
+
+class PublicEvent(BaseModel):
+    at: datetime
+    kind: str
+    status: str | None = None
+    status_label: str | None = None
+    message: str | None = None
+
+
+class ReporterView(BaseModel):
+    tracking_number: str
+    category: CategoryOut
+    description: str
+    address: str
+    lat: float | None
+    lon: float | None
+    status: str
+    status_label: str
+    created_at: datetime
+    due_at: datetime | None
+    photo_count: int
+    merged_into: str | None = None
+    history: list[PublicEvent]
+
+
+class ReportSummary(BaseModel):
+    tracking_number: str
+    category: CategoryOut
+    status: str
+    status_label: str
+    priority: str
+    department: str | None
+    assignee: str | None
+    channel: str
+    address: str
+    description: str
+    created_at: datetime
+    due_at: datetime | None
+    overdue: bool
+    photo_count: int
+    merged_into: str | None = None
+
+
+class PhotoInfo(BaseModel):
+    n: int
+    filename: str | None
+    mime: str
+    width: int
+    height: int
+    size: int
+    gps_lat: float | None
+    gps_lon: float | None
+    taken_at: datetime | None
+
+
+class AuditEvent(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str
+    actor: str
+    from_value: str | None
+    to_value: str | None
+    note: str | None
+    public_message: str | None
+    created_at: datetime
+
+
+class DuplicateOut(BaseModel):
+    tracking_number: str
+    status: str
+    distance_m: float
+    created_at: datetime
+    description: str
+
+
+class ReporterInfo(BaseModel):
+    anonymous: bool
+    channel: str
+    channel_user_id: str | None
+    name: str | None
+    phone: str | None
+
+
+class ReportDetail(ReportSummary):
+    lat: float | None
+    lon: float | None
+    location_hint: tuple[float, float] | None
+    accepted_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    acceptance_due_at: datetime
+    handling_due_at: datetime | None
+    extension_days: int
+    reporter: ReporterInfo
+    photos: list[PhotoInfo]
+    events: list[AuditEvent]
+    duplicate_candidates: list[DuplicateOut]
+    merged_reports: list[str]
+
+
+class ReportFilters(BaseModel):
+    status: list[str] | None = None
+    category: str | None = None
+    department: str | None = None
+    assignee: str | None = None
+    priority: str | None = None
+    overdue: bool | None = None
+    q: str | None = Field(default=None, max_length=200)
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    include_merged: bool = True
+    sort: str = Field(default="-created_at", pattern=r"^-?(created_at|due_at|priority|status|tracking_number)$")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+
+class TriageUpdate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    category: str | None = None
+    department: str | None = Field(default=None, max_length=120)
+    priority: str | None = None
+    assignee: str | None = Field(default=None, max_length=80)
+    note: str | None = Field(default=None, max_length=5000)
+
+    @field_validator("priority")
+    @classmethod
+    def _priority(cls, value: str | None) -> str | None:
+        if value is not None and value not in PRIORITIES:
+            raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
+        return value

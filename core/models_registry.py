@@ -1,0 +1,5 @@
+"""Imports every module that defines tables, so `Base.metadata` is complete for Alembic."""
+
+import accounts.models  # noqa: F401
+import complaints.models  # noqa: F401
+import core.outbox  # noqa: F401

@@ -1,0 +1,46 @@
+"""The FastAPI application: public API, staff API (and later the staff and public web pages)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from civicdesk import __version__
+from civicdesk.container import Services, build_services
+from core.settings import Settings
+
+from .errors import install_error_handlers
+from .routes import health, reports, staff_reports
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """Build the app. Pass `services` to share them with the caller (tests, the bot process);
+    otherwise the app builds its own and closes them on shutdown."""
+    settings = services.settings if services else (settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or build_services(settings)
+        await app.state.services.complaints.ensure_seed_data()
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.services.aclose()
+
+    app = FastAPI(
+        title="Civic Desk API",
+        version=__version__,
+        description="County housing and construction bureau: reports, policy answers, open days.",
+        lifespan=lifespan,
+    )
+    if services is not None:
+        app.state.services = services
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(reports.router)
+    app.include_router(staff_reports.router)
+    return app

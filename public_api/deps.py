@@ -1,0 +1,67 @@
+"""FastAPI dependencies: the services, the caller's language, and staff authentication."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from accounts.roles import Role, role_allows
+from accounts.service import StaffIdentity
+from civicdesk.container import Services
+
+from .errors import ApiError
+from .i18n import request_language
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def get_lang(request: Request) -> str:
+    return request_language(request)
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+LangDep = Annotated[str, Depends(get_lang)]
+
+
+async def current_staff(request: Request, services: ServicesDep) -> StaffIdentity:
+    """The staff member behind the request's bearer token (401 when missing or unknown)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            401, "需要工作人员登录：请在 Authorization 头中提供 Bearer 令牌",
+            "Staff authentication required: send 'Authorization: Bearer <token>'",
+            code="not_authenticated", headers={"WWW-Authenticate": "Bearer"},
+        )
+    identity = await services.accounts.by_token(token.strip())
+    if identity is None:
+        raise ApiError(
+            401, "令牌无效或已停用", "The token is invalid or revoked",
+            code="invalid_token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return identity
+
+
+def require_role(role: Role | str) -> Callable[..., Awaitable[StaffIdentity]]:
+    """Dependency factory: the caller must be signed in with at least `role` (403 otherwise)."""
+    required = Role(role)
+
+    async def dependency(staff: Annotated[StaffIdentity, Depends(current_staff)]) -> StaffIdentity:
+        if not role_allows(staff.role, required):
+            raise ApiError(
+                403, f"您的角色（{staff.role.value}）无权执行此操作，需要 {required.value} 或更高权限",
+                f"Your role ({staff.role.value}) may not do this; it needs {required.value} or higher",
+                code="forbidden",
+            )
+        return staff
+
+    return dependency
+
+
+Viewer = Annotated[StaffIdentity, Depends(require_role(Role.VIEWER))]
+Triager = Annotated[StaffIdentity, Depends(require_role(Role.TRIAGER))]
+Admin = Annotated[StaffIdentity, Depends(require_role(Role.ADMIN))]

@@ -1,0 +1,85 @@
+"""One error shape for the whole API:
+`{"error": {"code", "message", "messages": {"zh", "en"}, "details"?}}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
+
+from .i18n import describe_errors, request_language
+
+STATUS_BY_TYPE: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (PermissionDenied, 403),
+    (Conflict, 409),
+    (ValidationFailed, 422),
+)
+
+
+class ApiError(DomainError):
+    """A DomainError with an explicit HTTP status (401, 413, ...)."""
+
+    def __init__(self, status_code: int, message_zh: str, message_en: str, *, code: str,
+                 headers: dict[str, str] | None = None):
+        super().__init__(message_zh, message_en, code=code)
+        self.status_code = status_code
+        self.headers = headers
+
+
+def status_for(exc: DomainError) -> int:
+    if isinstance(exc, ApiError):
+        return exc.status_code
+    for kind, status in STATUS_BY_TYPE:
+        if isinstance(exc, kind):
+            return status
+    return 400
+
+
+def error_body(exc: DomainError, lang: str) -> dict[str, Any]:
+    return {"error": exc.as_dict(lang)}
+
+
+def validation_error(errors: list[dict[str, Any]]) -> ValidationFailed:
+    described = describe_errors(errors)
+    return ValidationFailed(
+        "；".join(d["message_zh"] for d in described),
+        "; ".join(d["message_en"] for d in described),
+        code="invalid_request",
+        fields=described,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        headers = exc.headers if isinstance(exc, ApiError) else None
+        return JSONResponse(error_body(exc, request_language(request)), status_code=status_for(exc), headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        err = validation_error(list(exc.errors()))
+        return JSONResponse(error_body(err, request_language(request)), status_code=422)
+
+    @app.exception_handler(ValidationError)
+    async def _model_validation(request: Request, exc: ValidationError) -> JSONResponse:
+        err = validation_error(list(exc.errors()))
+        return JSONResponse(error_body(err, request_language(request)), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {
+            404: ("找不到该地址", "Not found"),
+            405: ("不支持该请求方法", "Method not allowed"),
+            413: ("请求过大", "Request too large"),
+        }
+        zh, en = messages.get(exc.status_code, (str(exc.detail), str(exc.detail)))
+        err = DomainError(zh, en, code=f"http_{exc.status_code}")
+        return JSONResponse(error_body(err, request_language(request)), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))

@@ -1,0 +1,101 @@
+"""The public side of the complaints tracker: categories, submission, the reporter's view."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse, Response
+from pydantic import ValidationError
+
+from complaints.schemas import CategoryOut, Channel, PhotoUpload, ReporterView, ReportInput, SubmitResult
+
+from ..deps import LangDep, ServicesDep
+from ..errors import ApiError, validation_error
+
+router = APIRouter(prefix="/api/v1", tags=["reports"])
+
+# Multipart overhead allowance on top of the photos themselves.
+FORM_OVERHEAD = 1024 * 1024
+
+
+class SubmitResponse(SubmitResult):
+    status_url: str
+
+
+@router.get("/categories", response_model=list[CategoryOut])
+async def categories(services: ServicesDep) -> list[CategoryOut]:
+    return await services.complaints.categories()
+
+
+@router.post("/reports", status_code=201, response_model=SubmitResponse)
+async def submit_report(
+    request: Request,
+    services: ServicesDep,
+    lang: LangDep,
+    category: Annotated[str, Form()],
+    description: Annotated[str, Form()],
+    address: Annotated[str, Form()] = "",
+    lat: Annotated[float | None, Form()] = None,
+    lon: Annotated[float | None, Form()] = None,
+    contact_name: Annotated[str | None, Form()] = None,
+    contact_phone: Annotated[str | None, Form()] = None,
+    anonymous: Annotated[bool, Form()] = False,
+    photos: Annotated[list[UploadFile] | None, File()] = None,
+) -> SubmitResponse:
+    settings = services.settings
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > settings.max_photos_per_report * settings.max_photo_bytes + FORM_OVERHEAD:
+        raise ApiError(
+            413, f"请求过大：最多 {settings.max_photos_per_report} 张照片，每张不超过 {settings.max_photo_bytes // 2**20} MB",
+            f"Request too large: at most {settings.max_photos_per_report} photos of "
+            f"{settings.max_photo_bytes // 2**20} MB each", code="request_too_large",
+        )
+    try:
+        data = ReportInput(
+            category=category, description=description, address=address, lat=lat, lon=lon,
+            channel=Channel.WEB if request.headers.get("x-civicdesk-channel") == "web" else Channel.API,
+            contact_name=contact_name or None, contact_phone=contact_phone or None, anonymous=anonymous,
+            language=lang,
+        )
+    except ValidationError as exc:
+        raise validation_error(list(exc.errors())) from None
+    uploads = [f for f in photos or [] if f.filename or f.size]
+    if len(uploads) > settings.max_photos_per_report:
+        raise ApiError(
+            422, f"每份举报最多上传 {settings.max_photos_per_report} 张照片",
+            f"At most {settings.max_photos_per_report} photos per report", code="too_many_photos",
+        )
+    photo_data = []
+    for upload in uploads:
+        # Read one byte past the limit: enough to know it is too large without reading it all.
+        content = await upload.read(settings.max_photo_bytes + 1)
+        photo_data.append(PhotoUpload(data=content, filename=upload.filename))
+    result = await services.complaints.submit(data, photo_data)
+    status_url = (
+        f"{settings.public_base_url.rstrip('/')}/api/v1/reports/{result.tracking_number}?token={result.status_token}"
+    )
+    return SubmitResponse(**result.model_dump(), status_url=status_url)
+
+
+@router.get("/reports/{tracking_number}", response_model=ReporterView)
+async def reporter_view(
+    tracking_number: str, services: ServicesDep, lang: LangDep, token: Annotated[str, Query(min_length=8)]
+) -> ReporterView:
+    return await services.complaints.reporter_view(tracking_number, token, lang)
+
+
+@router.get("/reports/{tracking_number}/photos/{n}", response_class=Response)
+async def public_photo(
+    tracking_number: str, n: int, services: ServicesDep, token: Annotated[str, Query(min_length=8)]
+) -> Response:
+    key, mime = await services.complaints.public_photo(tracking_number, n, token)
+    return photo_response(services, key, mime)
+
+
+def photo_response(services: ServicesDep, key: str, mime: str) -> Response:
+    headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+    path = services.photos.path_for(key)
+    if path is not None:
+        return FileResponse(path, media_type=mime, headers=headers)
+    return Response(services.photos.get(key), media_type=mime, headers=headers)

@@ -1,0 +1,128 @@
+"""Staff API for triage: bearer token, roles viewer < triager < admin."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from accounts.service import StaffIdentity
+from complaints.schemas import Page, ReportDetail, ReportFilters, ReportSummary, TriageUpdate
+
+from ..deps import ServicesDep, Triager, Viewer
+from .reports import photo_response
+
+router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
+
+
+class TransitionIn(BaseModel):
+    to: str = Field(max_length=20)
+    note: str | None = Field(default=None, max_length=5000)
+    public_message: str | None = Field(default=None, max_length=5000)
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+    public: bool = False
+
+
+class MergeIn(BaseModel):
+    into: str = Field(description="tracking number of the primary report")
+    note: str | None = Field(default=None, max_length=5000)
+
+
+class ExtendIn(BaseModel):
+    days: int = Field(ge=1, le=365)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Me(BaseModel):
+    username: str
+    display_name: str
+    role: str
+
+
+@router.get("/me", response_model=Me)
+async def me(staff: Viewer) -> Me:
+    return Me(username=staff.username, display_name=staff.display_name, role=staff.role.value)
+
+
+@router.get("/reports", response_model=Page[ReportSummary])
+async def list_reports(
+    services: ServicesDep,
+    _: Viewer,
+    status: Annotated[list[str] | None, Query()] = None,
+    category: str | None = None,
+    department: str | None = None,
+    assignee: str | None = None,
+    priority: str | None = None,
+    overdue: bool | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    include_merged: bool = True,
+    sort: Annotated[str, Query(pattern=r"^-?(created_at|due_at|priority|status|tracking_number)$")] = "-created_at",
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 25,
+) -> Page[ReportSummary]:
+    filters = ReportFilters(
+        status=status, category=category, department=department, assignee=assignee, priority=priority,
+        overdue=overdue, q=q, created_from=created_from, created_to=created_to, include_merged=include_merged,
+        sort=sort,
+    )
+    return await services.complaints.search(filters, page, per_page)
+
+
+@router.get("/reports/overdue", response_model=list[ReportSummary])
+async def overdue_reports(services: ServicesDep, _: Viewer) -> list[ReportSummary]:
+    return await services.complaints.overdue()
+
+
+@router.get("/reports/{tracking_number}", response_model=ReportDetail)
+async def report_detail(tracking_number: str, services: ServicesDep, _: Viewer) -> ReportDetail:
+    return await services.complaints.detail(tracking_number)
+
+
+@router.get("/reports/{tracking_number}/photos/{n}", response_class=Response)
+async def staff_public_photo(tracking_number: str, n: int, services: ServicesDep, _: Viewer) -> Response:
+    key, mime = await services.complaints.public_photo(tracking_number, n, token=None)
+    return photo_response(services, key, mime)
+
+
+@router.get("/reports/{tracking_number}/photos/{n}/original", response_class=Response)
+async def staff_original_photo(tracking_number: str, n: int, services: ServicesDep, _: Triager) -> Response:
+    key, mime = await services.complaints.original_photo(tracking_number, n)
+    return photo_response(services, key, mime)
+
+
+@router.patch("/reports/{tracking_number}", response_model=ReportDetail)
+async def triage(tracking_number: str, body: TriageUpdate, services: ServicesDep, staff: Triager) -> ReportDetail:
+    return await services.complaints.update_triage(tracking_number, staff.username, body)
+
+
+@router.post("/reports/{tracking_number}/transition", response_model=ReportDetail)
+async def transition(tracking_number: str, body: TransitionIn, services: ServicesDep, staff: Triager) -> ReportDetail:
+    return await services.complaints.transition(
+        tracking_number, staff.username, body.to, body.note, body.public_message
+    )
+
+
+@router.post("/reports/{tracking_number}/notes", response_model=ReportDetail, status_code=201)
+async def add_note(tracking_number: str, body: NoteIn, services: ServicesDep, staff: Triager) -> ReportDetail:
+    return await services.complaints.add_note(tracking_number, staff.username, body.text, body.public)
+
+
+@router.post("/reports/{tracking_number}/merge", response_model=ReportDetail)
+async def merge(tracking_number: str, body: MergeIn, services: ServicesDep, staff: Triager) -> ReportDetail:
+    return await services.complaints.merge(tracking_number, body.into, staff.username, body.note)
+
+
+@router.post("/reports/{tracking_number}/extend", response_model=ReportDetail)
+async def extend(tracking_number: str, body: ExtendIn, services: ServicesDep, staff: Triager) -> ReportDetail:
+    return await services.complaints.extend_deadline(tracking_number, staff.username, body.days, body.reason)
+
+
+__all__ = ["router", "StaffIdentity"]

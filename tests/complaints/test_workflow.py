@@ -1,0 +1,85 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from complaints.deadlines import DeadlinePolicy, due_at, is_overdue
+from complaints.geo import bounding_box, haversine_m
+from complaints.workflow import TRANSITIONS, InvalidTransition, Status, check_transition
+from core.errors import ValidationFailed
+
+ALLOWED = {
+    ("submitted", "accepted"), ("submitted", "rejected"), ("accepted", "assigned"),
+    ("assigned", "in_progress"), ("in_progress", "resolved"), ("resolved", "closed"),
+    ("resolved", "reopened"), ("reopened", "in_progress"),
+}
+
+
+@pytest.mark.parametrize("src", [s.value for s in Status])
+@pytest.mark.parametrize("dst", [s.value for s in Status])
+def test_exactly_the_documented_transitions_are_allowed(src: str, dst: str) -> None:
+    if (src, dst) in ALLOWED:
+        assert check_transition(src, dst) == Status(dst)
+    else:
+        with pytest.raises(InvalidTransition) as err:
+            check_transition(src, dst)
+        assert err.value.details["current"] == src
+        assert "不能从" in err.value.message_zh and "Cannot move" in err.value.message_en
+
+
+def test_refusal_names_the_allowed_next_steps() -> None:
+    with pytest.raises(InvalidTransition) as err:
+        check_transition("submitted", "closed")
+    assert err.value.details["allowed"] == ["accepted", "rejected"]
+    assert "accepted" in err.value.message_en
+
+
+def test_unknown_status_is_a_clear_error() -> None:
+    with pytest.raises(InvalidTransition) as err:
+        check_transition("submitted", "done")
+    assert err.value.code == "unknown_status"
+
+
+def test_terminal_states_have_no_way_out() -> None:
+    assert TRANSITIONS[Status.CLOSED] == frozenset() and TRANSITIONS[Status.REJECTED] == frozenset()
+
+
+T0 = datetime(2026, 1, 31, 9, 30, tzinfo=UTC)
+
+
+def test_deadlines_follow_xinfang_regulation() -> None:
+    policy = DeadlinePolicy()
+    assert policy.acceptance_due(T0) == T0 + timedelta(days=15)
+    assert policy.handling_due(T0) == T0 + timedelta(days=60)
+    assert policy.handling_due(T0, extension_days=30) == T0 + timedelta(days=90)
+
+
+def test_which_deadline_applies() -> None:
+    acc, handling = T0 + timedelta(days=15), T0 + timedelta(days=70)
+    assert due_at("submitted", acc, None) == acc
+    assert due_at("in_progress", acc, handling) == handling
+    assert due_at("closed", acc, handling) is None
+    assert is_overdue("submitted", acc, None, acc + timedelta(seconds=1))
+    assert not is_overdue("submitted", acc, None, acc)
+    assert not is_overdue("resolved", acc, handling, handling + timedelta(days=1))
+
+
+def test_extension_rules() -> None:
+    policy = DeadlinePolicy()
+    policy.check_extension("in_progress", 0, 30, "涉及多个部门")
+    policy.check_extension("accepted", 20, 10, "现场复核")
+    with pytest.raises(ValidationFailed, match="at most 30"):
+        policy.check_extension("in_progress", 20, 11, "再延长")
+    with pytest.raises(ValidationFailed) as err:
+        policy.check_extension("in_progress", 0, 5, "  ")
+    assert err.value.code == "reason_required"
+    with pytest.raises(ValidationFailed) as err:
+        policy.check_extension("submitted", 0, 5, "理由")
+    assert err.value.code == "extension_not_allowed"
+
+
+def test_haversine_and_bounding_box() -> None:
+    # One thousandth of a degree of latitude is about 111 m.
+    assert haversine_m(30.0, 120.0, 30.001, 120.0) == pytest.approx(111.2, abs=0.5)
+    min_lat, max_lat, min_lon, max_lon = bounding_box(30.0, 120.0, 200)
+    assert haversine_m(30.0, 120.0, max_lat, 120.0) == pytest.approx(200, abs=0.5)
+    assert haversine_m(30.0, 120.0, 30.0, max_lon) == pytest.approx(200, abs=0.5)

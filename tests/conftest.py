@@ -1,0 +1,151 @@
+"""Shared fixtures: every database test runs on SQLite, and on PostgreSQL too when
+CIVICDESK_TEST_POSTGRES_URL is set (CI sets it). Each test gets a database of its own, cloned
+from one migrated per run, so tests and parallel runs never see each other's rows."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from civicdesk.container import Services, build_services
+from core.clock import FrozenClock
+from core.migrate import upgrade
+from core.settings import Settings
+
+POSTGRES_URL = os.environ.get("CIVICDESK_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("CIVICDESK_TEST_REDIS_URL")
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def _run(coro):  # noqa: ANN001, ANN202 - tiny helper for sync fixtures
+    """Run a coroutine from sync code even if a loop is running in this thread."""
+    result: list[object] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coro))
+        except BaseException as exc:  # noqa: BLE001
+            error.append(exc)
+
+    import threading
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if error:
+        raise error[0]
+    return result[0] if result else None
+
+
+async def _pg_execute(admin_url: str, *statements: str) -> None:
+    import asyncpg
+
+    url = make_url(admin_url)
+    conn = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password, database=url.database
+    )
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def _asyncpg_url(url: str) -> str:
+    return make_url(url).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    if not POSTGRES_URL:
+        pytest.skip("CIVICDESK_TEST_POSTGRES_URL is not set; PostgreSQL tests need a server")
+    name = f"civicdesk_tpl_{RUN_ID}"
+    _run(_pg_execute(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
+    upgrade(_asyncpg_url(make_url(_asyncpg_url(POSTGRES_URL)).set(database=name).render_as_string(False)))
+    yield name
+    _run(_pg_execute(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _backends() -> list[object]:
+    return ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=_backends())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated, empty database of each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "civicdesk.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    template = request.getfixturevalue("postgres_template")
+    name = f"civicdesk_t_{RUN_ID}_{uuid.uuid4().hex[:8]}"
+    assert POSTGRES_URL
+    _run(_pg_execute(POSTGRES_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield make_url(_asyncpg_url(POSTGRES_URL)).set(database=name).render_as_string(hide_password=False)
+    _run(_pg_execute(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 3, 10, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        data_dir=tmp_path / "var",
+        database_url=db_url,
+        secret_key="test-secret-key",
+        public_base_url="http://testserver",
+    )
+
+
+@pytest.fixture
+async def services(settings: Settings, clock: FrozenClock) -> AsyncIterator[Services]:
+    built = build_services(settings, clock)
+    await built.complaints.ensure_seed_data()
+    yield built
+    await built.aclose()
+
+
+@pytest.fixture
+def app(services: Services):  # noqa: ANN201
+    from public_api.app import create_app
+
+    return create_app(services=services)
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def staff_tokens(services: Services) -> dict[str, str]:
+    """An API token for one account of each role."""
+    tokens = {}
+    for role in ("admin", "triager", "viewer"):
+        _, tokens[role] = await services.accounts.create(f"{role}1", role, password="correct horse battery")
+    return tokens

@@ -1,0 +1,77 @@
+"""The project's own files: compose file, settings documentation, CLI."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from core.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_compose_services_have_what_they_need() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"postgres", "api"} <= services.keys()
+    declared_volumes = set(compose.get("volumes", {}))
+    for name, service in services.items():
+        assert "image" in service or "build" in service, f"{name} has neither image nor build"
+        if "build" in service:
+            context = ROOT / (service["build"] if isinstance(service["build"], str) else service["build"]["context"])
+            assert (context / "Dockerfile").exists(), f"{name}: no Dockerfile in {context}"
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            assert source in declared_volumes or source.startswith((".", "/")), f"{name}: undeclared volume {source}"
+        for dep in service.get("depends_on", {}):
+            assert dep in services, f"{name} depends on unknown service {dep}"
+    api = services["api"]
+    assert any(p.endswith(":8000") for p in api["ports"])
+    assert api["environment"]["CIVICDESK_DATABASE_URL"].startswith("postgresql+asyncpg://")
+    assert "@postgres:5432/" in api["environment"]["CIVICDESK_DATABASE_URL"]
+    assert services["postgres"]["environment"]["POSTGRES_DB"] == "civicdesk"
+    assert "ports" in services["postgres"]
+    # Every CIVICDESK_ variable the compose file sets is a real setting.
+    names = {f"CIVICDESK_{n.upper()}" for n in Settings.model_fields}
+    for service in services.values():
+        for key in service.get("environment", {}):
+            if key.startswith("CIVICDESK_"):
+                assert key in names, key
+
+
+def test_dockerfile_copies_every_package() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    packages = [p.name for p in ROOT.iterdir() if (p / "__init__.py").exists() and p.name != "tests"]
+    for package in packages:
+        assert f"COPY {package} " in dockerfile, f"Dockerfile does not copy {package}/"
+
+
+def test_env_example_documents_every_setting() -> None:
+    documented = set(re.findall(r"^#? ?(CIVICDESK_[A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    expected = {f"CIVICDESK_{name.upper()}" for name in Settings.model_fields}
+    assert expected == documented
+
+
+def test_settings_read_environment(monkeypatch, tmp_path) -> None:  # noqa: ANN001
+    monkeypatch.setenv("CIVICDESK_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CIVICDESK_CATEGORY_DEPARTMENTS", '{"施工扬尘": "县生态环境分局"}')
+    monkeypatch.setenv("CIVICDESK_MAX_PHOTOS_PER_REPORT", "3")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path.resolve()}/civicdesk.db"
+    assert settings.resolved_photos_dir == tmp_path / "photos"
+    assert settings.department_for("施工扬尘") == "县生态环境分局"
+    assert settings.max_photos_per_report == 3
+    key = settings.resolved_secret_key()
+    assert key == settings.resolved_secret_key() and len(key) >= 32
+
+
+def test_cli_help_lists_commands() -> None:
+    from civicdesk.cli import app
+
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("serve", "db", "staff"):
+        assert command in result.output
