@@ -1,0 +1,533 @@
+"""Photo intake: check an uploaded photo and make a public copy that carries no metadata.
+
+`process_photo` is pure, synchronous and CPU-bound; callers run it in a thread (Pillow, libjpeg
+and libheif release the GIL while decoding and encoding).
+
+What it guarantees:
+- the real format (read from the bytes, never from the name or content type) is JPEG, PNG,
+  WebP or HEIC/HEIF; HEIC is accepted on purpose because iPhones send it;
+- size and pixel count are checked before anything is decoded (decompression bombs);
+- the whole image is decoded once, so truncated or damaged files are refused;
+- the public copy is an upright sRGB JPEG with no EXIF, ICC, XMP or comment at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import TYPE_CHECKING, Final, Literal, TypeVar
+
+import pillow_heif
+from PIL import Image, ImageCms, ImageFile
+
+from core.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from core.settings import Settings
+
+# thumbnails/depth/aux images are never used; not decoding them saves time and memory.
+pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+
+_T = TypeVar("_T")
+PhotoFormat = Literal["jpeg", "png", "webp", "heic"]
+RejectCode = Literal[
+    "photo_empty", "photo_too_large", "photo_too_many_pixels", "photo_unsupported_type", "photo_damaged"
+]
+
+# Pillow format names -> ours. MPO is how Pillow names a JPEG that carries extra (MPF) images.
+_FORMATS: Final[dict[str, PhotoFormat]] = {
+    "JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "HEIF": "heic",
+}
+# Only these plugins may even look at the bytes: no TIFF/GIF/BMP/PDF/... parser is reachable.
+_PILLOW_FORMATS: Final = ("JPEG", "PNG", "WEBP", "HEIF")
+MIME_TYPES: Final[dict[PhotoFormat, str]] = {
+    "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "heic": "image/heic",
+}
+EXTENSIONS: Final[dict[PhotoFormat, str]] = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic"}
+PUBLIC_MIME: Final = "image/jpeg"
+PUBLIC_EXT: Final = "jpg"
+PUBLIC_QUALITY: Final = 85
+# A JPEG that needs no pixel change is published by dropping its metadata segments instead of being
+# re-encoded (re-encoding costs as much as decoding). Above this density it is re-encoded anyway,
+# so the public copy stays a reasonable download.
+_LOSSLESS_MAX_BYTES_PER_PIXEL: Final = 0.75
+
+_EXIF_ORIENTATION: Final = 0x0112
+_EXIF_IFD: Final = 0x8769
+_GPS_IFD: Final = 0x8825
+_DATETIME_ORIGINAL: Final = 0x9003
+_OFFSET_TIME_ORIGINAL: Final = 0x9011
+_TRANSPOSE: Final = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_HEIF_BRANDS: Final = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1")
+
+
+@dataclass(frozen=True)
+class PhotoLimits:
+    max_bytes: int
+    max_pixels: int
+    public_max_side: int
+
+    def __post_init__(self) -> None:
+        if min(self.max_bytes, self.max_pixels, self.public_max_side) <= 0:
+            raise ValueError("photo limits must be positive")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PhotoLimits:
+        return cls(
+            max_bytes=settings.max_photo_bytes,
+            max_pixels=settings.max_photo_pixels,
+            public_max_side=settings.public_photo_max_side,
+        )
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    original: bytes
+    original_format: PhotoFormat
+    original_mime: str
+    original_sha256: str
+    width: int  # of the original, after EXIF orientation
+    height: int
+    public: bytes  # JPEG without any metadata
+    public_sha256: str
+    public_width: int
+    public_height: int
+    gps: tuple[float, float] | None  # (latitude, longitude), signed decimal degrees
+    # Aware when the camera wrote OffsetTimeOriginal; otherwise naive camera wall-clock time,
+    # which the caller must localise (e.g. settings.timezone) before storing it.
+    taken_at: datetime | None
+    filename: str | None
+
+    @property
+    def original_ext(self) -> str:
+        return EXTENSIONS[self.original_format]
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+class PhotoRejected(ValidationFailed):
+    """A photo we will not take; the message says why and what is accepted."""
+
+    code = "photo_rejected"
+
+    def __init__(self, code: RejectCode, limits: PhotoLimits, filename: str | None = None, **details: object):
+        name = _display_name(filename)
+        subject_zh = f"照片“{name}”" if name else "照片"
+        subject_en = f'The photo "{name}"' if name else "The photo"
+        problem_zh, problem_en = _problem(code, details)
+        super().__init__(
+            f"{subject_zh}{problem_zh}{accepted_zh(limits)}",
+            f"{subject_en} {problem_en} {accepted_en(limits)}",
+            code=code,
+            filename=name,
+            **details,
+        )
+
+
+def _problem(code: RejectCode, details: dict[str, object]) -> tuple[str, str]:
+    """What is wrong, in Chinese and English, to follow the photo's name."""
+    if code == "photo_empty":
+        return "是空文件。", "is empty."
+    if code == "photo_too_large":
+        return f"太大（{details['size_mb']} MB）。", f"is too large ({details['size_mb']} MB)."
+    if code == "photo_too_many_pixels":
+        if "width" in details:
+            found = f"{details['width']}x{details['height']}"
+            return f"像素过多（{found}）。", f"has too many pixels ({found})."
+        return "像素过多。", "has too many pixels."
+    if code == "photo_unsupported_type":
+        return "不是支持的图片格式。", "is not in a supported format."
+    return (
+        "已损坏或不完整，无法读取，请重新发送原图。",
+        "is damaged or incomplete and cannot be read; please send the original again.",
+    )
+
+
+def accepted_zh(limits: PhotoLimits) -> str:
+    return (
+        f"仅支持 JPEG、PNG、WebP、HEIC 格式的照片，单张不超过 {_mb(limits.max_bytes)} MB、"
+        f"{_number(limits.max_pixels / 10_000)} 万像素。"
+    )
+
+
+def accepted_en(limits: PhotoLimits) -> str:
+    return (
+        f"Only JPEG, PNG, WebP and HEIC photos are accepted, each at most {_mb(limits.max_bytes)} MB "
+        f"and {_number(limits.max_pixels / 1_000_000)} megapixels."
+    )
+
+
+def _mb(size: int, *, round_up: bool = False) -> str:
+    value = size / (1024 * 1024)
+    # An actual size is rounded up, so 10 MB + 3 bytes does not read as "10 MB" next to the limit.
+    return _number(math.ceil(value * 100) / 100 if round_up else value)
+
+
+def _number(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _display_name(filename: str | None) -> str | None:
+    """The last path part, without control characters and not absurdly long (it is shown to people)."""
+    if not filename:
+        return None
+    name = re.split(r"[\\/]", filename)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return (name[:77] + "...") if len(name) > 80 else (name or None)
+
+
+# --- processing -------------------------------------------------------------------------------
+
+
+def process_photo(data: bytes, limits: PhotoLimits, filename: str | None = None) -> ProcessedPhoto:
+    """Validate an uploaded photo and build its metadata-free public copy; raises PhotoRejected."""
+    _check_size(data, limits, filename)
+    with _open(data, limits, filename) as img:
+        photo_format = _FORMATS[img.format or ""]
+        orientation, gps, taken_at = _read_exif(img)
+        public, public_size = _public_copy(img, data, photo_format, orientation, limits)
+    width, height = img.size
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    return ProcessedPhoto(
+        original=data,
+        original_format=photo_format,
+        original_mime=MIME_TYPES[photo_format],
+        original_sha256=hashlib.sha256(data).hexdigest(),
+        width=width,
+        height=height,
+        public=public,
+        public_sha256=hashlib.sha256(public).hexdigest(),
+        public_width=public_size[0],
+        public_height=public_size[1],
+        gps=gps,
+        taken_at=taken_at,
+        filename=filename,
+    )
+
+
+def _check_size(data: bytes, limits: PhotoLimits, filename: str | None) -> None:
+    if not data:
+        raise PhotoRejected("photo_empty", limits, filename)
+    if len(data) > limits.max_bytes:
+        raise PhotoRejected("photo_too_large", limits, filename, size_mb=_mb(len(data), round_up=True))
+
+
+def _open(data: bytes, limits: PhotoLimits, filename: str | None) -> ImageFile.ImageFile:
+    """Open from the header, check format and pixel count, then decode the whole image once."""
+    try:
+        img = Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS)
+    except Image.DecompressionBombError:
+        raise PhotoRejected("photo_too_many_pixels", limits, filename) from None
+    except Exception:
+        code: RejectCode = "photo_damaged" if _looks_accepted(data) else "photo_unsupported_type"
+        raise PhotoRejected(code, limits, filename) from None
+    try:
+        _check_header(img, limits, filename)
+        img.load()
+    except PhotoRejected:
+        img.close()
+        raise
+    except Image.DecompressionBombError:
+        img.close()
+        raise PhotoRejected("photo_too_many_pixels", limits, filename) from None
+    except Exception:
+        img.close()
+        raise PhotoRejected("photo_damaged", limits, filename) from None
+    return img
+
+
+def _check_header(img: ImageFile.ImageFile, limits: PhotoLimits, filename: str | None) -> None:
+    if img.format not in _FORMATS:
+        raise PhotoRejected("photo_unsupported_type", limits, filename)
+    width, height = img.size
+    if width <= 0 or height <= 0:
+        raise PhotoRejected("photo_damaged", limits, filename)
+    # Pillow only warns below 2x MAX_IMAGE_PIXELS; past its threshold we refuse too.
+    max_pixels = min(limits.max_pixels, Image.MAX_IMAGE_PIXELS or limits.max_pixels)
+    if width * height > max_pixels:
+        raise PhotoRejected("photo_too_many_pixels", limits, filename, width=width, height=height)
+
+
+def _looks_accepted(data: bytes) -> bool:
+    """Magic bytes of an accepted format: used only to word the error when Pillow cannot open it."""
+    return (
+        data.startswith(b"\xff\xd8\xff")
+        or data.startswith(b"\x89PNG\r\n\x1a\n")
+        or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+        or (data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS)
+    )
+
+
+# --- EXIF ---------------------------------------------------------------------------------------
+
+
+def _read_exif(img: Image.Image) -> tuple[int, tuple[float, float] | None, datetime | None]:
+    """Orientation, GPS and capture time. EXIF is untrusted: anything broken is simply absent."""
+    try:
+        exif = img.getexif()
+    except Exception:
+        return 1, None, None
+    return _orientation(exif), _safe(_gps, exif), _safe(_taken_at, exif)
+
+
+def _safe(read: Callable[[Image.Exif], _T], exif: Image.Exif) -> _T | None:
+    try:
+        return read(exif)
+    except Exception:
+        return None
+
+
+def _orientation(exif: Image.Exif) -> int:
+    try:
+        value = int(exif.get(_EXIF_ORIENTATION, 1))
+    except Exception:
+        return 1
+    return value if value in _TRANSPOSE else 1
+
+
+def _gps(exif: Image.Exif) -> tuple[float, float] | None:
+    gps = exif.get_ifd(_GPS_IFD)
+    if not gps:
+        return None
+    lat = _degrees(gps.get(2), gps.get(1), "N", "S")
+    lon = _degrees(gps.get(4), gps.get(3), "E", "W")
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    if lat == 0 and lon == 0:  # cameras without a fix write zeros
+        return None
+    return round(lat, 7), round(lon, 7)
+
+
+def _degrees(value: object, ref: object, positive: str, negative: str) -> float | None:
+    """(degrees, minutes, seconds) as rationals -> signed decimal degrees."""
+    if value is None:
+        return None
+    parts = value if isinstance(value, (tuple, list)) else (value,)
+    if not 1 <= len(parts) <= 3:
+        return None
+    numbers = [_rational(part) for part in parts]
+    result = sum(number / 60**i for i, number in enumerate(numbers))
+    if not math.isfinite(result):
+        return None
+    if isinstance(ref, bytes):
+        ref = ref.decode("ascii", "replace")
+    ref = ref.strip("\x00 ").upper() if isinstance(ref, str) else ""
+    if ref in (positive, negative):
+        return abs(result) if ref == positive else -abs(result)
+    return result if not ref else None  # no reference: some writers store signed values
+
+
+def _rational(value: object) -> float:
+    if isinstance(value, (tuple, list)) and len(value) == 2:  # (numerator, denominator)
+        return float(value[0]) / float(value[1])
+    return float(value)  # type: ignore[arg-type]
+
+
+def _taken_at(exif: Image.Exif) -> datetime | None:
+    sub = exif.get_ifd(_EXIF_IFD)
+    raw = _text(sub.get(_DATETIME_ORIGINAL))
+    if not raw:
+        return None
+    taken = datetime.strptime(raw[:19], "%Y:%m:%d %H:%M:%S")
+    offset = _utc_offset(_text(sub.get(_OFFSET_TIME_ORIGINAL)))
+    return taken.replace(tzinfo=offset) if offset else taken
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    return value.strip("\x00 ") if isinstance(value, str) else ""
+
+
+def _utc_offset(value: str) -> timezone | None:
+    match = re.fullmatch(r"([+-])(\d{2}):(\d{2})", value)
+    if not match:
+        return None
+    sign = -1 if match[1] == "-" else 1
+    delta = timedelta(hours=int(match[2]), minutes=int(match[3]))
+    return timezone(sign * delta) if delta < timedelta(hours=24) else None
+
+
+# --- public copy --------------------------------------------------------------------------------
+
+
+def _public_copy(
+    img: Image.Image, data: bytes, photo_format: PhotoFormat, orientation: int, limits: PhotoLimits
+) -> tuple[bytes, tuple[int, int]]:
+    """The already decoded image, upright, sRGB, downscaled and without metadata, as JPEG."""
+    if _can_strip_losslessly(img, data, photo_format, orientation, limits):
+        stripped = strip_jpeg_metadata(data)
+        if stripped is not None:
+            return stripped, img.size
+    public = _downscale(_to_rgb(img), limits.public_max_side)
+    if orientation in _TRANSPOSE:  # after downscaling: fewer pixels to move
+        public = public.transpose(_TRANSPOSE[orientation])
+    public = _to_srgb(public, img.info.get("icc_profile"))
+    public.info = {}  # Pillow carries comments and the like from info into the output
+    return _encode_jpeg(public), public.size
+
+
+def _encode_jpeg(img: Image.Image) -> bytes:
+    """Pillow holds the GIL while encoding into a BytesIO but not into a real file descriptor, so
+    threads encode in parallel only through an in-memory file (Linux memfd)."""
+    if not hasattr(os, "memfd_create"):
+        out = io.BytesIO()
+        img.save(out, "JPEG", quality=PUBLIC_QUALITY)
+        return out.getvalue()
+    with open(os.memfd_create("civicdesk-photo", os.MFD_CLOEXEC), "w+b") as file:
+        img.save(file, "JPEG", quality=PUBLIC_QUALITY)
+        file.seek(0)
+        return file.read()
+
+
+def _can_strip_losslessly(
+    img: Image.Image, data: bytes, photo_format: PhotoFormat, orientation: int, limits: PhotoLimits
+) -> bool:
+    """True when the original JPEG's pixels are already what the public copy should show."""
+    width, height = img.size
+    return (
+        photo_format == "jpeg"
+        and img.mode == "RGB"
+        and "adobe" not in img.info  # APP14 decides how components are read; it goes with the metadata
+        and orientation == 1
+        and max(width, height) <= limits.public_max_side
+        and len(data) <= width * height * _LOSSLESS_MAX_BYTES_PER_PIXEL
+        and _srgb_transform(img.info.get("icc_profile") or b"") is None
+    )
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """RGB with any transparency flattened onto white (JPEG has no alpha)."""
+    if img.mode == "RGB":
+        return img
+    if img.mode.startswith("I;16") or img.mode == "I":  # 16-bit PNG: scale, do not clip
+        img = img.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    if img.mode not in ("RGBA", "LA", "La", "PA", "RGBa") and "transparency" not in img.info:
+        return img.convert("RGB")
+    rgba = img.convert("RGBA")
+    background = Image.new("RGB", rgba.size, (255, 255, 255))
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
+
+
+def _downscale(img: Image.Image, max_side: int) -> Image.Image:
+    """Long side <= max_side. An integer box reduce() is ~6x cheaper than filtering, so it is used
+    whenever it lands within 3/4 of max_side (a 4032 px phone photo gives 2016 px)."""
+    longest = max(img.size)
+    if longest <= max_side:
+        return img
+    factor = -(-longest // max_side)
+    if longest / factor >= 0.75 * max_side:
+        return img.reduce(factor)
+    scale = max_side / longest
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    return img.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
+def _to_srgb(img: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    """Colours are baked into sRGB because the public copy carries no ICC profile."""
+    transform = _srgb_transform(icc_profile or b"")
+    if transform is None:
+        return img
+    try:
+        return transform.apply(img)
+    except Exception:
+        return img
+
+
+@lru_cache(maxsize=32)
+def _srgb_transform(icc_profile: bytes) -> ImageCms.ImageCmsTransform | None:
+    """None for no/sRGB/unusable profiles. Cached: phones of one kind all send the same profile."""
+    if not icc_profile:
+        return None
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        if source.profile.xcolor_space.strip() != "RGB" or "srgb" in source.profile.profile_description.lower():
+            return None
+        return ImageCms.buildTransform(source, _SRGB, "RGB", "RGB")
+    except Exception:
+        return None
+
+
+_SRGB: Final = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+# --- JPEG metadata stripping --------------------------------------------------------------------
+
+# Segments needed to decode: DQT, DHT, DAC, DRI, SOFn (baseline, progressive, lossless,
+# arithmetic). Everything else (APPn: EXIF/XMP/ICC/MPF/Photoshop, COM, ...) is dropped.
+_KEEP_MARKERS: Final = frozenset(
+    {0xDB, 0xC4, 0xCC, 0xDD, 0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+)
+_SOS: Final = 0xDA
+_EOI: Final = 0xD9
+
+
+def strip_jpeg_metadata(data: bytes) -> bytes | None:
+    """The JPEG rebuilt from its decoding segments only, ending at the first EOI (so appended
+    data and MPF secondary images go too). None when the stream has anything unexpected."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    out = [b"\xff\xd8"]
+    pos = 2
+    while pos < len(data):
+        marker, pos = _next_marker(data, pos)
+        if marker is None:
+            return None
+        if marker == _EOI:
+            out.append(b"\xff\xd9")
+            return b"".join(out)
+        if pos + 2 > len(data):
+            return None
+        end = pos + int.from_bytes(data[pos : pos + 2], "big")
+        if end > len(data) or end < pos + 2:
+            return None
+        if marker == _SOS:
+            end = _entropy_end(data, end)
+            out.append(b"\xff\xda" + data[pos:end])
+        elif marker in _KEEP_MARKERS:
+            out.append(bytes((0xFF, marker)) + data[pos:end])
+        elif not (0xE0 <= marker <= 0xEF or marker == 0xFE):
+            return None  # not a segment we know is safe to drop
+        pos = end
+    return None
+
+
+def _next_marker(data: bytes, pos: int) -> tuple[int | None, int]:
+    """Skip fill bytes (0xFF runs) and return the marker code and the position after it."""
+    if data[pos] != 0xFF:
+        return None, pos
+    while pos < len(data) and data[pos] == 0xFF:
+        pos += 1
+    if pos >= len(data):
+        return None, pos
+    return data[pos], pos + 1
+
+
+# In entropy-coded data 0xFF is followed by 0x00 (stuffing), RSTn or more 0xFF (fill); anything
+# else is the next marker. The regex scans in C; a Python loop over every 0xFF00 holds the GIL.
+_MARKER_AFTER_SCAN: Final = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+
+def _entropy_end(data: bytes, pos: int) -> int:
+    """Position of the first marker after entropy-coded data (fill bytes before it stay with the
+    data, which decoders allow)."""
+    match = _MARKER_AFTER_SCAN.search(data, pos)
+    return match.start() if match else len(data)
