@@ -1,0 +1,194 @@
+"""Photo storage behind a small interface, so object storage can replace local files later.
+
+Keys are content-addressed: "<visibility>/<ab>/<cd>/<sha256>.<ext>". The same bytes stored twice
+are one object, and a key says nothing about the report or the person who sent it.
+
+Methods are synchronous (plain file I/O); async callers use asyncio.to_thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Literal, Protocol
+
+from core.errors import NotFound, ValidationFailed
+
+if TYPE_CHECKING:
+    from core.settings import Settings
+
+Visibility = Literal["private", "public"]
+
+_EXT: Final = re.compile(r"[a-z0-9]{1,8}")
+_KEY: Final = re.compile(r"(private|public)/([0-9a-f]{2})/([0-9a-f]{2})/(\2\3[0-9a-f]{60})\.[a-z0-9]{1,8}")
+_FILE_MODES: Final[dict[str, int]] = {"private": 0o600, "public": 0o644}
+_DIR_MODES: Final[dict[str, int]] = {"private": 0o700, "public": 0o755}
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    created: bool  # False when identical content was already stored
+    size: int
+
+
+class InvalidPhotoKey(ValidationFailed):
+    code = "photo_key_invalid"
+
+    def __init__(self, key: str):
+        super().__init__("照片标识无效。", "Invalid photo key.", key=key[:200])
+
+
+class PhotoStore(Protocol):
+    def put(self, data: bytes, *, visibility: Visibility, ext: str) -> StoredObject:
+        """Store bytes under their content key; storing the same bytes again creates nothing."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """The stored bytes; raises core.errors.NotFound."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None:
+        """Remove an object; deleting a missing object is not an error."""
+        ...
+
+    def path_for(self, key: str) -> Path | None:
+        """A local file to stream, or None for stores without local files; raises NotFound."""
+        ...
+
+
+def object_key(data: bytes, *, visibility: Visibility, ext: str) -> str:
+    """The content-addressed key every store uses for these bytes."""
+    if visibility not in _FILE_MODES:
+        raise ValueError(f"unknown visibility {visibility!r}")
+    ext = ext.lower().lstrip(".")
+    if not _EXT.fullmatch(ext):
+        raise ValueError(f"bad file extension {ext!r}")
+    digest = hashlib.sha256(data).hexdigest()
+    return f"{visibility}/{digest[:2]}/{digest[2:4]}/{digest}.{ext}"
+
+
+def check_key(key: str) -> str:
+    """A key as object_key makes them; anything else (.., absolute paths, ...) is refused."""
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        raise InvalidPhotoKey(str(key))
+    return key
+
+
+def _not_found(key: str) -> NotFound:
+    return NotFound("照片不存在。", "Photo not found.", key=key)
+
+
+class LocalPhotoStore:
+    """Files under one root directory. Private files are 0600 in 0700 folders; public ones are
+    world-readable so a web server may serve them directly."""
+
+    def __init__(self, root: Path | str, *, fsync: bool = True):
+        self.root = Path(root).resolve()
+        self.fsync = fsync  # durability of evidence photos; tests may turn it off for speed
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LocalPhotoStore:
+        return cls(settings.resolved_photos_dir)
+
+    def put(self, data: bytes, *, visibility: Visibility, ext: str) -> StoredObject:
+        key = object_key(data, visibility=visibility, ext=ext)
+        path = self._path(key)
+        existing = _size(path)
+        if existing == len(data):
+            return StoredObject(key, created=False, size=existing)
+        self._make_dirs(path.parent, visibility)
+        created = self._write(path, data, _FILE_MODES[visibility], repair=existing is not None)
+        return StoredObject(key, created=created, size=len(data))
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            raise _not_found(key) from None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def path_for(self, key: str) -> Path | None:
+        path = self._path(key)
+        if not path.is_file():
+            raise _not_found(key)
+        return path
+
+    def _path(self, key: str) -> Path:
+        path = self.root / check_key(key)
+        # The key pattern already rules out "..": this also catches symlinked folders inside root.
+        if path.exists() and not path.resolve().is_relative_to(self.root):
+            raise InvalidPhotoKey(key)
+        return path
+
+    def _make_dirs(self, folder: Path, visibility: Visibility) -> None:
+        """Each level gets the visibility's mode (mkdir(parents=True) would give parents 0755)."""
+        if not folder.is_dir():
+            self.root.mkdir(parents=True, exist_ok=True)
+            current = self.root
+            for part in folder.relative_to(self.root).parts:
+                current = current / part
+                with contextlib.suppress(FileExistsError):
+                    current.mkdir(mode=_DIR_MODES[visibility])
+        if not folder.resolve().is_relative_to(self.root):
+            raise InvalidPhotoKey(str(folder.relative_to(self.root)))
+
+    def _write(self, path: Path, data: bytes, mode: int, *, repair: bool) -> bool:
+        """Write to a temp file in the same folder, then publish it in one step, so readers never
+        see half a file. Returns whether this call created the object."""
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+                os.fchmod(file.fileno(), mode)
+                if self.fsync:
+                    file.flush()
+                    os.fsync(file.fileno())
+            created = _publish(tmp, path, replace=repair)
+            if self.fsync:
+                _fsync_dir(path.parent)
+            return created
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _publish(tmp: str, path: Path, *, replace: bool) -> bool:
+    """Hard-link when possible, so of two writers of the same new content exactly one reports
+    created=True (callers delete what they created when their transaction fails)."""
+    if not replace:
+        try:
+            os.link(tmp, path)
+            return True
+        except FileExistsError:
+            return False
+        except OSError:  # a filesystem without hard links
+            pass
+    os.replace(tmp, path)
+    return not replace
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return None
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
