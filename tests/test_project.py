@@ -43,8 +43,11 @@ def test_compose_services_have_what_they_need() -> None:
 
 
 def test_dockerfile_copies_every_package() -> None:
+    import tomllib
+
     dockerfile = (ROOT / "Dockerfile").read_text()
-    packages = [p.name for p in ROOT.iterdir() if (p / "__init__.py").exists() and p.name != "tests"]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = [p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]]
     for package in packages:
         assert f"COPY {package} " in dockerfile, f"Dockerfile does not copy {package}/"
 

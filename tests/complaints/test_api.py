@@ -145,7 +145,7 @@ async def test_staff_auth_401_vs_403(client: httpx.AsyncClient, staff_tokens: di
 
 
 async def test_triage_end_to_end(client: httpx.AsyncClient, staff_tokens: dict[str, str]) -> None:
-    created = (await submit(client, [("a.jpg", imaging.jpeg(), "image/jpeg")])).json()
+    created = (await submit(client, [("a.jpg", imaging.jpeg(gps=(30.2741, 120.1551)), "image/jpeg")])).json()
     number, token = created["tracking_number"], created["status_token"]
     second = (await submit(client, lat="30.2745")).json()["tracking_number"]
     triager = bearer(staff_tokens["triager"])

@@ -1,0 +1,160 @@
+"""Shared benchmark plumbing: a real `civicdesk serve` process, databases, timing, tables."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+BIN = Path(sys.executable).parent
+DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def postgres_admin_url() -> str | None:
+    """The PostgreSQL to benchmark against, if one answers."""
+    url = os.environ.get("CIVICDESK_BENCH_POSTGRES_URL") or os.environ.get("CIVICDESK_TEST_POSTGRES_URL") or DEFAULT_PG
+    try:
+        import asyncpg
+        from sqlalchemy.engine import make_url
+
+        u = make_url(url)
+
+        async def ping() -> None:
+            conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, database=u.database,
+                                         password=u.password, timeout=3)
+            await conn.close()
+
+        asyncio.run(ping())
+        return url
+    except Exception:  # noqa: BLE001 - no server: that backend is left out of the table
+        return None
+
+
+@contextmanager
+def database(backend: str) -> Iterator[str]:
+    """A fresh empty database URL for `backend` ("sqlite" or "postgres"), dropped afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="civicdesk-bench-") as tmp:
+            yield f"sqlite+aiosqlite:///{tmp}/bench.db"
+        return
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    admin = postgres_admin_url()
+    if admin is None:
+        raise RuntimeError("PostgreSQL is not reachable")
+    u = make_url(admin)
+    name = f"civicdesk_bench_{uuid.uuid4().hex[:8]}"
+
+    async def execute(sql: str) -> None:
+        conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, database=u.database,
+                                     password=u.password)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+    try:
+        yield u.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def server(database_url: str, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """`civicdesk serve` in its own process (one worker), on a free loopback port."""
+    with tempfile.TemporaryDirectory(prefix="civicdesk-bench-data-") as data_dir:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICDESK_")}
+        env.update(CIVICDESK_DATA_DIR=data_dir, CIVICDESK_DATABASE_URL=database_url, CIVICDESK_LOG_LEVEL="WARNING")
+        env.update(extra_env or {})
+        port = free_port()
+        proc = subprocess.Popen([str(BIN / "civicdesk"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"server exited: {proc.stderr.read() if proc.stderr else ''}")
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not start")
+                time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+@dataclass
+class Result:
+    name: str
+    count: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+    def quantile(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def load(name: str, total: int, concurrency: int, request: Callable[[int], Awaitable[bool]]) -> Result:
+    """Run `request(i)` for i in range(total) with `concurrency` in flight; time each call."""
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(total))
+
+    async def worker() -> None:
+        nonlocal errors
+        for i in counter:
+            started = time.perf_counter()
+            ok = await request(i)
+            latencies.append(time.perf_counter() - started)
+            errors += 0 if ok else 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Result(name, total, time.perf_counter() - started, latencies, errors)
+
+
+def table(headers: list[str], rows: list[list[object]]) -> str:
+    def fmt(value: object) -> str:
+        return f"{value:,.1f}" if isinstance(value, float) else str(value)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
