@@ -58,6 +58,7 @@ PUBLIC_QUALITY: Final = 85
 # re-encoded (re-encoding costs as much as decoding). Above this density it is re-encoded anyway,
 # so the public copy stays a reasonable download.
 _LOSSLESS_MAX_BYTES_PER_PIXEL: Final = 0.75
+_MAX_JPEG_SCANS: Final = 150
 
 _EXIF_ORIENTATION: Final = 0x0112
 _EXIF_IFD: Final = 0x8769
@@ -239,7 +240,7 @@ def _open(data: bytes, limits: PhotoLimits, filename: str | None) -> ImageFile.I
         code: RejectCode = "photo_damaged" if _looks_accepted(data) else "photo_unsupported_type"
         raise PhotoRejected(code, limits, filename) from None
     try:
-        _check_header(img, limits, filename)
+        _check_header(img, data, limits, filename)
         img.load()
     except PhotoRejected:
         img.close()
@@ -253,7 +254,7 @@ def _open(data: bytes, limits: PhotoLimits, filename: str | None) -> ImageFile.I
     return img
 
 
-def _check_header(img: ImageFile.ImageFile, limits: PhotoLimits, filename: str | None) -> None:
+def _check_header(img: ImageFile.ImageFile, data: bytes, limits: PhotoLimits, filename: str | None) -> None:
     if img.format not in _FORMATS:
         raise PhotoRejected("photo_unsupported_type", limits, filename)
     width, height = img.size
@@ -263,6 +264,15 @@ def _check_header(img: ImageFile.ImageFile, limits: PhotoLimits, filename: str |
     max_pixels = min(limits.max_pixels, Image.MAX_IMAGE_PIXELS or limits.max_pixels)
     if width * height > max_pixels:
         raise PhotoRejected("photo_too_many_pixels", limits, filename, width=width, height=height)
+    if img.format in ("JPEG", "MPO") and _jpeg_scan_markers(data) > _MAX_JPEG_SCANS:
+        raise PhotoRejected("photo_damaged", limits, filename)
+
+
+def _jpeg_scan_markers(data: bytes) -> int:
+    """Upper bound of the scans libjpeg will run. Thousands of tiny progressive scans over a large
+    image take minutes to decode; real photos have 1-12. Entropy-coded data cannot contain FFDA,
+    so a raw count cannot miss a scan (metadata may add a few harmless extra hits)."""
+    return data.count(b"\xff\xda")
 
 
 def _looks_accepted(data: bytes) -> bool:

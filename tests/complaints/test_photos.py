@@ -276,6 +276,33 @@ def test_small_limits_downscale_rotated_photo() -> None:
     assert (result.public_width, result.public_height) == (75, 100)
 
 
+def swapped_primaries_profile() -> bytes:
+    """An RGB ICC profile whose red and blue primaries are swapped: its red is sRGB blue."""
+    icc = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    count = int.from_bytes(icc[128:132], "big")
+    entries = {bytes(icc[132 + 12 * i : 136 + 12 * i]): 132 + 12 * i for i in range(count)}
+    red, blue = entries[b"rXYZ"], entries[b"bXYZ"]
+    icc[red + 4 : red + 12], icc[blue + 4 : blue + 12] = icc[blue + 4 : blue + 12], icc[red + 4 : red + 12]
+    return bytes(icc).replace(b"\x00s\x00R\x00G\x00B", b"\x00s\x00w\x00a\x00p")  # no longer "sRGB"
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_colours_are_converted_to_srgb_before_the_profile_is_dropped(fmt: str) -> None:
+    data = encode(Image.new("RGB", (32, 32), (255, 0, 0)), fmt, icc_profile=swapped_primaries_profile())
+    public = assert_public_clean(process_photo(data, LIMITS))
+    red, green, blue = public.getpixel((16, 16))  # type: ignore[misc]
+    assert blue > 230 and red < 30 and green < 30
+
+
+def test_reencoding_works_without_memfd(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.delattr(os, "memfd_create", raising=False)
+    result = process_photo(encode(photo_like((64, 48)), "PNG"), LIMITS)
+    assert (result.public_width, result.public_height) == (64, 48)
+    assert_public_clean(result)
+
+
 # --- the lossless public copy of a JPEG that needs no pixel change ------------------------------
 
 
@@ -337,6 +364,13 @@ def test_fifty_megapixels_refused_before_decoding() -> None:
         assert_rejected("photo_too_many_pixels", jpeg_header(8000, 7000))
         assert_rejected("photo_too_many_pixels", jpeg_header(20000, 20000))  # Pillow's own bomb limit
     assert "7100x7100" in error.message_en and "4000 万像素" in error.message_zh
+
+
+def test_jpeg_with_thousands_of_scans_refused_before_decoding() -> None:
+    data = jpeg(comment=b"\xff\xda" * 1000)  # scan markers, counted like real ones
+    with mock.patch.object(ImageFile.ImageFile, "load", side_effect=AssertionError("decoded")):
+        assert_rejected("photo_damaged", data)
+    assert process_photo(jpeg(progressive=True), LIMITS).original_format == "jpeg"
 
 
 def test_pixel_limit_is_configurable() -> None:
