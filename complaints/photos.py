@@ -74,7 +74,9 @@ _TRANSPOSE: Final = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-_HEIF_BRANDS: Final = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1")
+_HEIF_BRANDS: Final = (
+    b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1",
+)
 
 
 @dataclass(frozen=True)
@@ -469,7 +471,8 @@ def _srgb_transform(icc_profile: bytes) -> ImageCms.ImageCmsTransform | None:
         return None
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
-        if source.profile.xcolor_space.strip() != "RGB" or "srgb" in source.profile.profile_description.lower():
+        profile = source.profile
+        if profile.xcolor_space.strip() != "RGB" or "srgb" in profile.profile_description.lower():
             return None
         return ImageCms.buildTransform(source, _SRGB, "RGB", "RGB")
     except Exception:

@@ -43,7 +43,8 @@ def test_local_store_satisfies_the_protocol(store: LocalPhotoStore) -> None:
 def test_put_get_exists_delete(store: LocalPhotoStore) -> None:
     stored = store.put(DATA, visibility="private", ext="jpg")
 
-    assert stored == StoredObject(key=f"private/{DIGEST[:2]}/{DIGEST[2:4]}/{DIGEST}.jpg", created=True, size=len(DATA))
+    key = f"private/{DIGEST[:2]}/{DIGEST[2:4]}/{DIGEST}.jpg"
+    assert stored == StoredObject(key=key, created=True, size=len(DATA))
     assert store.exists(stored.key)
     assert store.get(stored.key) == DATA
     assert store.path_for(stored.key) == store.root / stored.key
@@ -77,7 +78,8 @@ def test_extension_is_normalised_and_validated(store: LocalPhotoStore) -> None:
 
 
 def test_object_key_is_the_same_for_every_store() -> None:
-    assert object_key(DATA, visibility="public", ext="jpg") == f"public/{DIGEST[:2]}/{DIGEST[2:4]}/{DIGEST}.jpg"
+    expected = f"public/{DIGEST[:2]}/{DIGEST[2:4]}/{DIGEST}.jpg"
+    assert object_key(DATA, visibility="public", ext="jpg") == expected
     assert check_key(object_key(DATA, visibility="public", ext="jpg"))
 
 
