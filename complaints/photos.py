@@ -20,13 +20,14 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final, Literal, TypeVar
 
 import pillow_heif
 from PIL import Image, ImageCms, ImageFile
 
+from core.clock import SHANGHAI
 from core.errors import ValidationFailed
 
 if TYPE_CHECKING:
@@ -111,9 +112,7 @@ class ProcessedPhoto:
     public_width: int
     public_height: int
     gps: tuple[float, float] | None  # (latitude, longitude), signed decimal degrees
-    # Aware when the camera wrote OffsetTimeOriginal; otherwise naive camera wall-clock time,
-    # which the caller must localise (e.g. settings.timezone) before storing it.
-    taken_at: datetime | None
+    taken_at: datetime | None  # always timezone-aware (see process_photo's camera_tz)
     filename: str | None
 
     @property
@@ -198,12 +197,17 @@ def _display_name(filename: str | None) -> str | None:
 # --- processing -------------------------------------------------------------------------------
 
 
-def process_photo(data: bytes, limits: PhotoLimits, filename: str | None = None) -> ProcessedPhoto:
-    """Validate an uploaded photo and build its metadata-free public copy; raises PhotoRejected."""
+def process_photo(
+    data: bytes, limits: PhotoLimits, filename: str | None = None, *, camera_tz: tzinfo = SHANGHAI
+) -> ProcessedPhoto:
+    """Validate an uploaded photo and build its metadata-free public copy; raises PhotoRejected.
+
+    EXIF capture times are camera wall-clock time; without an OffsetTimeOriginal tag they are read
+    in camera_tz (the bureau's zone), so taken_at is always aware and storable as UTC."""
     _check_size(data, limits, filename)
     with _open(data, limits, filename) as img:
         photo_format = _FORMATS[img.format or ""]
-        orientation, gps, taken_at = _read_exif(img)
+        orientation, gps, taken_at = _read_exif(img, camera_tz)
         public, public_size = _public_copy(img, data, photo_format, orientation, limits)
     width, height = img.size
     if orientation in (5, 6, 7, 8):
@@ -290,13 +294,15 @@ def _looks_accepted(data: bytes) -> bool:
 # --- EXIF ---------------------------------------------------------------------------------------
 
 
-def _read_exif(img: Image.Image) -> tuple[int, tuple[float, float] | None, datetime | None]:
+def _read_exif(
+    img: Image.Image, camera_tz: tzinfo
+) -> tuple[int, tuple[float, float] | None, datetime | None]:
     """Orientation, GPS and capture time. EXIF is untrusted: anything broken is simply absent."""
     try:
         exif = img.getexif()
     except Exception:
         return 1, None, None
-    return _orientation(exif), _safe(_gps, exif), _safe(_taken_at, exif)
+    return _orientation(exif), _safe(_gps, exif), _safe(lambda e: _taken_at(e, camera_tz), exif)
 
 
 def _safe(read: Callable[[Image.Exif], _T], exif: Image.Exif) -> _T | None:
@@ -352,14 +358,13 @@ def _rational(value: object) -> float:
     return float(value)  # type: ignore[arg-type]
 
 
-def _taken_at(exif: Image.Exif) -> datetime | None:
+def _taken_at(exif: Image.Exif, camera_tz: tzinfo) -> datetime | None:
     sub = exif.get_ifd(_EXIF_IFD)
     raw = _text(sub.get(_DATETIME_ORIGINAL))
     if not raw:
         return None
     taken = datetime.strptime(raw[:19], "%Y:%m:%d %H:%M:%S")
-    offset = _utc_offset(_text(sub.get(_OFFSET_TIME_ORIGINAL)))
-    return taken.replace(tzinfo=offset) if offset else taken
+    return taken.replace(tzinfo=_utc_offset(_text(sub.get(_OFFSET_TIME_ORIGINAL))) or camera_tz)
 
 
 def _text(value: object) -> str:

@@ -6,7 +6,7 @@ import io
 import random
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from unittest import mock
 
@@ -20,6 +20,7 @@ from complaints.photos import (
     process_photo,
     strip_jpeg_metadata,
 )
+from core.clock import SHANGHAI
 from core.errors import ValidationFailed
 from core.settings import Settings
 
@@ -179,9 +180,13 @@ def test_unusable_gps_is_none_not_an_error(lat: tuple, lat_ref: str, lon: tuple,
     assert_public_clean(result)
 
 
-def test_capture_time_without_offset_is_naive_and_bad_time_is_none() -> None:
-    naive = process_photo(jpeg(exif=gps_exif(offset=None)), LIMITS)
-    assert naive.taken_at == datetime(2024, 5, 1, 9, 30, 15)
+def test_capture_time_without_offset_is_read_in_the_camera_zone() -> None:
+    data = jpeg(exif=gps_exif(offset=None))
+    shanghai = process_photo(data, LIMITS)
+    assert shanghai.taken_at == datetime(2024, 5, 1, 1, 30, 15, tzinfo=UTC)
+    assert shanghai.taken_at.tzinfo == SHANGHAI  # type: ignore[union-attr]
+    elsewhere = process_photo(data, LIMITS, camera_tz=timezone(timedelta(hours=-5)))
+    assert elsewhere.taken_at == datetime(2024, 5, 1, 14, 30, 15, tzinfo=UTC)
     broken = process_photo(jpeg(exif=gps_exif(taken="0000:00:00 00:00:00")), LIMITS)
     assert broken.taken_at is None
 
@@ -516,3 +521,4 @@ def test_shared_photo(shared_photos: Path, name: str) -> None:
         assert (result.public_width > result.public_height) == (result.width > result.height)
     if expect.gps:
         assert result.gps == pytest.approx(expect.gps, abs=1e-6)
+    assert result.taken_at is None or result.taken_at.tzinfo is not None
