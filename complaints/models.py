@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from core.db import Base
 
@@ -71,8 +71,9 @@ class Report(Base):
     extension_days: Mapped[int] = mapped_column(Integer, default=0)
 
     category: Mapped[Category] = relationship(lazy="joined")
+    # Loaded only where asked for (selectinload); lists and status pages use photo_count.
     photos: Mapped[list[Photo]] = relationship(
-        back_populates="report", order_by="Photo.position", lazy="selectin", cascade="all, delete-orphan"
+        back_populates="report", order_by="Photo.position", lazy="raise", cascade="all, delete-orphan"
     )
     merged_into: Mapped[Report | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
 
@@ -98,6 +99,11 @@ class Photo(Base):
     created_at: Mapped[datetime]
 
     report: Mapped[Report] = relationship(back_populates="photos")
+
+
+Report.photo_count = column_property(  # type: ignore[attr-defined]
+    select(func.count(Photo.id)).where(Photo.report_id == Report.id).correlate_except(Photo).scalar_subquery()
+)
 
 
 class ReportEvent(Base):

@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from core import outbox
 from core.clock import SHANGHAI, Clock
@@ -51,6 +52,8 @@ REPORTER = "reporter"
 SYSTEM = "system"
 # Event kinds the reporter sees in their history.
 PUBLIC_KINDS = frozenset({"created", "status", "reply", "merge", "extension"})
+# A busy site can draw many reports; staff need the nearest recent ones, not all of them.
+MAX_DUPLICATE_CANDIDATES = 50
 # Channels that can push a message back to the reporter (through the outbox).
 PUSH_CHANNELS = frozenset({"telegram"})
 
@@ -178,6 +181,7 @@ class ComplaintService:
             extension_days=0,
         )
         report.category = category
+        report.photos = []
         for position, (photo, (original_key, public_key)) in enumerate(zip(processed, stored, strict=True)):
             report.photos.append(
                 Photo(
@@ -232,6 +236,8 @@ class ComplaintService:
                 Report.lat.between(min_lat, max_lat),
                 Report.lon.between(min_lon, max_lon),
             )
+            .order_by(Report.created_at.desc())
+            .limit(MAX_DUPLICATE_CANDIDATES)
         )
         count = 0
         for other in rows:
@@ -304,7 +310,7 @@ class ComplaintService:
             status_label=status_label(followed.status, lang),
             created_at=report.created_at,
             due_at=due_at(followed.status, followed.acceptance_due_at, followed.handling_due_at),
-            photo_count=len(report.photos),
+            photo_count=report.photo_count,
             merged_into=followed.tracking_number if followed is not report else None,
             history=history,
         )
@@ -320,7 +326,7 @@ class ComplaintService:
 
     async def _photo(self, tracking_number: str, n: int, token: str | None, public: bool) -> tuple[str, str]:
         async with self.db.session() as session:
-            report = await self._report_or_none(session, tracking_number)
+            report = await self._report_or_none(session, tracking_number, with_photos=True)
             if report is None or (token is not None and not token_matches(token, report.status_token_hash)):
                 raise NotFound("找不到该举报，或查询码不正确", "No report with that tracking number and token",
                                code="report_not_found")
@@ -383,7 +389,7 @@ class ComplaintService:
 
     async def detail(self, tracking_number: str) -> ReportDetail:
         async with self.db.session() as session:
-            report = await self._report(session, tracking_number)
+            report = await self._report(session, tracking_number, with_photos=True)
             events = await session.scalars(
                 select(ReportEvent).where(ReportEvent.report_id == report.id)
                 .order_by(ReportEvent.created_at, ReportEvent.id)
@@ -449,7 +455,7 @@ class ComplaintService:
             created_at=report.created_at,
             due_at=due_at(report.status, report.acceptance_due_at, report.handling_due_at),
             overdue=is_overdue(report.status, report.acceptance_due_at, report.handling_due_at, now),
-            photo_count=len(report.photos),
+            photo_count=report.photo_count,
             merged_into=report.merged_into.tracking_number if report.merged_into else None,
         )
 
@@ -611,11 +617,16 @@ class ComplaintService:
             )
         return category
 
-    async def _report_or_none(self, session: AsyncSession, tracking_number: str) -> Report | None:
-        return await session.scalar(select(Report).where(Report.tracking_number == tracking_number.strip()))
+    async def _report_or_none(
+        self, session: AsyncSession, tracking_number: str, with_photos: bool = False
+    ) -> Report | None:
+        query = select(Report).where(Report.tracking_number == tracking_number.strip())
+        if with_photos:
+            query = query.options(selectinload(Report.photos))
+        return await session.scalar(query)
 
-    async def _report(self, session: AsyncSession, tracking_number: str) -> Report:
-        report = await self._report_or_none(session, tracking_number)
+    async def _report(self, session: AsyncSession, tracking_number: str, with_photos: bool = False) -> Report:
+        report = await self._report_or_none(session, tracking_number, with_photos)
         if report is None:
             raise NotFound(
                 f"找不到编号为 {tracking_number} 的举报",
