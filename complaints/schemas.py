@@ -66,6 +66,7 @@ class PhotoUpload:
 class CategoryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    id: int = Field(exclude=True)  # internal; clients use the code
     code: str
     name_zh: str
     name_en: str

@@ -85,18 +85,46 @@ class ComplaintService:
         self.store = store
         self.policy = policy
         self.clock = clock
+        # Active categories by code and by Chinese name. They change rarely (seeding, settings at
+        # start-up), and every submission needs one, so they are read once and again on a miss.
+        self._category_cache: dict[str, CategoryOut] = {}
 
     # --- set-up ------------------------------------------------------------------------------
     async def ensure_seed_data(self) -> None:
         async with self.db.write_session() as session:
             await ensure_categories(session, self.policy.category_departments)
+        self._category_cache = {}
 
     async def categories(self) -> list[CategoryOut]:
+        if not self._category_cache:
+            await self._load_categories()
+        return list({c.code: c for c in self._category_cache.values()}.values())
+
+    async def _load_categories(self) -> None:
         async with self.db.session() as session:
             rows = await session.scalars(
                 select(Category).where(Category.active.is_(True)).order_by(Category.sort_order, Category.id)
             )
-            return [CategoryOut.model_validate(c) for c in rows]
+            categories = [CategoryOut.model_validate(c) for c in rows]
+        cache: dict[str, CategoryOut] = {}
+        for category in categories:
+            cache[category.code] = cache[category.name_zh] = category
+        self._category_cache = cache
+
+    async def _category_ref(self, value: str) -> CategoryOut:
+        """The active category with this code or Chinese name, else a clear error listing them."""
+        value = value.strip()
+        if value not in self._category_cache:
+            await self._load_categories()
+        category = self._category_cache.get(value)
+        if category is None:
+            names = "、".join(c.name_zh for c in await self.categories())
+            raise ValidationFailed(
+                f"未知的举报类别“{value}”。可选类别：{names}",
+                f"Unknown category '{value}'. See GET /api/v1/categories for the list",
+                code="unknown_category",
+            )
+        return category
 
     # --- submission --------------------------------------------------------------------------
     async def submit(self, data: ReportInput, photos: Sequence[PhotoUpload] = ()) -> SubmitResult:
@@ -107,7 +135,7 @@ class ComplaintService:
                 f"At most {self.policy.max_photos} photos per report; got {len(photos)}",
                 code="too_many_photos",
             )
-        category = await self._category(data.category)
+        category = await self._category_ref(data.category)
         # Decode and re-encode off the event loop; Pillow releases the GIL, so photos of
         # concurrent submissions are processed in parallel.
         processed = await asyncio.gather(
@@ -147,7 +175,7 @@ class ComplaintService:
         self,
         session: AsyncSession,
         data: ReportInput,
-        category: Category,
+        category: CategoryOut,
         processed: Sequence[ProcessedPhoto],
         stored: Sequence[tuple[str, str]],
         token: str,
@@ -180,7 +208,6 @@ class ComplaintService:
             acceptance_due_at=self.policy.deadlines.acceptance_due(now),
             extension_days=0,
         )
-        report.category = category
         report.photos = []
         for position, (photo, (original_key, public_key)) in enumerate(zip(processed, stored, strict=True)):
             report.photos.append(
@@ -404,7 +431,7 @@ class ComplaintService:
             now = self.clock.now()
             summary = self._summary(report, now)
             return ReportDetail(
-                **summary.model_dump(),
+                **dict(summary),
                 lat=report.lat,
                 lon=report.lon,
                 location_hint=(report.hint_lat, report.hint_lon) if report.hint_lat is not None else None,
@@ -597,24 +624,10 @@ class ComplaintService:
         return await self.detail(primary_number)
 
     # --- helpers -----------------------------------------------------------------------------
-    async def _category(self, value: str, session: AsyncSession | None = None) -> Category:
-        async def lookup(s: AsyncSession) -> Category | None:
-            return await s.scalar(
-                select(Category).where(or_(Category.code == value, Category.name_zh == value), Category.active)
-            )
-
-        if session is not None:
-            category = await lookup(session)
-        else:
-            async with self.db.session() as s:
-                category = await lookup(s)
-        if category is None:
-            names = "、".join(c.name_zh for c in await self.categories())
-            raise ValidationFailed(
-                f"未知的举报类别“{value}”。可选类别：{names}",
-                f"Unknown category '{value}'. See GET /api/v1/categories for the list",
-                code="unknown_category",
-            )
+    async def _category(self, value: str, session: AsyncSession) -> Category:
+        ref = await self._category_ref(value)
+        category = await session.scalar(select(Category).where(Category.code == ref.code))
+        assert category is not None  # the cache only holds rows that exist
         return category
 
     async def _report_or_none(
