@@ -1,0 +1,380 @@
+"""The knowledge index: a catalog of documents and chunks (SQLite), their vectors (Chroma) and the
+keyword index (BM25 tokens stored with each chunk).
+
+Ingestion is incremental: a document's content hash decides. Unchanged documents are skipped, changed
+ones have their chunks replaced in every index, and documents whose files disappeared from an ingested
+folder are deleted from every index. Each change bumps the catalog's generation, so a running server
+reloads its in-memory search state on the next question.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from core.errors import NotFound, ValidationFailed
+from knowledge.embeddings import CachedEmbeddings
+from knowledge.loaders import LoadedDocument, is_supported, load_bytes
+from knowledge.splitter import Chunk, document_id, is_law, split_document
+from knowledge.text import tokenize
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    origin TEXT NOT NULL UNIQUE,       -- resolved file path, or upload:<name>
+    source TEXT NOT NULL,              -- file name shown to people
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL,                -- law | guide
+    version TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    chunk_count INTEGER NOT NULL,
+    article_count INTEGER NOT NULL,
+    centroid BLOB,                     -- mean article vector, routes questions to likely documents
+    text TEXT NOT NULL,
+    ingested_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL,                -- the Chunk as JSON
+    tokens TEXT NOT NULL               -- BM25 tokens, space separated ('' for vector-only chunks)
+);
+CREATE INDEX IF NOT EXISTS ix_chunks_doc ON chunks(doc_id);
+"""
+
+
+@dataclass
+class DocumentInfo:
+    id: str
+    source: str
+    title: str
+    kind: str
+    version: str
+    chunk_count: int
+    article_count: int
+    size: int
+    ingested_at: str
+    origin: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    chunks: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Pending:
+    doc_id: str
+    origin: str
+    doc: LoadedDocument
+    sha: str
+    size: int
+    chunks: list[Chunk]
+    replaces: bool
+
+
+class KnowledgeIndex:
+    def __init__(
+        self,
+        directory: Path,
+        embeddings: CachedEmbeddings,
+        *,
+        chroma_url: str | None = None,
+        collection: str = "civicdesk",
+    ):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.embeddings = embeddings
+        self.chroma_url = chroma_url
+        self.collection_name = collection
+        self._store = None
+        self._lock = threading.RLock()
+        with self._db() as conn:
+            conn.executescript(SCHEMA)
+
+    # --- storage ----------------------------------------------------------------------------------
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(str(self.directory / "catalog.sqlite"), timeout=30)
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA journal_mode=WAL")
+        try:
+            with conn:
+                yield conn
+        finally:
+            conn.close()
+
+    @property
+    def store(self):  # type: ignore[no-untyped-def]
+        """The LangChain Chroma vector store: embedded under the index directory, or a Chroma server."""
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    import chromadb
+                    from chromadb.config import Settings as ChromaSettings
+                    from langchain_chroma import Chroma
+
+                    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+                    if self.chroma_url:
+                        url = urlparse(self.chroma_url)
+                        client = chromadb.HttpClient(
+                            host=url.hostname or "127.0.0.1",
+                            port=url.port or (443 if url.scheme == "https" else 8000),
+                            ssl=url.scheme == "https",
+                            settings=chroma_settings,
+                        )
+                    else:
+                        client = chromadb.PersistentClient(
+                            path=str(self.directory / "chroma"), settings=chroma_settings
+                        )
+                    self._store = Chroma(
+                        client=client,
+                        collection_name=self.collection_name,
+                        embedding_function=self.embeddings,
+                        collection_metadata={"hnsw:space": "cosine"},
+                    )
+        return self._store
+
+    def generation(self) -> int:
+        with self._db() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _bump(self, conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "INSERT INTO meta VALUES ('generation', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def _check_embeddings(self, conn: sqlite3.Connection) -> bool:
+        """True when the index was built by another embeddings back end (its vectors must be rebuilt)."""
+        row = conn.execute("SELECT value FROM meta WHERE key='embeddings'").fetchone()
+        if row is None:
+            conn.execute("INSERT INTO meta VALUES ('embeddings', ?)", (self.embeddings.key,))
+            return False
+        return row[0] != self.embeddings.key
+
+    # --- reading --------------------------------------------------------------------------------
+    def documents(self) -> list[DocumentInfo]:
+        with self._db() as conn:
+            rows = conn.execute(
+                "SELECT id, source, title, kind, version, chunk_count, article_count, size, ingested_at, origin "
+                "FROM documents ORDER BY title"
+            ).fetchall()
+        return [DocumentInfo(*row) for row in rows]
+
+    def document(self, doc_id: str) -> DocumentInfo:
+        for info in self.documents():
+            if info.id == doc_id:
+                return info
+        raise NotFound(f"没有找到文档 {doc_id}", f"Document {doc_id} not found", id=doc_id)
+
+    def is_empty(self) -> bool:
+        with self._db() as conn:
+            return conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 0
+
+    def load_chunks(self) -> tuple[list[Chunk], list[list[str]]]:
+        """Every chunk with its BM25 tokens, in document order."""
+        chunks, tokens = [], []
+        with self._db() as conn:
+            rows = conn.execute("SELECT data, tokens FROM chunks ORDER BY doc_id, seq").fetchall()
+        for data, token_text in rows:
+            chunks.append(Chunk(**json.loads(data)))
+            tokens.append(token_text.split() if token_text else [])
+        return chunks, tokens
+
+    def centroids(self) -> dict[str, np.ndarray]:
+        with self._db() as conn:
+            rows = conn.execute("SELECT id, centroid FROM documents WHERE centroid IS NOT NULL").fetchall()
+        return {doc_id: np.frombuffer(blob, dtype=np.float32) for doc_id, blob in rows}
+
+    # --- writing --------------------------------------------------------------------------------
+    def ingest(self, paths: Iterable[Path | str], *, progress: bool = False) -> IngestReport:
+        """Ingest files and folders (recursively); see the module docstring for what is skipped."""
+        started = time.perf_counter()
+        report = IngestReport()
+        files: list[Path] = []
+        for raw in paths:
+            path = Path(raw).expanduser().resolve()
+            if path.is_dir():
+                files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and is_supported(p))
+            elif path.is_file():
+                files.append(path)
+            else:
+                report.failed[str(raw)] = "文件或目录不存在 / no such file or folder"
+        with self._db() as conn:
+            known = {row[0]: (row[1], row[2]) for row in conn.execute("SELECT origin, id, sha256 FROM documents")}
+            rebuild = self._check_embeddings(conn)
+        pending: list[_Pending] = []
+        for path in files:
+            origin = str(path)
+            try:
+                data = path.read_bytes()
+                sha = hashlib.sha256(data).hexdigest()
+                previous = known.get(origin)
+                if previous and previous[1] == sha and not rebuild:
+                    report.unchanged.append(path.name)
+                    continue
+                doc = load_bytes(path.name, data)
+            except ValidationFailed as exc:
+                report.failed[path.name] = exc.message_zh
+                continue
+            except OSError as exc:
+                report.failed[path.name] = str(exc)
+                continue
+            doc_id = previous[0] if previous else document_id(origin)
+            pending.append(_Pending(doc_id, origin, doc, sha, len(data), split_document(doc, doc_id), bool(previous)))
+        # documents whose files were removed from disk (uploads are kept until deleted by staff)
+        gone = [
+            (origin, doc_id) for origin, (doc_id, _) in known.items()
+            if not origin.startswith("upload:") and not Path(origin).exists()
+        ]
+        for origin, doc_id in gone:
+            self.delete(doc_id)
+            report.removed.append(Path(origin).name)
+        self._write(pending, report, progress=progress)
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def ingest_bytes(self, filename: str, data: bytes) -> tuple[DocumentInfo, bool]:
+        """An uploaded document (kept in the catalog by file name). Returns (info, changed)."""
+        name = Path(filename).name
+        doc = load_bytes(name, data)  # raises a clear error for a wrong type or an unreadable file
+        origin = f"upload:{name}"
+        sha = hashlib.sha256(data).hexdigest()
+        with self._db() as conn:
+            row = conn.execute("SELECT id, sha256 FROM documents WHERE origin = ?", (origin,)).fetchone()
+            rebuild = self._check_embeddings(conn)
+        if row and row[1] == sha and not rebuild:
+            return self.document(row[0]), False
+        doc_id = row[0] if row else document_id(origin)
+        report = IngestReport()
+        self._write([_Pending(doc_id, origin, doc, sha, len(data), split_document(doc, doc_id), bool(row))], report)
+        return self.document(doc_id), True
+
+    def _write(self, pending: list[_Pending], report: IngestReport, *, progress: bool = False) -> None:
+        if not pending:
+            return
+        texts = [chunk.embed_text() for item in pending for chunk in item.chunks]
+        cached = self.embeddings.lookup(texts)
+        missing = len({t for t in texts if t not in cached})
+        bar = None
+        if progress and missing:
+            from tqdm import tqdm
+
+            bar = tqdm(total=missing, desc="向量化 embedding", unit="段", leave=False)
+            self.embeddings.progress = bar.update
+        try:
+            vectors = self.embeddings.embed_documents(texts)
+        finally:
+            self.embeddings.progress = None
+            if bar is not None:
+                bar.close()
+        report.embedded += missing
+        offset = 0
+        for item in pending:
+            count = len(item.chunks)
+            item_vectors = np.asarray(vectors[offset : offset + count], dtype=np.float32)
+            offset += count
+            self._replace(item, item_vectors)
+            (report.updated if item.replaces else report.added).append(item.doc.source)
+            report.chunks += count
+
+    def _replace(self, item: _Pending, vectors: np.ndarray) -> None:
+        with self._lock:
+            if item.replaces:
+                self._delete_vectors(item.doc_id)
+            chunks = item.chunks
+            if chunks:
+                ids = [c.id for c in chunks]
+                metadatas = [_metadata(c) for c in chunks]
+                collection = self.store._collection
+                for start in range(0, len(chunks), 1000):
+                    end = start + 1000
+                    collection.upsert(
+                        ids=ids[start:end],
+                        embeddings=vectors[start:end],
+                        documents=[c.embed_text() for c in chunks[start:end]],
+                        metadatas=metadatas[start:end],
+                    )
+            searchable = [c.kind != "paragraph" for c in chunks]
+            citable = vectors[[i for i, c in enumerate(chunks) if c.kind != "paragraph"]] if chunks else vectors
+            centroid = None
+            if len(citable):
+                mean = citable.mean(axis=0)
+                centroid = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32).tobytes()
+            articles = len({c.ref for c in chunks if c.article})
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            with self._db() as conn:
+                conn.execute("DELETE FROM documents WHERE id = ?", (item.doc_id,))
+                conn.execute(
+                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        item.doc_id, item.origin, item.doc.source, item.doc.title,
+                        "law" if is_law(item.doc.text) else "guide", item.doc.version, item.sha, item.size,
+                        len(chunks), articles, centroid, item.doc.text, now,
+                    ),
+                )
+                conn.executemany(
+                    "INSERT INTO chunks VALUES (?,?,?,?,?,?)",
+                    [
+                        (
+                            c.id, item.doc_id, seq, c.kind, json.dumps(c.to_dict(), ensure_ascii=False),
+                            " ".join(tokenize(c.search_text())) if keep else "",
+                        )
+                        for seq, (c, keep) in enumerate(zip(chunks, searchable, strict=True))
+                    ],
+                )
+                self._bump(conn)
+
+    def delete(self, doc_id: str) -> DocumentInfo:
+        info = self.document(doc_id)
+        with self._lock:
+            self._delete_vectors(doc_id)
+            with self._db() as conn:
+                conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+                self._bump(conn)
+        return info
+
+    def _delete_vectors(self, doc_id: str) -> None:
+        self.store._collection.delete(where={"doc_id": doc_id})
+
+    def vector_count(self) -> int:
+        return self.store._collection.count()
+
+
+def _metadata(chunk: Chunk) -> dict[str, str | int]:
+    return {
+        "doc_id": chunk.doc_id, "kind": chunk.kind, "ref": chunk.ref, "law": chunk.law,
+        "article": chunk.article, "chapter": chunk.chapter, "section": chunk.section, "file": chunk.file,
+        "version": chunk.version, "part": chunk.part,
+    }
