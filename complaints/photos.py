@@ -55,10 +55,6 @@ EXTENSIONS: Final[dict[PhotoFormat, str]] = {"jpeg": "jpg", "png": "png", "webp"
 PUBLIC_MIME: Final = "image/jpeg"
 PUBLIC_EXT: Final = "jpg"
 PUBLIC_QUALITY: Final = 85
-# A JPEG that needs no pixel change is published by dropping its metadata segments instead of being
-# re-encoded (re-encoding costs as much as decoding). Above this density it is re-encoded anyway,
-# so the public copy stays a reasonable download.
-_LOSSLESS_MAX_BYTES_PER_PIXEL: Final = 0.75
 _MAX_JPEG_SCANS: Final = 150
 
 _EXIF_ORIENTATION: Final = 0x0112
@@ -208,7 +204,7 @@ def process_photo(
     with _open(data, limits, filename) as img:
         photo_format = _FORMATS[img.format or ""]
         orientation, gps, taken_at = _read_exif(img, camera_tz)
-        public, public_size = _public_copy(img, data, photo_format, orientation, limits)
+        public, public_size = _public_copy(img, orientation, limits)
     width, height = img.size
     if orientation in (5, 6, 7, 8):
         width, height = height, width
@@ -385,14 +381,8 @@ def _utc_offset(value: str) -> timezone | None:
 # --- public copy --------------------------------------------------------------------------------
 
 
-def _public_copy(
-    img: Image.Image, data: bytes, photo_format: PhotoFormat, orientation: int, limits: PhotoLimits
-) -> tuple[bytes, tuple[int, int]]:
+def _public_copy(img: Image.Image, orientation: int, limits: PhotoLimits) -> tuple[bytes, tuple[int, int]]:
     """The already decoded image, upright, sRGB, downscaled and without metadata, as JPEG."""
-    if _can_strip_losslessly(img, data, photo_format, orientation, limits):
-        stripped = strip_jpeg_metadata(data)
-        if stripped is not None:
-            return stripped, img.size
     public = _downscale(_to_rgb(img), limits.public_max_side)
     if orientation in _TRANSPOSE:  # after downscaling: fewer pixels to move
         public = public.transpose(_TRANSPOSE[orientation])
@@ -412,22 +402,6 @@ def _encode_jpeg(img: Image.Image) -> bytes:
         img.save(file, "JPEG", quality=PUBLIC_QUALITY)
         file.seek(0)
         return file.read()
-
-
-def _can_strip_losslessly(
-    img: Image.Image, data: bytes, photo_format: PhotoFormat, orientation: int, limits: PhotoLimits
-) -> bool:
-    """True when the original JPEG's pixels are already what the public copy should show."""
-    width, height = img.size
-    return (
-        photo_format == "jpeg"
-        and img.mode == "RGB"
-        and "adobe" not in img.info  # APP14 decides how components are read; it goes with the metadata
-        and orientation == 1
-        and max(width, height) <= limits.public_max_side
-        and len(data) <= width * height * _LOSSLESS_MAX_BYTES_PER_PIXEL
-        and _srgb_transform(img.info.get("icc_profile") or b"") is None
-    )
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
@@ -485,67 +459,3 @@ def _srgb_transform(icc_profile: bytes) -> ImageCms.ImageCmsTransform | None:
 
 
 _SRGB: Final = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-
-
-# --- JPEG metadata stripping --------------------------------------------------------------------
-
-# Segments needed to decode: DQT, DHT, DAC, DRI, SOFn (baseline, progressive, lossless,
-# arithmetic). Everything else (APPn: EXIF/XMP/ICC/MPF/Photoshop, COM, ...) is dropped.
-_KEEP_MARKERS: Final = frozenset(
-    {0xDB, 0xC4, 0xCC, 0xDD, 0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-)
-_SOS: Final = 0xDA
-_EOI: Final = 0xD9
-
-
-def strip_jpeg_metadata(data: bytes) -> bytes | None:
-    """The JPEG rebuilt from its decoding segments only, ending at the first EOI (so appended
-    data and MPF secondary images go too). None when the stream has anything unexpected."""
-    if not data.startswith(b"\xff\xd8"):
-        return None
-    out = [b"\xff\xd8"]
-    pos = 2
-    while pos < len(data):
-        marker, pos = _next_marker(data, pos)
-        if marker is None:
-            return None
-        if marker == _EOI:
-            out.append(b"\xff\xd9")
-            return b"".join(out)
-        if pos + 2 > len(data):
-            return None
-        end = pos + int.from_bytes(data[pos : pos + 2], "big")
-        if end > len(data) or end < pos + 2:
-            return None
-        if marker == _SOS:
-            end = _entropy_end(data, end)
-            out.append(b"\xff\xda" + data[pos:end])
-        elif marker in _KEEP_MARKERS:
-            out.append(bytes((0xFF, marker)) + data[pos:end])
-        elif not (0xE0 <= marker <= 0xEF or marker == 0xFE):
-            return None  # not a segment we know is safe to drop
-        pos = end
-    return None
-
-
-def _next_marker(data: bytes, pos: int) -> tuple[int | None, int]:
-    """Skip fill bytes (0xFF runs) and return the marker code and the position after it."""
-    if data[pos] != 0xFF:
-        return None, pos
-    while pos < len(data) and data[pos] == 0xFF:
-        pos += 1
-    if pos >= len(data):
-        return None, pos
-    return data[pos], pos + 1
-
-
-# In entropy-coded data 0xFF is followed by 0x00 (stuffing), RSTn or more 0xFF (fill); anything
-# else is the next marker. The regex scans in C; a Python loop over every 0xFF00 holds the GIL.
-_MARKER_AFTER_SCAN: Final = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
-
-
-def _entropy_end(data: bytes, pos: int) -> int:
-    """Position of the first marker after entropy-coded data (fill bytes before it stay with the
-    data, which decoders allow)."""
-    match = _MARKER_AFTER_SCAN.search(data, pos)
-    return match.start() if match else len(data)
