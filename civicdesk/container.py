@@ -11,6 +11,7 @@ from complaints.storage import LocalPhotoStore, PhotoStore
 from core.clock import Clock, SystemClock
 from core.db import Database
 from core.settings import Settings
+from opendays.service import OpenDayPolicy, OpenDayService
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Services:
     photos: PhotoStore
     complaints: ComplaintService
     accounts: AccountService
+    opendays: OpenDayService
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def aclose(self) -> None:
@@ -38,4 +40,5 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         photos=photos,
         complaints=ComplaintService(db, photos, ComplaintPolicy.from_settings(settings), clock),
         accounts=AccountService(db, clock),
+        opendays=OpenDayService(db, OpenDayPolicy.from_settings(settings), clock),
     )

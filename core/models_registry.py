@@ -4,3 +4,4 @@ import accounts.models  # noqa: F401
 import complaints.models  # noqa: F401
 import core.outbox  # noqa: F401
 import knowledge.models  # noqa: F401
+import opendays.models  # noqa: F401

@@ -1,0 +1,141 @@
+"""Small rules of the open days: statuses and their labels, phone numbers, who counts as the
+same person, and local time."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from core.errors import ValidationFailed
+
+
+class EventStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+
+
+class RegStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+
+
+class RegChannel(StrEnum):
+    TELEGRAM = "telegram"
+    WEB = "web"
+
+
+# Channels that can push a message to the registrant (through the outbox).
+PUSH_CHANNELS = frozenset({RegChannel.TELEGRAM.value})
+# Statuses that hold a seat.
+SEATED = (RegStatus.CONFIRMED.value, RegStatus.ATTENDED.value)
+
+EVENT_LABELS = {
+    EventStatus.DRAFT: ("草稿", "draft"),
+    EventStatus.PUBLISHED: ("已发布", "published"),
+    EventStatus.FINISHED: ("已结束", "finished"),
+    EventStatus.CANCELLED: ("已取消", "cancelled"),
+}
+REG_LABELS = {
+    RegStatus.CONFIRMED: ("已确认", "confirmed"),
+    RegStatus.WAITLISTED: ("候补中", "waitlisted"),
+    RegStatus.CANCELLED: ("已取消", "cancelled"),
+    RegStatus.ATTENDED: ("已签到", "attended"),
+}
+
+
+def _label(labels: dict, value: str, lang: str) -> str:  # type: ignore[type-arg]
+    zh, en = labels[value]
+    return en if lang.startswith("en") else zh
+
+
+def event_status_label(value: str, lang: str = "zh") -> str:
+    return _label(EVENT_LABELS, value, lang)
+
+
+def registration_status_label(value: str, lang: str = "zh") -> str:
+    return _label(REG_LABELS, value, lang)
+
+
+# --- phone numbers -------------------------------------------------------------------------------
+_PHONE_CHARS = re.compile(r"[\s\-().]")
+
+
+def normalize_phone(raw: str | None) -> str | None:
+    """Digits only, without the +86 / 0086 country prefix; None for empty input.
+
+    '+86 138-0013-8000', '0086 13800138000' and '13800138000' are the same number."""
+    if raw is None:
+        return None
+    value = _PHONE_CHARS.sub("", unicodedata.normalize("NFKC", raw))
+    if not value:
+        return None
+    if value.startswith("+"):
+        value = value[1:]
+        if value.startswith("86") and len(value) > 10:
+            value = value[2:]
+    elif value.startswith("0086"):
+        value = value[4:]
+    if not value.isdigit() or not 5 <= len(value) <= 20:
+        raise ValidationFailed(
+            "手机号码格式不正确：请只填写数字（可带 +86、空格或 -）",
+            "Invalid phone number: use digits, optionally with +86, spaces or dashes",
+            code="invalid_phone",
+        )
+    return value
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """138****8000: enough to recognise one's own number, not enough to call it."""
+    if not phone:
+        return None
+    digits = normalize_phone(phone) or ""
+    if len(digits) >= 7:
+        return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
+    return f"{'*' * (len(digits) - 2)}{digits[-2:]}"
+
+
+# --- who is the same person ----------------------------------------------------------------------
+def normalize_name(name: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+def person_key(channel: str, channel_user_id: str | None, name: str, phone: str | None) -> str:
+    """One active registration per person per event. A person is:
+
+    - on Telegram, the Telegram user (whatever name or phone they type);
+    - on the web, the normalised phone number when one is given, otherwise the normalised name
+      (so a namesake without a phone is asked to give theirs to register separately).
+    """
+    if channel == RegChannel.TELEGRAM:
+        if not channel_user_id:
+            raise ValidationFailed(
+                "Telegram 报名缺少用户标识", "A Telegram registration needs the user's id", code="missing_user_id"
+            )
+        return f"telegram:{channel_user_id}"
+    digits = normalize_phone(phone)
+    if digits:
+        return f"phone:{digits}"
+    return f"name:{normalize_name(name)}"[:140]
+
+
+# --- time ------------------------------------------------------------------------------------------
+def localize(value: datetime, tz: ZoneInfo) -> datetime:
+    """Aware datetimes stay as they are; naive ones are read as local time in `tz`."""
+    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+
+
+def local_text(value: datetime, tz: ZoneInfo) -> str:
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def csv_safe(value: object) -> str:
+    """Spreadsheet programs run cells that start with = + - @ as formulas; quote them out."""
+    text_value = "" if value is None else str(value)
+    return "'" + text_value if text_value[:1] in ("=", "+", "-", "@", "\t", "\r") else text_value

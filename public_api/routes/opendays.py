@@ -1,0 +1,114 @@
+"""The public side of the open days: upcoming events, registration, the registrant's view via a
+token, and the iCalendar feeds (/open-days.ics, /open-days/{id}.ics)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from opendays.rules import RegChannel
+from opendays.schemas import EventOut, FeedbackInput, RegistrationInput, RegistrationOut, RegistrationResult
+
+from ..deps import LangDep, ServicesDep
+from ..i18n import FIELD_NAMES
+
+router = APIRouter(prefix="/api/v1/open-days", tags=["open days"])
+feeds = APIRouter(tags=["open days"])
+
+# Names of this API's fields in validation messages.
+for _field, _names in {
+    "name": ("姓名", "name"),
+    "phone": ("手机号码", "phone"),
+    "party_size": ("人数", "party size"),
+    "rating": ("评分", "rating"),
+    "comment": ("意见", "comment"),
+    "reason": ("理由", "reason"),
+    "code": ("签到码", "check-in code"),
+    "text": ("内容", "text"),
+    "title": ("活动名称", "title"),
+    "site_name": ("工地/项目名称", "site name"),
+    "starts_at": ("开始时间", "start"),
+    "ends_at": ("结束时间", "end"),
+    "capacity": ("名额", "capacity"),
+    "max_party_size": ("每份报名人数上限", "max party size"),
+    "min_age": ("最低年龄", "minimum age"),
+    "registration_opens_at": ("报名开始时间", "registration opening"),
+    "registration_closes_at": ("报名截止时间", "registration deadline"),
+}.items():
+    FIELD_NAMES.setdefault(_field, _names)
+
+Token = Annotated[str, Query(min_length=8, description="the manage_token returned at registration")]
+
+
+class WebRegistrationIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    phone: str | None = Field(default=None, max_length=40, description="optional; shown masked everywhere")
+    party_size: int = Field(default=1, ge=1, le=50, description="people in the party, you included")
+
+
+class RegistrationResponse(RegistrationResult):
+    manage_url: str | None = None
+
+
+@router.get("", response_model=list[EventOut])
+async def upcoming(
+    services: ServicesDep, lang: LangDep,
+    available: Annotated[bool, Query(description="only events with seats left")] = False,
+) -> list[EventOut]:
+    return await services.opendays.upcoming(lang, only_available=available)
+
+
+@router.get("/registrations/{registration_id}", response_model=RegistrationOut)
+async def my_registration(registration_id: int, token: Token, services: ServicesDep, lang: LangDep) -> RegistrationOut:
+    return await services.opendays.registration_by_token(registration_id, token, lang)
+
+
+@router.post("/registrations/{registration_id}/cancel", response_model=RegistrationOut)
+async def cancel_registration(
+    registration_id: int, token: Token, services: ServicesDep, lang: LangDep
+) -> RegistrationOut:
+    return await services.opendays.cancel_by_token(registration_id, token, lang)
+
+
+@router.post("/registrations/{registration_id}/feedback", response_model=RegistrationOut)
+async def give_feedback(
+    registration_id: int, body: FeedbackInput, token: Token, services: ServicesDep, lang: LangDep
+) -> RegistrationOut:
+    return await services.opendays.feedback_by_token(registration_id, token, body.rating, body.comment, lang)
+
+
+@router.get("/{event_id}", response_model=EventOut)
+async def event(event_id: int, services: ServicesDep, lang: LangDep) -> EventOut:
+    return await services.opendays.public_event(event_id, lang)
+
+
+@router.post("/{event_id}/registrations", response_model=RegistrationResponse, status_code=201)
+async def register(event_id: int, body: WebRegistrationIn, services: ServicesDep, lang: LangDep) -> RegistrationResponse:
+    result = await services.opendays.register(event_id, RegistrationInput(
+        name=body.name, phone=body.phone, party_size=body.party_size, channel=RegChannel.WEB, language=lang,
+    ))
+    manage_url = services.opendays.manage_url(result.id, result.manage_token) if result.manage_token else None
+    return RegistrationResponse(**result.model_dump(), manage_url=manage_url)
+
+
+def calendar_response(body: bytes, filename: str | None = None) -> Response:
+    headers = {"Cache-Control": "public, max-age=300"}
+    if filename:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
+
+
+@feeds.get("/open-days.ics", response_class=Response)
+async def feed(services: ServicesDep, lang: LangDep) -> Response:
+    """Published open days (and cancelled ones, marked STATUS:CANCELLED) for calendar apps."""
+    return calendar_response(await services.opendays.feed_ics(lang))
+
+
+@feeds.get("/open-days/{event_id}.ics", response_class=Response)
+async def event_ics(event_id: int, services: ServicesDep, lang: LangDep) -> Response:
+    return calendar_response(await services.opendays.event_ics(event_id, lang), f"openday-{event_id}.ics")
