@@ -5,3 +5,4 @@ import complaints.models  # noqa: F401
 import core.outbox  # noqa: F401
 import knowledge.models  # noqa: F401
 import opendays.models  # noqa: F401
+import bot.models  # noqa: F401

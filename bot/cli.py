@@ -1,0 +1,98 @@
+"""`civicdesk bot`: run the Telegram bot by long polling, or register / remove the webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+import typer
+
+log = logging.getLogger(__name__)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bot")(bot_command)
+
+
+def bot_command(
+    set_webhook: Annotated[
+        bool, typer.Option("--set-webhook", help="register CIVICDESK_TELEGRAM_WEBHOOK_URL with Telegram and exit")
+    ] = False,
+    delete_webhook: Annotated[
+        bool, typer.Option("--delete-webhook", help="remove the webhook (back to polling) and exit")
+    ] = False,
+    migrate: Annotated[bool, typer.Option(help="apply database migrations first")] = True,
+) -> None:
+    """Run the Telegram bot (long polling; token from CIVICDESK_TELEGRAM_TOKEN).
+
+    With CIVICDESK_TELEGRAM_WEBHOOK_URL set, `civicdesk serve` receives updates instead and this
+    command only registers (--set-webhook) or removes (--delete-webhook) the webhook.
+    """
+    from core.settings import Settings
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level)
+    if not settings.telegram_token:
+        typer.echo("CIVICDESK_TELEGRAM_TOKEN is not set: create a bot with @BotFather and set its token.", err=True)
+        raise typer.Exit(code=1)
+    if set_webhook and delete_webhook:
+        typer.echo("choose one of --set-webhook and --delete-webhook", err=True)
+        raise typer.Exit(code=2)
+    if set_webhook or delete_webhook:
+        asyncio.run(_webhook(settings, set_webhook))
+        return
+    if settings.telegram_webhook_url:
+        typer.echo(
+            "CIVICDESK_TELEGRAM_WEBHOOK_URL is set, so `civicdesk serve` receives the updates. "
+            "Unset it to poll, or run `civicdesk bot --delete-webhook` first.",
+            err=True,
+        )
+        raise typer.Exit(code=1)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if migrate:
+        from core.migrate import upgrade
+
+        upgrade(settings.resolved_database_url)
+    asyncio.run(run_polling(settings))
+
+
+async def run_polling(settings, *, handle_signals: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """Long polling with the outbox delivery loop alongside, until SIGINT/SIGTERM."""
+    from civicdesk.container import build_services
+
+    from .app import BotRuntime, allowed_updates, set_commands
+
+    services = build_services(settings)
+    await services.complaints.ensure_seed_data()
+    runtime = BotRuntime.build(services)
+    try:
+        await runtime.bot.delete_webhook(drop_pending_updates=False)
+        await set_commands(runtime.bot)
+        runtime.delivery.start()
+        me = await runtime.bot.get_me()
+        log.info("polling as @%s", me.username)
+        await runtime.dispatcher.start_polling(
+            runtime.bot, handle_signals=handle_signals, close_bot_session=False,
+            allowed_updates=allowed_updates(),
+        )
+    finally:
+        await runtime.aclose()
+        await services.aclose()
+
+
+async def _webhook(settings, set_it: bool) -> None:  # type: ignore[no-untyped-def]
+    from .app import build_bot
+    from .webhook import WebhookConfig, register_webhook
+
+    bot = build_bot(settings)
+    try:
+        if set_it:
+            config = WebhookConfig.from_settings(settings)
+            await register_webhook(bot, config)
+            typer.echo(f"webhook set: {config.url.rsplit('/', 1)[0]}/<secret>")
+        else:
+            await bot.delete_webhook(drop_pending_updates=False)
+            typer.echo("webhook removed; run `civicdesk bot` to poll")
+    finally:
+        await bot.session.close()

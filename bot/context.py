@@ -1,0 +1,83 @@
+"""What the handlers get besides the update: the services and the bot's own helpers."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from aiogram.types import CallbackQuery, Message
+
+from civicdesk.container import Services
+
+from .photos import AlbumCollector, PhotoIntake
+from .users import BotUsers
+
+# An unfinished report untouched this long is cleared, with a message, when its author comes back.
+FLOW_TTL = timedelta(hours=72)
+
+
+@dataclass
+class BotContext:
+    services: Services
+    users: BotUsers
+    intake: PhotoIntake
+    albums: AlbumCollector
+    flow_ttl: timedelta = FLOW_TTL
+    _knowledge: Any = field(default=None, repr=False)
+    _photo_locks: dict[int, asyncio.Lock] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def build(cls, services: Services, *, album_delay: float = 0.8) -> BotContext:
+        return cls(
+            services=services,
+            users=BotUsers(services.db, services.clock, services.settings.default_language),
+            intake=PhotoIntake(services.complaints.policy.photo_limits),
+            albums=AlbumCollector(album_delay),
+        )
+
+    @property
+    def settings(self):  # type: ignore[no-untyped-def]
+        return self.services.settings
+
+    @property
+    def complaints(self):  # type: ignore[no-untyped-def]
+        return self.services.complaints
+
+    @property
+    def knowledge(self) -> Any:
+        """The knowledge service of the process (built here if the container has none)."""
+        if self._knowledge is None:
+            self._knowledge = getattr(self.services, "knowledge", None) or self.services.extras.get("knowledge")
+            if self._knowledge is None:
+                from knowledge.service import build_knowledge
+
+                self._knowledge = build_knowledge(self.services.settings, self.services.db)
+                self._knowledge.clock = self.services.clock
+                self.services.extras["knowledge"] = self._knowledge
+        return self._knowledge
+
+    def now(self):  # type: ignore[no-untyped-def]
+        return self.services.clock.now()
+
+    def photo_lock(self, user_id: int) -> asyncio.Lock:
+        """Serialises changes to one person's photos (an album is taken in apart from its updates)."""
+        lock = self._photo_locks.get(user_id)
+        if lock is None:
+            if len(self._photo_locks) > 10_000:
+                self._photo_locks = {k: v for k, v in self._photo_locks.items() if v.locked()}
+            lock = self._photo_locks[user_id] = asyncio.Lock()
+        return lock
+
+    async def aclose(self) -> None:
+        await self.albums.close()
+
+
+def chat_id_of(event: Message | CallbackQuery) -> int:
+    """The chat to answer in (a callback's message may be too old for Telegram to return it)."""
+    if isinstance(event, Message):
+        return event.chat.id
+    if event.message is not None:
+        return event.message.chat.id
+    return event.from_user.id

@@ -1,0 +1,76 @@
+"""Webhook updates are taken in once: Telegram re-delivers an update when our answer is late or
+lost, and a proxy may retry, but a report must not be filed twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from core.clock import Clock
+from core.db import Database
+
+from .models import BotUpdateSeen
+
+# Telegram keeps re-delivering an unanswered update for at most 24 hours.
+KEEP = timedelta(days=2)
+PRUNE_EVERY = 1000
+
+
+class UpdateDeduper(Protocol):
+    async def first_time(self, bot_id: int, update_id: int) -> bool:
+        """True the first time an update is seen, False for every repeat."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class DatabaseDeduper:
+    def __init__(self, db: Database, clock: Clock):
+        self.db = db
+        self.clock = clock
+        self._inserts = 0
+
+    async def first_time(self, bot_id: int, update_id: int) -> bool:
+        now = self.clock.now()
+        insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        stmt = (
+            insert(BotUpdateSeen)
+            .values(bot_id=bot_id, update_id=update_id, received_at=now)
+            .on_conflict_do_nothing(index_elements=[BotUpdateSeen.bot_id, BotUpdateSeen.update_id])
+        )
+        async with self.db.write_session() as session:
+            fresh = (await session.execute(stmt)).rowcount == 1  # type: ignore[attr-defined]
+            self._inserts += 1
+            if self._inserts % PRUNE_EVERY == 0:
+                await session.execute(delete(BotUpdateSeen).where(BotUpdateSeen.received_at < now - KEEP))
+        return fresh
+
+    async def close(self) -> None:
+        """The database belongs to the services."""
+
+
+class RedisDeduper:
+    """SET NX with a TTL: atomic across every process that shares the Redis."""
+
+    def __init__(self, url: str, prefix: str = "civicdesk:tg-update"):
+        from redis.asyncio import Redis
+
+        self.redis = Redis.from_url(url)
+        self.prefix = prefix
+
+    async def first_time(self, bot_id: int, update_id: int) -> bool:
+        key = f"{self.prefix}:{bot_id}:{update_id}"
+        return bool(await self.redis.set(key, b"1", nx=True, ex=int(KEEP.total_seconds())))
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+def make_deduper(redis_url: str | None, db: Database, clock: Clock, prefix: str = "civicdesk") -> UpdateDeduper:
+    if redis_url:
+        return RedisDeduper(redis_url, f"{prefix}:tg-update")
+    return DatabaseDeduper(db, clock)

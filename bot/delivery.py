@@ -1,0 +1,240 @@
+"""Telling reporters about their reports: the delivery loop over the outbox.
+
+`complaints/` writes a `report_update` row into the outbox in the same transaction as the status
+change or public reply, so nothing is lost while the bot is down. This loop claims due rows, sends
+them, and records the outcome:
+
+- sent: marked sent;
+- 429 Too Many Requests: the row, and every row after it, waits the `retry_after` Telegram asked
+  for (a flood limit is the bot's, not the message's, so it does not count as a failed attempt);
+- 403 (the person blocked the bot): the row is marked blocked and so is the person, whose later
+  messages are marked blocked without a call until they talk to the bot again;
+- 400 (chat not found, ...): failed for good;
+- anything else (network, 5xx): retried with exponential back-off, failed after `max_attempts`.
+
+Rows are claimed by pushing their due time forward by a lease with a conditional UPDATE, so several
+bot processes can share one outbox without sending a message twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
+from sqlalchemy import update
+
+from civicdesk.container import Services
+from complaints.workflow import status_label
+from core import outbox
+from core.outbox import PENDING, OutboxMessage
+
+from . import keyboards
+from .i18n import Html, Texts, normalize, texts
+from .users import BotUsers
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    recipient: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass
+class RoundResult:
+    sent: int = 0
+    retried: int = 0
+    blocked: int = 0
+    failed: int = 0
+    paused_for: float = 0.0
+
+
+class OutboxDelivery:
+    def __init__(
+        self,
+        services: Services,
+        bot: Bot,
+        users: BotUsers,
+        *,
+        batch: int = 30,
+        interval_s: float = 2.0,
+        lease: timedelta = timedelta(minutes=2),
+        base_delay: timedelta = timedelta(seconds=10),
+        max_delay: timedelta = timedelta(hours=1),
+        max_attempts: int = 12,
+    ):
+        self.services = services
+        self.bot = bot
+        self.users = users
+        self.batch = batch
+        self.interval_s = interval_s
+        self.lease = lease
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.max_attempts = max_attempts
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    @property
+    def db(self):  # type: ignore[no-untyped-def]
+        return self.services.db
+
+    def now(self) -> datetime:
+        return self.services.clock.now()
+
+    # --- the loop -----------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._stop.clear()
+            self._task = asyncio.create_task(self.run(), name="telegram-outbox")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def run(self) -> None:
+        while not self._stop.is_set():
+            wait = self.interval_s
+            try:
+                result = await self.run_once()
+                if result.paused_for:
+                    wait = max(wait, result.paused_for)
+                elif result.sent + result.retried + result.blocked + result.failed >= self.batch:
+                    wait = 0  # more may be due
+            except Exception:
+                log.exception("outbox delivery round failed")
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=wait)
+            except TimeoutError:
+                pass
+
+    async def run_once(self) -> RoundResult:
+        """Claim the due messages and send them, once."""
+        result = RoundResult()
+        claimed = await self._claim()
+        for i, message in enumerate(claimed):
+            try:
+                await self._deliver(message, result)
+            except TelegramRetryAfter as exc:
+                # Telegram's flood limit: nothing more is sent until it has passed.
+                result.paused_for = float(exc.retry_after)
+                until = self.now() + timedelta(seconds=exc.retry_after)
+                await self._postpone([m.id for m in claimed[i:]], until, f"429 retry after {exc.retry_after}s")
+                result.retried += len(claimed) - i
+                break
+        return result
+
+    async def _claim(self) -> list[Claimed]:
+        now = self.now()
+        async with self.db.write_session() as session:
+            rows = await outbox.due(session, CHANNEL, now, self.batch)
+            claimed = []
+            for row in rows:
+                taken = await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row.id, OutboxMessage.status == PENDING,
+                           OutboxMessage.next_attempt_at <= now)
+                    .values(next_attempt_at=now + self.lease)
+                    .execution_options(synchronize_session=False)
+                )
+                if taken.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(Claimed(row.id, row.recipient, row.kind, dict(row.payload), row.attempts))
+        return claimed
+
+    async def _deliver(self, message: Claimed, result: RoundResult) -> None:
+        try:
+            chat_id = int(message.recipient)
+        except ValueError:
+            await self._fail(message, f"recipient {message.recipient!r} is not a Telegram chat id")
+            result.failed += 1
+            return
+        if message.kind != "report_update":
+            await self._fail(message, f"unknown message kind {message.kind!r}")
+            result.failed += 1
+            return
+        if await self.users.is_blocked(chat_id):
+            async with self.db.write_session() as session:
+                await outbox.mark_blocked(session, message.id, "the person has blocked the bot")
+            result.blocked += 1
+            return
+        prefs = await self.users.prefs(chat_id)
+        tr = texts(prefs.language or normalize(message.payload.get("language")))
+        try:
+            await self.bot.send_message(
+                chat_id,
+                render_report_update(message.payload, tr),
+                reply_markup=keyboards.view_report(tr, message.payload["tracking_number"]),
+            )
+        except TelegramRetryAfter:
+            raise
+        except TelegramForbiddenError as exc:
+            async with self.db.write_session() as session:
+                await outbox.mark_blocked(session, message.id, str(exc))
+            await self.users.mark_blocked(chat_id)
+            result.blocked += 1
+            return
+        except TelegramBadRequest as exc:
+            await self._fail(message, str(exc))
+            result.failed += 1
+            return
+        except Exception as exc:  # noqa: BLE001 - network, 5xx: try again later
+            delay = min(self.base_delay * (2**message.attempts), self.max_delay)
+            async with self.db.write_session() as session:
+                await outbox.mark_retry(session, message.id, self.now(), delay, f"{type(exc).__name__}: {exc}",
+                                        self.max_attempts)
+            result.retried += 1
+            return
+        async with self.db.write_session() as session:
+            await outbox.mark_sent(session, message.id, self.now())
+        result.sent += 1
+
+    async def _fail(self, message: Claimed, error: str) -> None:
+        log.warning("outbox message %s failed for good: %s", message.id, error)
+        async with self.db.write_session() as session:
+            await outbox.mark_retry(session, message.id, self.now(), timedelta(0), error, max_attempts=0)
+
+    async def _postpone(self, ids: list[int], until: datetime, error: str) -> None:
+        async with self.db.write_session() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING)
+                .values(next_attempt_at=until, last_error=error)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def render_report_update(payload: dict[str, Any], tr: Texts) -> Html:
+    """A `report_update` outbox payload as a message in the reader's language."""
+    event = payload.get("event")
+    number = payload["tracking_number"]
+    primary = payload.get("primary_tracking_number") or number
+    lines: list[str] = []
+    if event == "merge":
+        lines.append(tr("notify.merge", number=number, primary=primary))
+    elif event == "reply":
+        lines.append(tr("notify.reply", number=number))
+    elif event == "extension":
+        lines.append(tr("notify.extension", number=number))
+    else:
+        lines.append(tr("notify.status", number=number, status=status_label(payload["status"], tr.lang)))
+    if primary != number and event != "merge":
+        lines.append(tr("notify.via_primary", primary=primary))
+    if payload.get("message"):
+        lines.append(tr("notify.message", message=payload["message"]))
+    return Html("\n".join(lines))

@@ -1,0 +1,13 @@
+"""The bot's routers, in the order they are tried: commands and menu first, then the report
+conversation (by state), then reports' status, and last any other text as a policy question."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from . import ask, report, start, status
+
+
+def routers() -> list[Router]:
+    """Fresh routers (a router belongs to one dispatcher, and tests build several)."""
+    return [start.router(), status.router(), report.router(), ask.router()]

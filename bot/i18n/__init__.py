@@ -1,0 +1,61 @@
+"""The bot's words: one catalog per language (zh is the default, en is available).
+
+Catalog values are Telegram HTML. `Texts.__call__` escapes every parameter, so text that came from
+people or documents can never break the markup; `Texts.plain` fills parameters without HTML for
+places Telegram shows as plain text (keyboard buttons, callback notices, command descriptions).
+"""
+
+from __future__ import annotations
+
+import html
+from functools import lru_cache
+
+from . import en, zh
+
+LANGUAGES: tuple[str, ...] = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+CATALOGS: dict[str, dict[str, str]] = {"zh": zh.TEXTS, "en": en.TEXTS}
+LANGUAGE_NAMES: dict[str, str] = {"zh": "简体中文", "en": "English"}
+
+
+class Html(str):
+    """Markup already built from the catalog: passed to `Texts.__call__` without escaping."""
+
+
+def normalize(lang: str | None, default: str = DEFAULT_LANGUAGE) -> str:
+    if lang and lang.lower().startswith("en"):
+        return "en"
+    if lang and lang.lower().startswith("zh"):
+        return "zh"
+    return default if default in CATALOGS else DEFAULT_LANGUAGE
+
+
+class Texts:
+    """The catalog of one language, bound for a handler: `tr("key", name=value)`."""
+
+    def __init__(self, lang: str):
+        self.lang = normalize(lang)
+        self._catalog = CATALOGS[self.lang]
+
+    def __call__(self, key: str, **params: object) -> Html:
+        template = self._catalog[key]
+        if not params:
+            return Html(template)
+        safe = {k: v if isinstance(v, Html) else html.escape(str(v), quote=False) for k, v in params.items()}
+        return Html(template.format(**safe))
+
+    def plain(self, key: str, **params: object) -> str:
+        template = self._catalog[key]
+        return template.format(**params) if params else template
+
+
+@lru_cache(maxsize=None)
+def texts(lang: str) -> Texts:
+    return Texts(lang)
+
+
+@lru_cache(maxsize=None)
+def labels(key: str) -> frozenset[str]:
+    """The text of `key` in every language: a reply-keyboard button is matched whatever language
+    the keyboard was drawn in (the person may have switched since)."""
+    return frozenset(catalog[key] for catalog in CATALOGS.values())

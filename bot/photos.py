@@ -1,0 +1,174 @@
+"""Photos from Telegram: downloaded through the Bot API (getFile, then the file URL) and checked by
+the same `complaints.photos.process_photo` the API uses, so a refusal reads the same everywhere.
+
+A photo is checked when it arrives (the person hears at once if it is refused) and its file id is
+kept in the conversation; the bytes are kept in a small in-process cache for the submission and
+downloaded again if the cache lost them (after a restart, or on another process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import Message
+
+from complaints.photos import PhotoLimits, PhotoRejected, process_photo
+from complaints.schemas import PhotoUpload
+
+log = logging.getLogger(__name__)
+
+# The cloud Bot API serves files up to 20 MB to bots.
+BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+CACHE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class IncomingPhoto:
+    file_id: str
+    unique_id: str
+    filename: str | None
+    size: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IncomingPhoto:
+        return cls(data["file_id"], data["unique_id"], data.get("filename"), data.get("size"))
+
+    @classmethod
+    def of(cls, message: Message) -> IncomingPhoto | None:
+        """The photo a message carries: the largest size of a photo, or any document (the bytes
+        decide whether it is an image, not its name or declared type)."""
+        if message.photo:
+            best = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+            return cls(best.file_id, best.file_unique_id, None, best.file_size)
+        if message.document:
+            doc = message.document
+            return cls(doc.file_id, doc.file_unique_id, doc.file_name, doc.file_size)
+        return None
+
+
+class DownloadFailed(Exception):
+    """Telegram did not hand the file over (network, expired id...): the person may send it again."""
+
+
+class PhotoIntake:
+    def __init__(self, limits: PhotoLimits, cache_bytes: int = CACHE_BYTES):
+        self.limits = limits
+        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._cache_bytes = cache_bytes
+        self._cached = 0
+
+    async def check(self, bot: Bot, photo: IncomingPhoto) -> None:
+        """Download and validate; raises PhotoRejected (with the reason) or DownloadFailed."""
+        data = await self._fetch(bot, photo)
+        await asyncio.to_thread(process_photo, data, self.limits, photo.filename)
+        self._remember(photo.unique_id, data)
+
+    async def upload(self, bot: Bot, photo: IncomingPhoto) -> PhotoUpload:
+        data = self._cache.get(photo.unique_id)
+        if data is None:
+            data = await self._fetch(bot, photo)
+        return PhotoUpload(data=data, filename=photo.filename)
+
+    def forget(self, photos: Sequence[IncomingPhoto]) -> None:
+        for photo in photos:
+            data = self._cache.pop(photo.unique_id, None)
+            if data is not None:
+                self._cached -= len(data)
+
+    async def _fetch(self, bot: Bot, photo: IncomingPhoto) -> bytes:
+        # Refuse what is too large before downloading a byte of it.
+        if photo.size is not None and photo.size > self.limits.max_bytes:
+            raise PhotoRejected("photo_too_large", self.limits, photo.filename, size_mb=_mb(photo.size))
+        try:
+            file = await bot.get_file(photo.file_id)
+            if file.file_size is not None and file.file_size > self.limits.max_bytes:
+                raise PhotoRejected("photo_too_large", self.limits, photo.filename, size_mb=_mb(file.file_size))
+            if not file.file_path:
+                raise DownloadFailed("Telegram gave no file path")
+            buffer = io.BytesIO()
+            await bot.download_file(file.file_path, buffer, timeout=60)
+        except TelegramBadRequest as exc:
+            if "too big" in exc.message.lower():
+                size = photo.size or BOT_API_DOWNLOAD_LIMIT + 1
+                raise PhotoRejected("photo_too_large", self.limits, photo.filename, size_mb=_mb(size)) from exc
+            raise DownloadFailed(str(exc)) from exc
+        except PhotoRejected:
+            raise
+        except Exception as exc:  # noqa: BLE001 - network and server errors: ask to send again
+            log.warning("photo download failed: %s", exc)
+            raise DownloadFailed(str(exc)) from exc
+        return buffer.getvalue()
+
+    def _remember(self, key: str, data: bytes) -> None:
+        if len(data) > self._cache_bytes:
+            return
+        old = self._cache.pop(key, None)
+        if old is not None:
+            self._cached -= len(old)
+        self._cache[key] = data
+        self._cached += len(data)
+        while self._cached > self._cache_bytes:
+            _, dropped = self._cache.popitem(last=False)
+            self._cached -= len(dropped)
+
+
+def _mb(size: int) -> float:
+    return round(size / (1024 * 1024), 1)
+
+
+class AlbumCollector:
+    """Telegram delivers an album as one message per photo, sharing a `media_group_id`. The parts
+    are gathered here and handed over together once none has arrived for `delay` seconds."""
+
+    def __init__(self, delay: float = 0.8):
+        self.delay = delay
+        self._groups: dict[tuple[int, str], list[Message]] = {}
+        self._timers: dict[tuple[int, str], asyncio.Task[None]] = {}
+        self._running: dict[int, set[asyncio.Task[None]]] = {}
+
+    def add(self, user_id: int, message: Message, complete: Callable[[list[Message]], Awaitable[None]]) -> None:
+        key = (user_id, message.media_group_id or "")
+        self._groups.setdefault(key, []).append(message)
+        timer = self._timers.get(key)
+        if timer is not None:
+            timer.cancel()
+        task = asyncio.create_task(self._fire(key, complete))
+        self._timers[key] = task
+        self._running.setdefault(user_id, set()).add(task)
+        task.add_done_callback(lambda t: self._running.get(user_id, set()).discard(t))
+
+    async def _fire(self, key: tuple[int, str], complete: Callable[[list[Message]], Awaitable[None]]) -> None:
+        await asyncio.sleep(self.delay)
+        # From here on the group is closed: a late part starts a group of its own.
+        self._timers.pop(key, None)
+        messages = self._groups.pop(key, [])
+        messages.sort(key=lambda m: m.message_id)
+        try:
+            await complete(messages)
+        except Exception:
+            log.exception("handling an album failed")
+
+    async def wait(self, user_id: int) -> None:
+        """Until every album this person sent has been handled (before moving past the photo step)."""
+        while tasks := {t for t in self._running.get(user_id, set()) if not t.done()}:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def wait_all(self) -> None:
+        while tasks := {t for ts in self._running.values() for t in ts if not t.done()}:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._timers.values()):
+            task.cancel()
+        await self.wait_all()

@@ -1,0 +1,85 @@
+"""Bot fixtures: the fake Bot API server, settings pointing the real aiogram client at it, a bot
+runtime over the test's services, and `Chat`, which plays one person's side of a conversation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiogram.types import Update
+
+from bot.app import BotRuntime
+from civicdesk.container import Services
+from core.settings import Settings
+
+from .fakes import TOKEN, Call, FakeBotAPI, Person
+
+
+@pytest.fixture
+async def fake_api() -> AsyncIterator[FakeBotAPI]:
+    api = FakeBotAPI()
+    await api.start()
+    yield api
+    await api.stop()
+
+
+@pytest.fixture
+def settings(settings: Settings, fake_api: FakeBotAPI) -> Settings:
+    """The project's test settings, with the bot's token and the fake server's URL."""
+    return settings.model_copy(update={"telegram_token": TOKEN, "telegram_api_url": fake_api.url})
+
+
+@pytest.fixture
+async def runtime(services: Services) -> AsyncIterator[BotRuntime]:
+    built = BotRuntime.build(services)
+    built.ctx.albums.delay = 0.2
+    yield built
+    await built.aclose()
+
+
+class Chat:
+    """One person talking to the bot: each step feeds an update through the dispatcher (the bot's
+    replies go over HTTP to the fake server) and returns the calls the bot made meanwhile."""
+
+    def __init__(self, runtime: BotRuntime, api: FakeBotAPI, person: Person):
+        self.runtime = runtime
+        self.api = api
+        self.person = person
+
+    @property
+    def id(self) -> int:
+        return self.person.id
+
+    async def send(self, update: dict[str, Any]) -> list[Call]:
+        start = len(self.api.calls)
+        await self.runtime.feed(Update.model_validate(update, context={"bot": self.runtime.bot}))
+        await self.runtime.ctx.albums.wait_all()
+        return self.api.calls[start:]
+
+    async def say(self, text: str) -> list[Call]:
+        return await self.send(self.person.text(text))
+
+    async def tap(self, label: str) -> list[Call]:
+        """Press the newest inline button whose text contains `label`."""
+        for call in reversed(self.api.messages_to(self.id)):
+            for button in call.buttons():
+                if label in button["text"]:
+                    return await self.send(self.person.press(button["callback_data"], call.message_id or 1000))
+        raise AssertionError(f"no inline button {label!r} was shown")
+
+    def texts(self, calls: list[Call]) -> list[str]:
+        return [c.text for c in calls if c.chat_id == self.id and c.text]
+
+    def last_text(self) -> str:
+        return [c.text for c in self.api.messages_to(self.id) if c.text][-1]
+
+
+@pytest.fixture
+def person(fake_api: FakeBotAPI) -> Person:
+    return Person(fake_api)
+
+
+@pytest.fixture
+def chat(runtime: BotRuntime, fake_api: FakeBotAPI, person: Person) -> Chat:
+    return Chat(runtime, fake_api, person)
