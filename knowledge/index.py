@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS documents (
     title TEXT NOT NULL,
     kind TEXT NOT NULL,                -- law | guide
     version TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
+    sha256 TEXT NOT NULL,              -- of the file's bytes: the quick check
+    content_sha TEXT NOT NULL,         -- of the extracted text: decides when the bytes differ
     size INTEGER NOT NULL,
     chunk_count INTEGER NOT NULL,
     article_count INTEGER NOT NULL,
@@ -232,7 +233,10 @@ class KnowledgeIndex:
             else:
                 report.failed[str(raw)] = "文件或目录不存在 / no such file or folder"
         with self._db() as conn:
-            known = {row[0]: (row[1], row[2]) for row in conn.execute("SELECT origin, id, sha256 FROM documents")}
+            known = {
+                row[0]: (row[1], row[2], row[3])
+                for row in conn.execute("SELECT origin, id, sha256, content_sha FROM documents")
+            }
             rebuild = self._check_embeddings(conn)
         pending: list[_Pending] = []
         for path in files:
@@ -245,6 +249,10 @@ class KnowledgeIndex:
                     report.unchanged.append(path.name)
                     continue
                 doc = load_bytes(path.name, data)
+                if previous and previous[2] == _content_sha(doc) and not rebuild:
+                    self._touch(previous[0], sha)  # same text in new bytes (a re-saved PDF)
+                    report.unchanged.append(path.name)
+                    continue
             except ValidationFailed as exc:
                 report.failed[path.name] = exc.message_zh
                 continue
@@ -255,7 +263,7 @@ class KnowledgeIndex:
             pending.append(_Pending(doc_id, origin, doc, sha, len(data), split_document(doc, doc_id), bool(previous)))
         # documents whose files were removed from disk (uploads are kept until deleted by staff)
         gone = [
-            (origin, doc_id) for origin, (doc_id, _) in known.items()
+            (origin, entry[0]) for origin, entry in known.items()
             if not origin.startswith("upload:") and not Path(origin).exists()
         ]
         for origin, doc_id in gone:
@@ -272,9 +280,13 @@ class KnowledgeIndex:
         origin = f"upload:{name}"
         sha = hashlib.sha256(data).hexdigest()
         with self._db() as conn:
-            row = conn.execute("SELECT id, sha256 FROM documents WHERE origin = ?", (origin,)).fetchone()
+            row = conn.execute(
+                "SELECT id, sha256, content_sha FROM documents WHERE origin = ?", (origin,)
+            ).fetchone()
             rebuild = self._check_embeddings(conn)
-        if row and row[1] == sha and not rebuild:
+        if row and _content_sha(doc) == row[2] and not rebuild:
+            if row[1] != sha:
+                self._touch(row[0], sha)
             return self.document(row[0]), False
         doc_id = row[0] if row else document_id(origin)
         report = IngestReport()
@@ -337,10 +349,11 @@ class KnowledgeIndex:
             with self._db() as conn:
                 conn.execute("DELETE FROM documents WHERE id = ?", (item.doc_id,))
                 conn.execute(
-                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         item.doc_id, item.origin, item.doc.source, item.doc.title,
-                        "law" if is_law(item.doc.text) else "guide", item.doc.version, item.sha, item.size,
+                        "law" if is_law(item.doc.text) else "guide", item.doc.version, item.sha,
+                        _content_sha(item.doc), item.size,
                         len(chunks), articles, centroid, item.doc.text, now,
                     ),
                 )
@@ -356,6 +369,10 @@ class KnowledgeIndex:
                 )
                 self._bump(conn)
 
+    def _touch(self, doc_id: str, sha: str) -> None:
+        with self._db() as conn:
+            conn.execute("UPDATE documents SET sha256 = ? WHERE id = ?", (sha, doc_id))
+
     def delete(self, doc_id: str) -> DocumentInfo:
         info = self.document(doc_id)
         with self._lock:
@@ -370,6 +387,10 @@ class KnowledgeIndex:
 
     def vector_count(self) -> int:
         return self.store._collection.count()
+
+
+def _content_sha(doc: LoadedDocument) -> str:
+    return hashlib.sha256(f"{doc.title}\0{doc.version}\0{doc.text}".encode()).hexdigest()
 
 
 def _metadata(chunk: Chunk) -> dict[str, str | int]:

@@ -1,0 +1,106 @@
+"""`civicdesk ingest`, `civicdesk ask` and `civicdesk eval`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from core.errors import DomainError
+from core.settings import Settings
+
+
+def _service():  # type: ignore[no-untyped-def]
+    from knowledge.service import build_knowledge
+
+    return build_knowledge(Settings())
+
+
+def _fail(exc: DomainError) -> None:
+    typer.echo(f"error: {exc.message_zh} / {exc.message_en}", err=True)
+    raise typer.Exit(code=1)
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="files (.md .txt .pdf .docx) or folders")],
+) -> None:
+    """Ingest regulation documents and guides into the knowledge index (incremental)."""
+    service = _service()
+    try:
+        report = service.ingest(list(paths), progress=True)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    typer.echo(
+        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+        f"removed {len(report.removed)}; {report.chunks} chunks, {report.embedded} newly embedded, "
+        f"{report.seconds:.1f} s"
+    )
+    for name, reason in report.failed.items():
+        typer.echo(f"skipped {name}: {reason}", err=True)
+    if report.failed:
+        raise typer.Exit(code=1)
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help='the question, or "-" to read one question per line from stdin')],
+    k: Annotated[int, typer.Option(help="number of sources")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="print the answer as JSON")] = False,
+    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+    mode: Annotated[str, typer.Option(help="hybrid | bm25 | vector")] = "hybrid",
+    llm: Annotated[bool, typer.Option(help="use the configured LLM if any")] = True,
+) -> None:
+    """Answer a question from the ingested documents, with cited articles."""
+    service = _service()
+    service.seed_if_empty()
+    if question == "-":
+        for line in sys.stdin:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                body = service.answer(line, k=k, lang=lang, mode=mode, use_llm=llm).as_dict()
+            except DomainError as exc:
+                body = {"question": line, "error": exc.as_dict(lang)}
+            typer.echo(json.dumps(body, ensure_ascii=False))
+        return
+    try:
+        answer = service.answer(question, k=k, lang=lang, mode=mode, use_llm=llm)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        typer.echo(json.dumps(answer.as_dict(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(answer.answer)
+    if answer.sources and not answer.abstained:
+        typer.echo("\n来源 / sources:")
+        for hit in answer.sources:
+            typer.echo(f"  {hit.citation()}  ({hit.file}, score {hit.score:.3f})")
+
+
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="questions in the dev.jsonl format")],
+    mode: Annotated[str, typer.Option(help="hybrid | bm25 | vector | all")] = "all",
+    k: Annotated[int, typer.Option(help="sources per question")] = 5,
+) -> None:
+    """Recall@1, recall@5, MRR and abstention precision/recall on an evaluation file."""
+    from knowledge.evaluation import evaluate_file, format_report
+
+    service = _service()
+    modes = ["hybrid", "bm25", "vector"] if mode == "all" else [mode]
+    try:
+        reports = [evaluate_file(service, file, mode=m, k=k) for m in modes]
+    except DomainError as exc:
+        _fail(exc)
+        return
+    typer.echo(format_report(reports))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+    app.command("ask")(ask)
+    app.command("eval")(evaluate)

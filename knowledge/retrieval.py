@@ -1,0 +1,312 @@
+"""Hybrid retrieval: BM25 over jieba tokens and vector search in Chroma, fused, plus direct lookup.
+
+The unit returned is a citable one: a law's article (all its parts), or a section of a guide.
+
+- keyword: BM25 over the article text with its law title and chapter, the question expanded with the
+  domain thesaurus (expansion terms weigh less than the asker's own words);
+- vector: the expanded question embedded once, nearest chunks of both granularities from Chroma
+  (whole articles and single paragraphs; a paragraph hit counts for its article);
+- routing: the question's similarity to each document's centroid says which laws it is likely about;
+- fusion: weighted reciprocal rank fusion of the three rankings, plus the document prior;
+- direct lookup: a question that names a law and an article (`建筑法第七条`) gets that article first.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from knowledge.bm25 import BM25
+from knowledge.index import KnowledgeIndex
+from knowledge.splitter import ARTICLE_RE, Chunk, article_number, short_title
+from knowledge.text import expansions, tokenize
+from knowledge.thesaurus import LAW_ALIASES
+
+MODES = ("hybrid", "bm25", "vector")
+
+
+@dataclass(frozen=True)
+class Params:
+    """Fusion weights, tuned on dev.jsonl (see the knowledge section of the README)."""
+
+    rrf_k: float = 60.0
+    w_bm25: float = 0.5
+    w_article: float = 1.0
+    w_paragraph: float = 1.0
+    w_route: float = 0.0  # weight of the document prior (centroid similarity)
+    route_top: int = 3  # documents that get the prior
+    expansion_weight: float = 0.5
+    vector_expand: bool = True
+    candidates: int = 100  # nearest chunks fetched from Chroma
+
+
+@dataclass
+class Hit:
+    ref: str
+    chunks: list[Chunk]
+    score: float
+    components: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def first(self) -> Chunk:
+        return self.chunks[0]
+
+    @property
+    def law(self) -> str:
+        return self.first.law
+
+    @property
+    def article(self) -> str:
+        return self.first.article
+
+    @property
+    def chapter(self) -> str:
+        return self.first.heading
+
+    @property
+    def file(self) -> str:
+        return self.first.file
+
+    @property
+    def text(self) -> str:
+        return "\n".join(chunk.text for chunk in self.chunks)
+
+    def citation(self) -> str:
+        if self.article:
+            return f"《{self.law}》{self.article}"
+        place = " ".join(part for part in (self.first.chapter, self.first.section) if part)
+        return f"《{self.law}》“{place}”" if place else f"《{self.law}》"
+
+    def as_source(self) -> dict[str, object]:
+        return {
+            "law": self.law, "article": self.article, "chapter": self.chapter, "file": self.file,
+            "score": round(float(self.score), 4), "text": self.text,
+        }
+
+
+@dataclass
+class Result:
+    hits: list[Hit]
+    confidence: float  # best vector similarity of any unit to the question (abstention signal)
+    direct: bool = False  # the question named the article
+
+
+class _State:
+    """What a search needs in memory, built from the catalog of one index generation."""
+
+    def __init__(self, index: KnowledgeIndex):
+        self.generation = index.generation()
+        chunks, tokens = index.load_chunks()
+        self.units: list[str] = []  # refs
+        self.unit_of: dict[str, int] = {}
+        self.parts: list[list[Chunk]] = []
+        self.unit_doc: list[str] = []
+        keyword_docs: list[list[str]] = []
+        keyword_unit: list[int] = []
+        for chunk, chunk_tokens in zip(chunks, tokens, strict=True):
+            if chunk.kind == "paragraph":
+                continue
+            unit = self.unit_of.get(chunk.ref)
+            if unit is None:
+                unit = self.unit_of[chunk.ref] = len(self.units)
+                self.units.append(chunk.ref)
+                self.parts.append([])
+                self.unit_doc.append(chunk.doc_id)
+            self.parts[unit].append(chunk)
+            keyword_docs.append(chunk_tokens)
+            keyword_unit.append(unit)
+        self.keyword_unit = np.array(keyword_unit, dtype=np.int64)
+        self.bm25 = BM25(keyword_docs)
+        docs = sorted(set(self.unit_doc))
+        self.doc_index = {doc_id: i for i, doc_id in enumerate(docs)}
+        self.unit_doc_index = np.array([self.doc_index[d] for d in self.unit_doc], dtype=np.int64)
+        centroids = index.centroids()
+        self.centroids = np.stack([centroids[d] for d in docs]) if docs and len(centroids) == len(docs) else None
+        # titles for direct lookup: (title, doc_id) and article units by (doc_id, number)
+        self.titles: dict[str, str] = {}
+        self.articles: dict[tuple[str, int], int] = {}
+        for unit, parts in enumerate(self.parts):
+            first = parts[0]
+            self.titles.setdefault(first.law, first.doc_id)
+            if first.article_no:
+                self.articles.setdefault((first.doc_id, first.article_no), unit)
+
+    @property
+    def size(self) -> int:
+        return len(self.units)
+
+
+_ARTICLE_REF = re.compile(r"第([零〇一二三四五六七八九十百千0-9]+)条")
+_LAW_NAME = re.compile(r"《?([\u4e00-\u9fff]{2,30}?(?:法|条例|办法|规定|细则|指南))》?\s*(?:的)?\s*$")
+
+
+class Retriever:
+    def __init__(self, index: KnowledgeIndex, params: Params | None = None):
+        self.index = index
+        self.params = params or Params()
+        self._state: _State | None = None
+        self._lock = threading.Lock()
+
+    def state(self) -> _State:
+        generation = self.index.generation()
+        if self._state is None or self._state.generation != generation:
+            with self._lock:
+                if self._state is None or self._state.generation != generation:
+                    self._state = _State(self.index)
+        return self._state
+
+    # --- direct lookup --------------------------------------------------------------------------
+    def resolve_law(self, name: str) -> str | None:
+        """The doc_id of the law a (possibly shortened) name refers to, or None."""
+        state = self.state()
+        name = LAW_ALIASES.get(name, name)
+        if name in state.titles:
+            return state.titles[name]
+        best: tuple[float, str] | None = None
+        for title, doc_id in state.titles.items():
+            if not _is_subsequence(name, title):
+                continue
+            # same kind of act (法 vs 条例) and the closest length wins
+            same_kind = title.endswith(name[-2:]) or title.endswith(name[-1])
+            score = (1.0 if same_kind else 0.0) + len(name) / len(title)
+            if best is None or score > best[0]:
+                best = (score, doc_id)
+        return best[1] if best else None
+
+    def direct_lookup(self, question: str) -> list[int]:
+        """Units named in the question as `<law>第X条`, in the order they are named."""
+        state = self.state()
+        found: list[int] = []
+        for match in _ARTICLE_REF.finditer(question):
+            before = question[max(0, match.start() - 30) : match.start()]
+            law = _LAW_NAME.search(before)
+            if not law:
+                continue
+            name = law.group(1)
+            doc_id = None
+            # the longest tail of the words before `第X条` that names a law
+            for start in range(len(name) - 2, -1, -1):
+                doc_id = self.resolve_law(name[start:]) or doc_id
+                if doc_id and name[start:] in LAW_ALIASES:
+                    break
+            if doc_id is None:
+                continue
+            unit = state.articles.get((doc_id, article_number(match.group(0))))
+            if unit is not None and unit not in found:
+                found.append(unit)
+        return found
+
+    # --- search ---------------------------------------------------------------------------------
+    def keyword_scores(self, question: str) -> np.ndarray:
+        state = self.state()
+        weights: dict[str, float] = {}
+        for token in tokenize(question):
+            weights[token] = weights.get(token, 0.0) + 1.0
+        for term in expansions(question):
+            for token in tokenize(term):
+                weights.setdefault(token, self.params.expansion_weight)
+        chunk_scores = state.bm25.scores(weights)
+        units = np.zeros(state.size, dtype=np.float32)
+        np.maximum.at(units, state.keyword_unit, chunk_scores)
+        return units
+
+    def query_vector(self, question: str) -> np.ndarray:
+        text = question
+        if self.params.vector_expand:
+            extra = expansions(question)
+            if extra:
+                text = f"{question} {' '.join(extra)}"
+        return np.asarray(self.index.embeddings.embed_query(text), dtype=np.float32)
+
+    def vector_scores(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Best cosine similarity per unit from whole-article chunks and from paragraph chunks."""
+        state = self.state()
+        article = np.full(state.size, -1.0, dtype=np.float32)
+        paragraph = np.full(state.size, -1.0, dtype=np.float32)
+        if not state.size:
+            return article, paragraph
+        result = self.index.store._collection.query(
+            query_embeddings=[vector.tolist()],
+            n_results=min(self.params.candidates, self.index.vector_count() or 1),
+            include=["metadatas", "distances"],
+        )
+        for metadata, distance in zip(result["metadatas"][0], result["distances"][0], strict=True):
+            unit = state.unit_of.get(str(metadata.get("ref")))
+            if unit is None:
+                continue
+            similarity = 1.0 - float(distance)
+            target = paragraph if metadata.get("kind") == "paragraph" else article
+            target[unit] = max(target[unit], similarity)
+        # a single-paragraph article is its own paragraph
+        paragraph = np.maximum(paragraph, article)
+        return article, paragraph
+
+    def search(self, question: str, k: int = 5, mode: str = "hybrid") -> Result:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        state = self.state()
+        if not state.size:
+            return Result([], 0.0)
+        p = self.params
+        keyword = self.keyword_scores(question) if mode in ("hybrid", "bm25") else None
+        # vectors are searched in every mode: their best similarity is the abstention signal
+        vector = self.query_vector(question)
+        article, paragraph = self.vector_scores(vector)
+        if mode == "bm25":
+            fused = keyword
+        elif mode == "vector":
+            fused = np.maximum(article, paragraph)
+        else:
+            fused = (
+                p.w_bm25 * _rrf(keyword, p.rrf_k)
+                + p.w_article * _rrf(article, p.rrf_k)
+                + p.w_paragraph * _rrf(paragraph, p.rrf_k)
+            )
+            if p.w_route and state.centroids is not None:
+                fused = fused + p.w_route * self._route(vector, state)
+        direct = self.direct_lookup(question)
+        order = [u for u in np.argsort(-fused)[: k + len(direct)] if u not in direct]
+        ranked = (direct + order)[:k]
+        confidence = float(np.max(paragraph))
+        hits = []
+        for unit in ranked:
+            components = {}
+            if keyword is not None:
+                components["bm25"] = float(keyword[unit])
+            if mode != "bm25":
+                components["vector"] = float(paragraph[unit])
+            score = 1.0 if unit in direct else float(fused[unit])
+            hits.append(Hit(state.units[unit], state.parts[unit], score, components))
+        return Result(hits, confidence, direct=bool(direct))
+
+    def _route(self, vector: np.ndarray, state: _State) -> np.ndarray:
+        similarity = state.centroids @ vector
+        top = np.argsort(-similarity)[: self.params.route_top]
+        prior = np.zeros(len(similarity), dtype=np.float32)
+        prior[top] = 1.0 / (np.arange(len(top)) + 1)
+        return prior[state.unit_doc_index] / self.params.rrf_k
+
+
+def _rrf(scores: np.ndarray, k: float) -> np.ndarray:
+    """Reciprocal rank fusion term 1/(k + rank) for every unit; units with no signal get 0."""
+    order = np.argsort(-scores, kind="stable")
+    ranks = np.empty(len(scores), dtype=np.float32)
+    ranks[order] = np.arange(1, len(scores) + 1)
+    out = 1.0 / (k + ranks)
+    out[scores <= (0.0 if scores.min() >= 0 else -1.0)] = 0.0
+    return out
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(char in it for char in short)
+
+
+def citation_key(law: str, article: str) -> tuple[str, str]:
+    return short_title(law), article
+
+
+__all__ = ["ARTICLE_RE", "MODES", "Hit", "Params", "Result", "Retriever", "citation_key"]

@@ -1,0 +1,128 @@
+"""Incremental ingest, uploads, deletion and the Chroma server option."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from core.errors import NotFound, ValidationFailed
+from knowledge.service import KnowledgeService
+from tests.knowledge.conftest import DATA, SAMPLE_GUIDE, TEST_LAW, make_service
+from tests.knowledge.test_loaders import LAW_LINES, make_docx, make_pdf
+
+
+def _docs(service: KnowledgeService) -> dict[str, tuple[int, int]]:
+    return {d.source: (d.chunk_count, d.article_count) for d in service.documents()}
+
+
+def test_incremental_ingest_skips_replaces_and_removes(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(TEST_LAW, folder / TEST_LAW.name)
+    shutil.copy(SAMPLE_GUIDE, folder / SAMPLE_GUIDE.name)
+    (folder / "notes.xlsx").write_bytes(b"ignored: not a supported type")
+    service = make_service(tmp_path / "var")
+
+    first = service.ingest([folder])
+    assert sorted(first.added) == sorted([TEST_LAW.name, SAMPLE_GUIDE.name]) and not first.failed
+    assert _docs(service)[TEST_LAW.name] == (16, 12)
+    vectors = service.index.vector_count()
+    assert vectors == first.chunks
+
+    again = service.ingest([folder])
+    assert again.added == [] and again.updated == [] and again.embedded == 0
+    assert sorted(again.unchanged) == sorted([TEST_LAW.name, SAMPLE_GUIDE.name])
+
+    # change one article: the document is replaced in every index, the other one is untouched
+    law = folder / TEST_LAW.name
+    marker = f"并在县住建局网站公示证明编号{uuid.uuid4().hex[:8]}"  # text no cache has seen
+    law.write_text(law.read_text(encoding="utf-8").replace(
+        "并提前向周边居民公告。", f"并提前向周边居民公告，{marker}。"), encoding="utf-8")
+    changed = service.ingest([folder])
+    assert changed.updated == [TEST_LAW.name] and changed.unchanged == [SAMPLE_GUIDE.name]
+    assert changed.embedded == 2  # the changed article and its changed paragraph, nothing else
+    assert service.index.vector_count() == vectors
+    assert marker in service.search("文明施工管理办法第七条", k=1)[0][0].text
+    assert service.search(marker, k=1, mode="bm25")[0][0].article == "第七条"
+
+    # remove a file: its chunks leave Chroma, the catalog and BM25
+    law.unlink()
+    removed = service.ingest([folder])
+    assert removed.removed == [TEST_LAW.name]
+    assert list(_docs(service)) == [SAMPLE_GUIDE.name]
+    assert service.index.vector_count() == vectors - 16
+    hits, _ = service.search("示范县建筑工地文明施工管理办法第七条 夜间施工", k=5, mode="bm25")
+    assert all(h.law != "示范县建筑工地文明施工管理办法" for h in hits)
+
+
+def test_missing_path_is_reported_and_nothing_is_lost(sample_service: KnowledgeService, tmp_path: Path) -> None:
+    before = _docs(sample_service)
+    report = sample_service.ingest([tmp_path / "nope.md"])
+    assert list(report.failed) == [str(tmp_path / "nope.md")]
+    assert _docs(sample_service) == before
+
+
+def test_upload_pdf_and_docx_then_delete(sample_service: KnowledgeService) -> None:
+    info, changed = sample_service.upload("示范县物业管理办法.pdf", make_pdf(LAW_LINES))
+    assert changed and info.kind == "law" and info.article_count == 4 and info.title == "示范县物业管理办法"
+    same, changed_again = sample_service.upload("示范县物业管理办法.pdf", make_pdf(LAW_LINES))
+    assert same.id == info.id and not changed_again
+    docx_info, _ = sample_service.upload("物业办法.docx", make_docx(LAW_LINES))
+    assert docx_info.article_count == 4
+    hits, _ = sample_service.search("示范县物业管理办法第三条", k=1)
+    assert hits[0].article == "第三条" and "专项维修资金属于业主所有" in hits[0].text
+
+    deleted = sample_service.delete_document(info.id)
+    assert deleted.source == "示范县物业管理办法.pdf"
+    assert "示范县物业管理办法.pdf" not in _docs(sample_service)
+    with pytest.raises(NotFound):
+        sample_service.delete_document(info.id)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "code"),
+    [
+        ("规章.exe", b"MZ\x90\x00", "unsupported_document"),
+        ("规章.pdf", b"%PDF-1.4 truncated", "unsupported_document"),
+        ("空.md", b"", "empty_file"),
+    ],
+)
+def test_bad_uploads_are_refused_and_lose_nothing(
+    sample_service: KnowledgeService, name: str, data: bytes, code: str
+) -> None:
+    before = _docs(sample_service)
+    with pytest.raises(ValidationFailed) as info:
+        sample_service.upload(name, data)
+    assert info.value.code == code
+    assert _docs(sample_service) == before
+
+
+def test_upload_size_limit(tmp_path: Path) -> None:
+    service = make_service(tmp_path / "var", knowledge_max_upload_bytes=1000)
+    with pytest.raises(ValidationFailed) as info:
+        service.upload("大文件.md", "第一条 内容。\n\n".encode() * 200)
+    assert info.value.code == "too_large" and "上限" in info.value.message_zh
+    assert service.documents() == []
+
+
+def test_seed_only_when_empty(tmp_path: Path) -> None:
+    service = make_service(tmp_path / "var")
+    seeded = service.seed_if_empty()
+    assert seeded is not None and seeded.added == [SAMPLE_GUIDE.name]
+    assert service.seed_if_empty() is None
+
+
+def test_chroma_server_mode(tmp_path: Path, chroma_server: str) -> None:
+    service = make_service(tmp_path / "var", chroma_url=chroma_server, chroma_collection="civicdesk_test")
+    report = service.ingest([DATA, SAMPLE_GUIDE])
+    assert len(report.added) == 2
+    assert not (tmp_path / "var" / "knowledge" / "chroma").exists()  # vectors live in the server
+    assert service.index.vector_count() == report.chunks
+    answer = service.answer("工地半夜还在施工，吵得睡不着，这样允许吗？")
+    assert answer.sources[0].article == "第七条"
+    doc_id = next(d.id for d in service.documents() if d.source == TEST_LAW.name)
+    service.delete_document(doc_id)
+    assert service.index.vector_count() == report.chunks - 16
