@@ -23,13 +23,14 @@ from ..i18n import Html, Texts
 from ..keyboards import VoteCb
 
 log = logging.getLogger(__name__)
+SOURCES = 3  # articles cited under an answer (a phone screen is small)
 
 
 async def on_question(message: Message, tr: Texts, ctx: BotContext, bot: Bot) -> None:
     question = (message.text or "").strip()
     await bot.send_chat_action(message.chat.id, ChatAction.TYPING)
     try:
-        answer = await ctx.knowledge.ask(question, lang=tr.lang, channel=Channel.TELEGRAM.value)
+        answer = await ctx.knowledge.ask(question, k=SOURCES, lang=tr.lang, channel=Channel.TELEGRAM.value)
     except DomainError as exc:  # empty or too long
         await message.answer(tr("ask.refused", reason=exc.message(tr.lang)))
         return

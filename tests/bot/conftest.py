@@ -3,7 +3,9 @@ runtime over the test's services, and `Chat`, which plays one person's side of a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,11 +33,24 @@ def settings(settings: Settings, fake_api: FakeBotAPI) -> Settings:
 
 
 @pytest.fixture
-async def runtime(services: Services) -> AsyncIterator[BotRuntime]:
-    built = BotRuntime.build(services)
-    built.ctx.albums.delay = 0.2
-    yield built
-    await built.aclose()
+async def make_runtime(services: Services) -> AsyncIterator[Callable[..., BotRuntime]]:
+    """Builds bot runtimes over the test's services (several = restarts); all closed at the end."""
+    built: list[BotRuntime] = []
+
+    def make(**options: Any) -> BotRuntime:
+        runtime = BotRuntime.build(services, **options)
+        runtime.ctx.albums.delay = 0.2
+        built.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in built:
+        await runtime.aclose()
+
+
+@pytest.fixture
+def runtime(make_runtime: Callable[..., BotRuntime]) -> BotRuntime:
+    return make_runtime()
 
 
 class Chat:
@@ -54,6 +69,15 @@ class Chat:
     async def send(self, update: dict[str, Any]) -> list[Call]:
         start = len(self.api.calls)
         await self.runtime.feed(Update.model_validate(update, context={"bot": self.runtime.bot}))
+        await self.runtime.ctx.albums.wait_all()
+        return self.api.calls[start:]
+
+    async def send_together(self, updates: list[dict[str, Any]]) -> list[Call]:
+        """Updates that arrive at once (the parts of an album), handled concurrently."""
+        start = len(self.api.calls)
+        await asyncio.gather(
+            *(self.runtime.feed(Update.model_validate(u, context={"bot": self.runtime.bot})) for u in updates)
+        )
         await self.runtime.ctx.albums.wait_all()
         return self.api.calls[start:]
 
@@ -83,3 +107,22 @@ def person(fake_api: FakeBotAPI) -> Person:
 @pytest.fixture
 def chat(runtime: BotRuntime, fake_api: FakeBotAPI, person: Person) -> Chat:
     return Chat(runtime, fake_api, person)
+
+
+KNOWLEDGE_DATA = Path(__file__).parent / "data"
+# Vectors of the test documents are cached across runs (keyed by text), like the knowledge tests do.
+EMBEDDINGS_CACHE = Path(__file__).resolve().parents[2] / "var" / "test-cache" / "bot-knowledge-embeddings.sqlite"
+
+
+@pytest.fixture
+def knowledge(services: Services):  # noqa: ANN201
+    """The real knowledge service over a small test regulation, logging into the test's database."""
+    from knowledge.service import KnowledgeService
+
+    EMBEDDINGS_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    service = KnowledgeService(services.settings, services.db, clock=services.clock, embeddings_cache=EMBEDDINGS_CACHE)
+    service.ingest([KNOWLEDGE_DATA])
+    services.extras["knowledge"] = service
+    if hasattr(services, "knowledge"):
+        services.knowledge = service  # type: ignore[attr-defined]
+    return service

@@ -1,0 +1,483 @@
+"""Open days in the bot: the list (menu "开放日" and /opendays), an event's details and calendar file,
+registration (name -> party size -> optional phone via the contact button), "my registrations"
+with cancelling and feedback, announcement subscriptions, and the outbox messages about open days
+(promotion, cancellation, changes, reminders, feedback requests, announcements).
+
+Reminders and feedback requests are enqueued by `OpenDayService.due_notifications`, which
+`DueNotifications` runs from the outbox delivery loop at most once a minute.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from weakref import WeakKeyDictionary
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+)
+
+from core.errors import DomainError
+from opendays.ics import requirement_lines
+from opendays.rules import RegChannel
+from opendays.schemas import EventOut, RegistrationInput, RegistrationOut
+
+from .. import keyboards
+from ..context import BotContext, chat_id_of
+from ..i18n import Html, Texts, labels
+
+log = logging.getLogger(__name__)
+
+CHANNEL = RegChannel.TELEGRAM.value
+MAX_NAME = 100
+MAX_COMMENT = 2000
+LIST_LIMIT = 10
+WEEKDAYS_ZH = "一二三四五六日"
+
+
+class OpenDayFlow(StatesGroup):
+    name = State()
+    party = State()
+    phone = State()
+    comment = State()
+
+
+class OdCb(CallbackData, prefix="od"):
+    action: str  # list | show | ics | reg | mine | sub | unsub | cancel | cancel_yes | keep | rate
+    id: int = 0
+
+
+class OdRateCb(CallbackData, prefix="odr"):
+    reg: int
+    stars: int
+
+
+# --- formatting -------------------------------------------------------------------------------------
+def when_text(starts: datetime, ends: datetime, lang: str, tz: ZoneInfo) -> str:
+    s, e = starts.astimezone(tz), ends.astimezone(tz)
+    if lang == "en":
+        day = f"{s:%a} {s.day} {s:%b %Y}"
+        end = f"{e:%H:%M}" if e.date() == s.date() else f"{e:%a} {e.day} {e:%b} {e:%H:%M}"
+        return f"{day}, {s:%H:%M}–{end}"
+    day = f"{s.year}年{s.month}月{s.day}日（周{WEEKDAYS_ZH[s.weekday()]}）"
+    end = f"{e:%H:%M}" if e.date() == s.date() else f"{e.month}月{e.day}日 {e:%H:%M}"
+    return f"{day}{s:%H:%M}–{end}"
+
+
+def _seats(event: EventOut, tr: Texts, tz: ZoneInfo, now: datetime) -> Html:
+    if not event.registration_open:
+        opens = event.registration_opens_at
+        if event.status == "published" and opens is not None and opens > now:
+            return tr("od.reg_not_open", at=f"{opens.astimezone(tz):%Y-%m-%d %H:%M}")
+        return tr("od.reg_closed")
+    if event.seats_left > 0:
+        return tr("od.seats_left", left=event.seats_left, capacity=event.capacity)
+    return tr("od.seats_full")
+
+
+def _stars(n: int, tr: Texts) -> str:
+    return f"{'⭐' * n} " + tr.plain("od.stars", n=n)
+
+
+def _payload_when(payload: dict[str, Any], lang: str, tz: ZoneInfo) -> str:
+    return when_text(datetime.fromisoformat(payload["starts_at"]), datetime.fromisoformat(payload["ends_at"]),
+                     lang, tz)
+
+
+def _inline(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[list(r) for r in rows])
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text[:60], callback_data=data.pack())
+
+
+def _reply(rows: Sequence[Sequence[KeyboardButton]]) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(keyboard=[list(r) for r in rows], resize_keyboard=True)
+
+
+def _cancel_button(tr: Texts) -> KeyboardButton:
+    # The report flow's cancel button: the start router ends any conversation with it.
+    return KeyboardButton(text=tr.plain("report.button_cancel"))
+
+
+def rating_keyboard(registration_id: int) -> InlineKeyboardMarkup:
+    return _inline([[_button("⭐" * n, OdRateCb(reg=registration_id, stars=n)) for n in range(1, 6)]])
+
+
+# --- the list and one event -------------------------------------------------------------------------
+async def on_list(message: Message, tr: Texts, ctx: BotContext, bot: Bot) -> None:
+    await send_list(bot, message.chat.id, tr, ctx)
+
+
+async def send_list(bot: Bot, chat_id: int, tr: Texts, ctx: BotContext) -> None:
+    service = ctx.services.opendays
+    tz = service.policy.tz
+    events = (await service.upcoming(tr.lang))[:LIST_LIMIT]
+    subscribed = await service.is_subscribed(CHANNEL, str(chat_id))
+    rows = [[_button(tr.plain("od.button_event", n=n, title=e.title), OdCb(action="show", id=e.id))]
+            for n, e in enumerate(events, start=1)]
+    rows.append([_button(tr.plain("od.button_mine"), OdCb(action="mine"))])
+    rows.append([_button(tr.plain("od.button_unsubscribe"), OdCb(action="unsub")) if subscribed
+                 else _button(tr.plain("od.button_subscribe"), OdCb(action="sub"))])
+    if not events:
+        await bot.send_message(chat_id, tr("od.none"), reply_markup=_inline(rows))
+        return
+    blocks = [tr("od.list_header")]
+    for n, event in enumerate(events, start=1):
+        blocks.append(tr("od.item", n=n, title=event.title, when=when_text(event.starts_at, event.ends_at, tr.lang, tz),
+                         site=event.site_name, seats=_seats(event, tr, tz, ctx.now())))
+    await bot.send_message(chat_id, "\n\n".join(blocks), reply_markup=_inline(rows))
+
+
+async def on_button(callback: CallbackQuery, callback_data: OdCb, state: FSMContext, tr: Texts, ctx: BotContext,
+                    bot: Bot) -> None:
+    await callback.answer()
+    chat_id, user_id = chat_id_of(callback), callback.from_user.id
+    action, item = callback_data.action, callback_data.id
+    service = ctx.services.opendays
+    if action == "list":
+        await send_list(bot, chat_id, tr, ctx)
+    elif action == "show":
+        await send_event(bot, chat_id, item, tr, ctx)
+    elif action == "ics":
+        await send_ics(bot, chat_id, item, tr, ctx)
+    elif action == "reg":
+        await start_registration(bot, chat_id, user_id, callback.from_user.full_name.strip(), item, state, tr, ctx)
+    elif action == "mine":
+        await send_mine(bot, chat_id, user_id, tr, ctx)
+    elif action in ("sub", "unsub"):
+        if action == "sub":
+            await service.subscribe(CHANNEL, str(chat_id), tr.lang)
+        else:
+            await service.unsubscribe(CHANNEL, str(chat_id))
+        await bot.send_message(chat_id, tr("od.subscribed" if action == "sub" else "od.unsubscribed"))
+    elif action == "cancel":
+        await _confirm_cancel(bot, chat_id, user_id, item, tr, ctx)
+    elif action == "cancel_yes":
+        try:
+            view = await service.cancel_for_user(item, CHANNEL, str(user_id), tr.lang)
+        except DomainError as exc:
+            await bot.send_message(chat_id, exc.message(tr.lang))
+            return
+        await bot.send_message(chat_id, tr("od.cancelled", title=view.event.title))
+    elif action == "keep":
+        await bot.send_message(chat_id, tr("od.kept"))
+    elif action == "rate":
+        try:
+            view = await service.registration_of_user(item, CHANNEL, str(user_id), tr.lang)
+        except DomainError as exc:
+            await bot.send_message(chat_id, exc.message(tr.lang))
+            return
+        await bot.send_message(chat_id, tr("od.ask_rating", title=view.event.title), reply_markup=rating_keyboard(item))
+
+
+async def send_event(bot: Bot, chat_id: int, event_id: int, tr: Texts, ctx: BotContext) -> None:
+    service = ctx.services.opendays
+    tz = service.policy.tz
+    try:
+        event = await service.public_event(event_id, tr.lang)
+    except DomainError:
+        await bot.send_message(chat_id, tr("od.not_found"))
+        return
+    parts = [tr("od.detail", title=event.title, when=when_text(event.starts_at, event.ends_at, tr.lang, tz),
+                site=event.site_name, address=event.address, seats=_seats(event, tr, tz, ctx.now()))]
+    if event.description:
+        parts.append(html.escape(event.description, quote=False))
+    parts.append(tr("od.requirements"))
+    r = event.requirements
+    lines = requirement_lines(
+        audience=event.audience, requires_id=r.requires_id, min_age=r.min_age,
+        safety_gear_provided=r.safety_gear_provided, accessibility_notes=r.accessibility_notes,
+        contact=event.contact, lang=tr.lang,
+    )
+    parts.extend(tr("od.requirement_line", text=line) for line in lines)
+    parts.append(tr("od.party_limit", max=event.max_party_size))
+    rows = []
+    if event.registration_open:
+        rows.append([_button(tr.plain("od.button_register"), OdCb(action="reg", id=event.id))])
+    rows.append([_button(tr.plain("od.button_ics"), OdCb(action="ics", id=event.id)),
+                 _button(tr.plain("od.button_back"), OdCb(action="list"))])
+    await bot.send_message(chat_id, "\n".join(parts), reply_markup=_inline(rows))
+
+
+async def send_ics(bot: Bot, chat_id: int, event_id: int, tr: Texts, ctx: BotContext) -> None:
+    try:
+        data = await ctx.services.opendays.event_ics(event_id, tr.lang)
+    except DomainError:
+        await bot.send_message(chat_id, tr("od.not_found"))
+        return
+    await bot.send_document(chat_id, BufferedInputFile(data, filename=f"openday-{event_id}.ics"),
+                            caption=tr("od.ics_caption"))
+
+
+# --- registering ------------------------------------------------------------------------------------
+async def start_registration(bot: Bot, chat_id: int, user_id: int, full_name: str, event_id: int, state: FSMContext,
+                             tr: Texts, ctx: BotContext) -> None:
+    current = await state.get_state()
+    if current is not None and not current.startswith("OpenDayFlow:"):
+        await bot.send_message(chat_id, tr("od.busy_elsewhere"))
+        return
+    try:
+        event = await ctx.services.opendays.check_registration(event_id, CHANNEL, str(user_id), tr.lang)
+    except DomainError as exc:
+        await state.clear()
+        await bot.send_message(chat_id, tr("od.refused", reason=exc.message(tr.lang)))
+        return
+    await state.set_data({"event_id": event.id, "max_party": min(event.max_party_size, event.capacity)})
+    await state.set_state(OpenDayFlow.name)
+    # The Telegram name as a one-tap answer; any other name can be typed.
+    rows = [[KeyboardButton(text=full_name)]] if 1 <= len(full_name) <= MAX_NAME else []
+    await bot.send_message(chat_id, tr("od.ask_name"), reply_markup=_reply(rows + [[_cancel_button(tr)]]))
+
+
+async def on_name(message: Message, state: FSMContext, tr: Texts, bot: Bot) -> None:
+    name = " ".join((message.text or "").split())
+    if not 1 <= len(name) <= MAX_NAME:
+        await message.answer(tr("od.name_invalid", max=MAX_NAME))
+        return
+    data = await state.update_data(name=name)
+    await state.set_state(OpenDayFlow.party)
+    limit = data["max_party"]
+    numbers = [KeyboardButton(text=str(n)) for n in range(1, limit + 1)]
+    await message.answer(tr("od.ask_party", max=limit),
+                         reply_markup=_reply([numbers[i:i + 5] for i in range(0, len(numbers), 5)]
+                                             + [[_cancel_button(tr)]]))
+
+
+async def on_party(message: Message, state: FSMContext, tr: Texts) -> None:
+    limit = (await state.get_data())["max_party"]
+    try:
+        size = int((message.text or "").strip())
+    except ValueError:
+        size = 0
+    if not 1 <= size <= limit:
+        await message.answer(tr("od.party_invalid", max=limit))
+        return
+    await state.update_data(party_size=size)
+    await state.set_state(OpenDayFlow.phone)
+    await message.answer(tr("od.ask_phone"), reply_markup=_reply([
+        [KeyboardButton(text=tr.plain("od.button_share_phone"), request_contact=True)],
+        [KeyboardButton(text=tr.plain("od.button_skip")), _cancel_button(tr)],
+    ]))
+
+
+async def on_phone(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
+    contact, user = message.contact, message.from_user
+    assert contact is not None and user is not None
+    if contact.user_id != user.id:
+        await message.answer(tr("od.phone_not_own"))
+        return
+    await submit(bot, message.chat.id, user.id, state, tr, ctx, contact.phone_number)
+
+
+async def on_skip_phone(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
+    assert message.from_user is not None
+    await submit(bot, message.chat.id, message.from_user.id, state, tr, ctx, None)
+
+
+async def on_phone_expected(message: Message, tr: Texts) -> None:
+    await message.answer(tr("od.phone_expected"))
+
+
+async def submit(bot: Bot, chat_id: int, user_id: int, state: FSMContext, tr: Texts, ctx: BotContext,
+                 phone: str | None) -> None:
+    data = await state.get_data()
+    service = ctx.services.opendays
+    try:
+        result = await service.register(data["event_id"], RegistrationInput(
+            name=data["name"], phone=phone, party_size=data["party_size"], channel=RegChannel.TELEGRAM,
+            channel_user_id=str(user_id), chat_id=str(chat_id), language=tr.lang,
+        ))
+    except DomainError as exc:
+        await state.clear()
+        await bot.send_message(chat_id, tr("od.refused", reason=exc.message(tr.lang)),
+                               reply_markup=keyboards.main_menu(tr))
+        return
+    await state.clear()
+    event = await service.public_event(result.event.id, tr.lang)
+    when = when_text(event.starts_at, event.ends_at, tr.lang, service.policy.tz)
+    if result.status == "confirmed":
+        text = tr("od.confirmed", title=event.title, when=when, site=event.site_name, address=event.address,
+                  party=result.party_size, code=result.check_in_code)
+    else:
+        text = tr("od.waitlisted", position=result.waitlist_position or "", title=event.title, when=when,
+                  party=result.party_size, code=result.check_in_code)
+    await bot.send_message(chat_id, text, reply_markup=keyboards.main_menu(tr))
+    await send_ics(bot, chat_id, event.id, tr, ctx)
+
+
+# --- my registrations -------------------------------------------------------------------------------
+async def on_mine(message: Message, tr: Texts, ctx: BotContext, bot: Bot) -> None:
+    assert message.from_user is not None
+    await send_mine(bot, message.chat.id, message.from_user.id, tr, ctx)
+
+
+async def send_mine(bot: Bot, chat_id: int, user_id: int, tr: Texts, ctx: BotContext) -> None:
+    service = ctx.services.opendays
+    mine: list[RegistrationOut] = await service.registrations_of_user(CHANNEL, str(user_id), tr.lang)
+    if not mine:
+        await bot.send_message(chat_id, tr("od.mine_none"))
+        return
+    blocks, rows = [tr("od.mine_header")], []
+    for reg in mine:
+        status = reg.status_label + (tr.plain("od.mine_waitlist", position=reg.waitlist_position)
+                                     if reg.waitlist_position else "")
+        block = tr("od.mine_item", title=reg.event.title, status=status, party=reg.party_size,
+                   code=reg.check_in_code,
+                   when=when_text(reg.event.starts_at, reg.event.ends_at, tr.lang, service.policy.tz))
+        if reg.feedback:
+            block = Html(block + "\n" + tr("od.mine_feedback", stars=_stars(reg.feedback.rating, tr)))
+        blocks.append(block)
+        if reg.can_cancel:
+            rows.append([_button(tr.plain("od.button_cancel_reg", title=reg.event.title), OdCb(action="cancel", id=reg.id))])
+        if reg.can_give_feedback:
+            rows.append([_button(tr.plain("od.button_feedback", title=reg.event.title), OdCb(action="rate", id=reg.id))])
+    await bot.send_message(chat_id, "\n\n".join(blocks), reply_markup=_inline(rows) if rows else None)
+
+
+async def _confirm_cancel(bot: Bot, chat_id: int, user_id: int, registration_id: int, tr: Texts,
+                          ctx: BotContext) -> None:
+    try:
+        reg = await ctx.services.opendays.registration_of_user(registration_id, CHANNEL, str(user_id), tr.lang)
+    except DomainError as exc:
+        await bot.send_message(chat_id, exc.message(tr.lang))
+        return
+    await bot.send_message(chat_id, tr("od.cancel_confirm", title=reg.event.title), reply_markup=_inline([[
+        _button(tr.plain("od.button_cancel_yes"), OdCb(action="cancel_yes", id=reg.id)),
+        _button(tr.plain("od.button_keep"), OdCb(action="keep", id=reg.id)),
+    ]]))
+
+
+# --- feedback ---------------------------------------------------------------------------------------
+async def on_rating(callback: CallbackQuery, callback_data: OdRateCb, state: FSMContext, tr: Texts, ctx: BotContext,
+                    bot: Bot) -> None:
+    """The rating is stored at once; a comment may follow."""
+    await callback.answer()
+    chat_id = chat_id_of(callback)
+    try:
+        await ctx.services.opendays.feedback_for_user(callback_data.reg, CHANNEL, str(callback.from_user.id),
+                                                      callback_data.stars, "", tr.lang)
+    except DomainError as exc:
+        await bot.send_message(chat_id, exc.message(tr.lang))
+        return
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+    current = await state.get_state()
+    if current is not None and not current.startswith("OpenDayFlow:"):
+        await bot.send_message(chat_id, tr("od.feedback_thanks"))  # do not interrupt a report in progress
+        return
+    await state.set_data({"feedback_reg": callback_data.reg, "stars": callback_data.stars})
+    await state.set_state(OpenDayFlow.comment)
+    await bot.send_message(chat_id, tr("od.ask_comment", stars=_stars(callback_data.stars, tr)),
+                           reply_markup=_reply([[KeyboardButton(text=tr.plain("od.button_skip"))]]))
+
+
+async def on_comment(message: Message, state: FSMContext, tr: Texts, ctx: BotContext) -> None:
+    assert message.from_user is not None
+    comment = (message.text or "").strip()
+    if len(comment) > MAX_COMMENT:
+        await message.answer(tr("od.comment_too_long", max=MAX_COMMENT))
+        return
+    data = await state.get_data()
+    skipped = comment in labels("od.button_skip")
+    if not skipped:
+        try:
+            await ctx.services.opendays.feedback_for_user(data["feedback_reg"], CHANNEL, str(message.from_user.id),
+                                                          data["stars"], comment, tr.lang)
+        except DomainError as exc:
+            await state.clear()
+            await message.answer(exc.message(tr.lang), reply_markup=keyboards.main_menu(tr))
+            return
+    await state.clear()
+    await message.answer(tr("od.feedback_thanks"), reply_markup=keyboards.main_menu(tr))
+
+
+# --- messages from the outbox -----------------------------------------------------------------------
+async def send_outbox_message(delivery: Any, chat_id: int, kind: str, payload: dict[str, Any], tr: Texts) -> None:
+    """Render and send one open-day outbox row (promotion, cancellation, change, reminder, feedback
+    request, announcement). Telegram errors propagate to the delivery loop, which retries or gives up."""
+    bot: Bot = delivery.bot
+    tz = delivery.services.opendays.policy.tz
+    common = {"title": payload["title"], "when": _payload_when(payload, tr.lang, tz),
+              "site": payload["site_name"], "address": payload["address"]}
+    markup: InlineKeyboardMarkup | None = None
+    if kind == "openday_published":
+        text = tr("od.notify_published", left=payload.get("seats_left", ""), **common)
+        markup = _inline([[_button(tr.plain("od.button_view"), OdCb(action="show", id=payload["event_id"]))]])
+    elif kind == "openday_cancelled":
+        text = tr("od.notify_cancelled", title=common["title"], when=common["when"], reason=payload.get("reason", ""))
+    elif kind == "openday_feedback_request":
+        text = tr("od.ask_rating", title=common["title"])
+        markup = rating_keyboard(payload["registration_id"])
+    else:
+        key = {"openday_promoted": "od.notify_promoted", "openday_updated": "od.notify_updated",
+               "openday_reminder": "od.notify_reminder"}[kind]
+        text = tr(key, party=payload.get("party_size", ""), code=payload.get("check_in_code", ""), **common)
+    await bot.send_message(chat_id, text, reply_markup=markup)
+    if kind in ("openday_promoted", "openday_updated"):
+        # The calendar file follows the news; if it fails the message has still gone out, so no retry.
+        try:
+            data = await delivery.services.opendays.event_ics(payload["event_id"], tr.lang)
+            await bot.send_document(chat_id, BufferedInputFile(data, filename=f"openday-{payload['event_id']}.ics"),
+                                    caption=tr("od.ics_caption"))
+        except Exception:  # noqa: BLE001
+            log.warning("calendar file for outbox %s to %s not sent", kind, chat_id, exc_info=True)
+
+
+OUTBOX_KINDS = frozenset({
+    "openday_published", "openday_cancelled", "openday_feedback_request", "openday_promoted", "openday_updated",
+    "openday_reminder",
+})
+
+
+class DueNotifications:
+    """Runs `due_notifications` (reminders, feedback requests, finishing ended events) from the
+    delivery loop, at most once per `interval` of the service clock for each delivery loop."""
+
+    def __init__(self, interval: timedelta = timedelta(minutes=1)):
+        self.interval = interval
+        self._last: WeakKeyDictionary[Any, datetime] = WeakKeyDictionary()
+
+    async def __call__(self, delivery: Any) -> None:
+        now = delivery.now()
+        last = self._last.get(delivery)
+        if last is not None and now - last < self.interval:
+            return
+        self._last[delivery] = now
+        result = await delivery.services.opendays.due_notifications(now)
+        if result.reminders or result.feedback_requests or result.finished:
+            log.info("open days: %s", result.model_dump())
+
+
+def router() -> Router:
+    r = Router(name="opendays")
+    r.message.register(on_list, Command("opendays"))
+    r.message.register(on_list, F.text.in_(labels("menu.opendays")))
+    r.message.register(on_mine, Command("myopendays"))
+    r.callback_query.register(on_button, OdCb.filter())
+    r.callback_query.register(on_rating, OdRateCb.filter(F.stars.in_({1, 2, 3, 4, 5})))
+    not_command = F.text & ~F.text.startswith("/")
+    r.message.register(on_name, StateFilter(OpenDayFlow.name), not_command)
+    r.message.register(on_party, StateFilter(OpenDayFlow.party), not_command)
+    r.message.register(on_phone, StateFilter(OpenDayFlow.phone), F.contact)
+    r.message.register(on_skip_phone, StateFilter(OpenDayFlow.phone), F.text.in_(labels("od.button_skip")))
+    r.message.register(on_phone_expected, StateFilter(OpenDayFlow.phone))
+    r.message.register(on_comment, StateFilter(OpenDayFlow.comment), not_command)
+    return r
+
