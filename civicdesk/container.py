@@ -11,6 +11,7 @@ from complaints.storage import LocalPhotoStore, PhotoStore
 from core.clock import Clock, SystemClock
 from core.db import Database
 from core.settings import Settings
+from knowledge.service import KnowledgeService, build_knowledge
 from opendays.service import OpenDayPolicy, OpenDayService
 
 
@@ -24,6 +25,14 @@ class Services:
     accounts: AccountService
     opendays: OpenDayService
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def knowledge(self) -> KnowledgeService:
+        """Policy answers; built on first use (the embedding model and Chroma load lazily inside)."""
+        service = self.extras.get("knowledge")
+        if service is None:
+            service = self.extras["knowledge"] = build_knowledge(self.settings, self.db, clock=self.clock)
+        return service
 
     async def aclose(self) -> None:
         await self.db.dispose()

@@ -13,6 +13,7 @@ from core.settings import Settings
 
 from .errors import install_error_handlers
 from .routes import health, reports, staff_reports
+from .routes import knowledge as knowledge_routes
 from .routes import opendays, opendays_staff
 
 
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(health.router)
     app.include_router(reports.router)
     app.include_router(staff_reports.router)
+    app.include_router(knowledge_routes.router)
     app.include_router(opendays.router)
     app.include_router(opendays.feeds)
     app.include_router(opendays_staff.router)
