@@ -1,0 +1,160 @@
+"""Follow-up messages: staff act in `complaints/`, the outbox carries it, the delivery loop sends."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.models import BotUser
+from core.outbox import OutboxMessage
+
+from .conftest import Chat
+from .fakes import Person
+
+
+async def submit_report(chat: Chat, address: str = "城关镇人民路 88 号") -> str:
+    await chat.say("我要举报")
+    await chat.tap("施工扬尘")
+    await chat.say(address)
+    await chat.say("工地裸土没有覆盖，扬尘很大")
+    await chat.say("不上传照片")
+    await chat.say("跳过")
+    calls = await chat.tap("提交")
+    return chat.texts(calls)[-1].split("<code>")[1].split("</code>")[0]
+
+
+async def outbox_rows(services) -> list[OutboxMessage]:  # noqa: ANN001
+    async with services.db.session() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def test_status_change_by_staff_reaches_the_reporter(chat, fake_api, services, runtime):
+    number = await submit_report(chat)
+    # Staff act while the bot is not delivering: the message waits in the outbox.
+    await services.complaints.transition(number, "admin1", "accepted", public_message="已派执法人员核查")
+    [row] = await outbox_rows(services)
+    assert (row.status, row.recipient) == ("pending", str(chat.id))
+
+    start = len(fake_api.calls)
+    result = await runtime.delivery.run_once()
+    assert result.sent == 1
+    message = fake_api.calls[start:][0]
+    assert message.method == "sendMessage" and message.chat_id == chat.id
+    assert f"您的举报 <code>{number}</code> 有新进展" in message.text
+    assert "当前状态：<b>已受理</b>" in message.text
+    assert "<blockquote>已派执法人员核查</blockquote>" in message.text
+    assert message.buttons()[0]["text"] == "查看办理记录"
+    [row] = await outbox_rows(services)
+    assert row.status == "sent" and row.sent_at is not None
+    # Sent once: another round has nothing to do.
+    assert (await runtime.delivery.run_once()).sent == 0
+
+    # The button shows the public history with the staff message.
+    calls = await chat.tap("查看办理记录")
+    assert "状态变更为“已受理”" in calls[-1].text and "已派执法人员核查" in calls[-1].text
+
+
+async def test_public_reply_is_escaped_and_in_the_reporters_language(chat, fake_api, services, runtime):
+    await chat.say("/language")
+    await chat.tap("English")
+    assert [b["text"] for b in fake_api.messages_to(chat.id)[-1].keyboard()][:2] == [
+        "Ask a policy question", "Report a problem"]
+    await chat.say("Report a problem")
+    await chat.tap("Construction dust")
+    await chat.say("88 Renmin Road, Chengguan")
+    await chat.say("Dust everywhere from the site")
+    await chat.say("No photo")
+    await chat.say("Skip")
+    calls = await chat.tap("Submit")
+    number = chat.texts(calls)[-1].split("<code>")[1].split("</code>")[0]
+
+    await services.complaints.add_note(number, "admin1", "We fined the <contractor> & told them to stop", public=True)
+    await runtime.delivery.run_once()
+    text = fake_api.messages_to(chat.id)[-1].text
+    assert f"Staff replied to your report <code>{number}</code>" in text
+    assert "We fined the &lt;contractor&gt; &amp; told them to stop" in text
+
+
+async def test_reporters_of_merged_duplicates_are_told(fake_api, services, runtime):
+    first = Chat(runtime, fake_api, Person(fake_api, user_id=3001, first_name="王五"))
+    second = Chat(runtime, fake_api, Person(fake_api, user_id=3002, first_name="赵六"))
+    primary = await submit_report(first)
+    duplicate = await submit_report(second)
+    await services.complaints.merge(duplicate, primary, "admin1")
+    await runtime.delivery.run_once()
+    merged = fake_api.messages_to(second.id)[-1].text
+    assert f"您的举报 <code>{duplicate}</code> 与 <code>{primary}</code> 反映的是同一问题" in merged
+
+    await services.complaints.transition(primary, "admin1", "accepted")
+    await runtime.delivery.run_once()
+    assert "当前状态：<b>已受理</b>" in fake_api.messages_to(first.id)[-1].text
+    told = fake_api.messages_to(second.id)[-1].text
+    assert f"您的举报 <code>{duplicate}</code> 有新进展" in told
+    assert f"已并入 <code>{primary}</code> 一并办理" in told
+
+
+async def test_429_is_retried_after_the_time_telegram_asks(chat, fake_api, services, runtime, clock):
+    number = await submit_report(chat)
+    await services.complaints.transition(number, "admin1", "accepted")
+    await services.complaints.add_note(number, "admin1", "第二条消息", public=True)
+    fake_api.fail("sendMessage", 429, "Too Many Requests: retry after 30", retry_after=30)
+
+    result = await runtime.delivery.run_once()
+    assert (result.sent, result.paused_for) == (0, 30.0)
+    rows = await outbox_rows(services)
+    # Neither message is lost or failed; both wait out the flood limit, which is not an attempt.
+    assert [(r.status, r.attempts) for r in rows] == [("pending", 0), ("pending", 0)]
+    assert all(r.next_attempt_at == clock.now() + timedelta(seconds=30) for r in rows)
+
+    clock.advance(timedelta(seconds=10))
+    assert (await runtime.delivery.run_once()).sent == 0  # still waiting
+    clock.advance(timedelta(seconds=21))
+    assert (await runtime.delivery.run_once()).sent == 2
+    assert [r.status for r in await outbox_rows(services)] == ["sent", "sent"]
+    texts = [c.text for c in fake_api.messages_to(chat.id)[-2:]]
+    assert "已受理" in texts[0] and "第二条消息" in texts[1]
+
+
+async def test_server_errors_back_off_and_blocked_chats_are_marked(chat, fake_api, services, runtime, clock):
+    number = await submit_report(chat)
+    await services.complaints.transition(number, "admin1", "accepted")
+    fake_api.fail("sendMessage", 502, "Bad Gateway")
+    result = await runtime.delivery.run_once()
+    assert result.retried == 1
+    [row] = await outbox_rows(services)
+    assert row.attempts == 1 and row.next_attempt_at == clock.now() + timedelta(seconds=10)
+    clock.advance(timedelta(seconds=11))
+
+    # Meanwhile the person blocked the bot.
+    fake_api.blocked.add(chat.id)
+    assert (await runtime.delivery.run_once()).blocked == 1
+    [row] = await outbox_rows(services)
+    assert row.status == "blocked"
+    async with services.db.session() as session:
+        assert (await session.get(BotUser, chat.id)).blocked_at is not None
+
+    # Later messages to a blocked chat are not even tried...
+    await services.complaints.transition(number, "admin1", "assigned")
+    calls_before = len(fake_api.calls_of("sendMessage"))
+    assert (await runtime.delivery.run_once()).blocked == 1
+    assert len(fake_api.calls_of("sendMessage")) == calls_before
+
+    # ...until the person talks to the bot again.
+    fake_api.blocked.discard(chat.id)
+    await chat.say("/start")
+    async with services.db.session() as session:
+        assert (await session.get(BotUser, chat.id)).blocked_at is None
+    await services.complaints.transition(number, "admin1", "in_progress")
+    assert (await runtime.delivery.run_once()).sent == 1
+
+
+async def test_the_delivery_loop_runs_in_the_background(chat, fake_api, services, runtime):
+    number = await submit_report(chat)
+    runtime.delivery.interval_s = 0.05
+    runtime.delivery.start()
+    start = len(fake_api.calls)
+    await services.complaints.transition(number, "admin1", "rejected", public_message="不属于本局职责")
+    call = await fake_api.wait_for(lambda c: c.method == "sendMessage" and "不予受理" in c.text, start=start)
+    assert call.chat_id == chat.id
+    await runtime.delivery.stop()
