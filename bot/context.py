@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from aiogram.types import CallbackQuery, Message
 
 from civicdesk.container import Services
+from complaints.service import ComplaintService
+from core.settings import Settings
+from knowledge.service import KnowledgeService
 
 from .photos import AlbumCollector, PhotoIntake
 from .users import BotUsers
@@ -25,7 +27,6 @@ class BotContext:
     intake: PhotoIntake
     albums: AlbumCollector
     flow_ttl: timedelta = FLOW_TTL
-    _knowledge: Any = field(default=None, repr=False)
     _photo_locks: dict[int, asyncio.Lock] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -38,27 +39,18 @@ class BotContext:
         )
 
     @property
-    def settings(self):  # type: ignore[no-untyped-def]
+    def settings(self) -> Settings:
         return self.services.settings
 
     @property
-    def complaints(self):  # type: ignore[no-untyped-def]
+    def complaints(self) -> ComplaintService:
         return self.services.complaints
 
     @property
-    def knowledge(self) -> Any:
-        """The knowledge service of the process (built here if the container has none)."""
-        if self._knowledge is None:
-            self._knowledge = getattr(self.services, "knowledge", None) or self.services.extras.get("knowledge")
-            if self._knowledge is None:
-                from knowledge.service import build_knowledge
+    def knowledge(self) -> KnowledgeService:
+        return self.services.knowledge
 
-                self._knowledge = build_knowledge(self.services.settings, self.services.db)
-                self._knowledge.clock = self.services.clock
-                self.services.extras["knowledge"] = self._knowledge
-        return self._knowledge
-
-    def now(self):  # type: ignore[no-untyped-def]
+    def now(self) -> datetime:
         return self.services.clock.now()
 
     def photo_lock(self, user_id: int) -> asyncio.Lock:

@@ -122,7 +122,5 @@ def knowledge(services: Services):  # noqa: ANN201
     EMBEDDINGS_CACHE.parent.mkdir(parents=True, exist_ok=True)
     service = KnowledgeService(services.settings, services.db, clock=services.clock, embeddings_cache=EMBEDDINGS_CACHE)
     service.ingest([KNOWLEDGE_DATA])
-    services.extras["knowledge"] = service
-    if hasattr(services, "knowledge"):
-        services.knowledge = service  # type: ignore[attr-defined]
+    services.extras["knowledge"] = service  # what `services.knowledge` hands out
     return service
