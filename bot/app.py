@@ -29,7 +29,7 @@ from .throttling import MemoryRateLimiter, RateLimiter, RedisRateLimiter, Report
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "report", "status", "language", "cancel", "help")
+COMMANDS = ("start", "report", "status", "opendays", "language", "cancel", "help")
 
 
 class BotNotConfigured(RuntimeError):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,11 +39,14 @@ from core import outbox
 from core.outbox import PENDING, OutboxMessage
 
 from . import keyboards
+from .handlers import opendays
 from .i18n import Html, Texts, normalize, texts
 from .users import BotUsers
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
+# Other kinds than report_update: kind -> send(delivery, chat_id, kind, payload, tr).
+SENDERS = {kind: opendays.send_outbox_message for kind in opendays.OUTBOX_KINDS}
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class OutboxDelivery:
         base_delay: timedelta = timedelta(seconds=10),
         max_delay: timedelta = timedelta(hours=1),
         max_attempts: int = 12,
+        per_second: float = 30.0,
     ):
         self.services = services
         self.bot = bot
@@ -86,6 +91,11 @@ class OutboxDelivery:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.max_attempts = max_attempts
+        # Telegram allows about 30 messages a second overall: broadcasts are paced to that.
+        self.send_gap = 1.0 / per_second
+        self._next_send = 0.0
+        # Run before each round: work that enqueues messages when they fall due.
+        self.jobs = [opendays.DueNotifications()]
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
 
@@ -127,6 +137,11 @@ class OutboxDelivery:
     async def run_once(self) -> RoundResult:
         """Claim the due messages and send them, once."""
         result = RoundResult()
+        for job in self.jobs:
+            try:
+                await job(self)
+            except Exception:
+                log.exception("outbox job %r failed", job)
         claimed = await self._claim()
         for i, message in enumerate(claimed):
             try:
@@ -164,7 +179,8 @@ class OutboxDelivery:
             await self._fail(message, f"recipient {message.recipient!r} is not a Telegram chat id")
             result.failed += 1
             return
-        if message.kind != "report_update":
+        sender = SENDERS.get(message.kind)
+        if message.kind != "report_update" and sender is None:
             await self._fail(message, f"unknown message kind {message.kind!r}")
             result.failed += 1
             return
@@ -175,12 +191,16 @@ class OutboxDelivery:
             return
         prefs = await self.users.prefs(chat_id)
         tr = texts(prefs.language or normalize(message.payload.get("language")))
+        await self._pace()
         try:
-            await self.bot.send_message(
-                chat_id,
-                render_report_update(message.payload, tr),
-                reply_markup=keyboards.view_report(tr, message.payload["tracking_number"]),
-            )
+            if sender is not None:
+                await sender(self, chat_id, message.kind, message.payload, tr)
+            else:
+                await self.bot.send_message(
+                    chat_id,
+                    render_report_update(message.payload, tr),
+                    reply_markup=keyboards.view_report(tr, message.payload["tracking_number"]),
+                )
         except TelegramRetryAfter:
             raise
         except TelegramForbiddenError as exc:
@@ -203,6 +223,12 @@ class OutboxDelivery:
         async with self.db.write_session() as session:
             await outbox.mark_sent(session, message.id, self.now())
         result.sent += 1
+
+    async def _pace(self) -> None:
+        now = time.monotonic()
+        if now < self._next_send:
+            await asyncio.sleep(self._next_send - now)
+        self._next_send = max(now, self._next_send) + self.send_gap
 
     async def _fail(self, message: Claimed, error: str) -> None:
         log.warning("outbox message %s failed for good: %s", message.id, error)

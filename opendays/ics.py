@@ -17,26 +17,37 @@ PRODID = "-//Civic Desk//Open Days//ZH"
 CALENDAR_NAME = {"zh": "住建局工地开放日", "en": "Construction site open days"}
 
 
-def requirement_lines(event: OpenDayEvent, lang: str = "zh") -> list[str]:
-    """The visitor requirements as short sentences (also used by the bot)."""
+def requirement_lines(
+    *, audience: str, requires_id: bool, min_age: int | None, safety_gear_provided: bool,
+    accessibility_notes: str, contact: str, lang: str = "zh",
+) -> list[str]:
+    """The visitor requirements as short sentences (the calendar description and the bot)."""
     en = lang.startswith("en")
     lines = []
-    if event.audience:
-        lines.append(f"Audience: {event.audience}" if en else f"面向：{event.audience}")
-    if event.requires_id:
+    if audience:
+        lines.append(f"Audience: {audience}" if en else f"面向：{audience}")
+    if requires_id:
         lines.append("Bring your ID card" if en else "请携带身份证")
-    if event.min_age:
-        lines.append(f"Minimum age {event.min_age}" if en else f"年满 {event.min_age} 周岁")
+    if min_age:
+        lines.append(f"Minimum age {min_age}" if en else f"年满 {min_age} 周岁")
     lines.append(
         ("Safety helmets are provided on site" if en else "现场提供安全帽等防护用品")
-        if event.safety_gear_provided
+        if safety_gear_provided
         else ("Bring your own safety gear (helmet, closed shoes)" if en else "请自备安全帽和防滑鞋")
     )
-    if event.accessibility_notes:
-        lines.append(f"Accessibility: {event.accessibility_notes}" if en else f"无障碍：{event.accessibility_notes}")
-    if event.contact:
-        lines.append(f"Contact: {event.contact}" if en else f"联系方式：{event.contact}")
+    if accessibility_notes:
+        lines.append(f"Accessibility: {accessibility_notes}" if en else f"无障碍：{accessibility_notes}")
+    if contact:
+        lines.append(f"Contact: {contact}" if en else f"联系方式：{contact}")
     return lines
+
+
+def event_requirement_lines(event: OpenDayEvent, lang: str = "zh") -> list[str]:
+    return requirement_lines(
+        audience=event.audience, requires_id=event.requires_id, min_age=event.min_age,
+        safety_gear_provided=event.safety_gear_provided, accessibility_notes=event.accessibility_notes,
+        contact=event.contact, lang=lang,
+    )
 
 
 def location_text(event: OpenDayEvent) -> str:
@@ -60,7 +71,7 @@ def _vevent(event: OpenDayEvent, tz: ZoneInfo, url: str, lang: str) -> Event:
     parts = [event.description] if event.description else []
     if event.status == EventStatus.CANCELLED and event.cancel_reason:
         parts.insert(0, f"{'Cancelled' if lang.startswith('en') else '活动已取消'}: {event.cancel_reason}")
-    parts.append("\n".join(requirement_lines(event, lang)))
+    parts.append("\n".join(event_requirement_lines(event, lang)))
     parts.append(url)
     vevent.add("description", "\n\n".join(parts))
     vevent.add("status", "CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED")

@@ -450,6 +450,10 @@ class OpenDayService:
         async with self.db.write_session() as session:
             event = await self._lock_event(session, event_id, public=True)
             self._check_registration_open(event, now)
+            if data.party_size > event.capacity:
+                raise ValidationFailed(f"本次活动共 {event.capacity} 个名额，少于报名人数",
+                                       f"The event has only {event.capacity} seats in all",
+                                       code="party_too_large", max_party_size=event.capacity)
             limit = self._max_party(event)
             if data.party_size > limit:
                 raise ValidationFailed(
@@ -457,10 +461,6 @@ class OpenDayService:
                     f"At most {limit} people per registration (you included); got {data.party_size}",
                     code="party_too_large", max_party_size=limit,
                 )
-            if data.party_size > event.capacity:
-                raise ValidationFailed(f"本次活动共 {event.capacity} 个名额，少于报名人数",
-                                       f"The event has only {event.capacity} seats in all",
-                                       code="party_too_large", max_party_size=event.capacity)
             existing = await session.scalar(
                 select(OpenDayRegistration).where(
                     OpenDayRegistration.event_id == event.id, OpenDayRegistration.person_key == key,
@@ -487,6 +487,25 @@ class OpenDayService:
             await session.flush()
             view = await self._registration_out(session, reg, now, data.language)
         return RegistrationResult(**view.model_dump(), manage_token=token)
+
+    async def check_registration(
+        self, event_id: int, channel: str, channel_user_id: str | None = None, lang: str = "zh"
+    ) -> EventOut:
+        """Raises what `register` would raise for the event's state (and, for a channel user, an
+        existing registration), so a conversation can stop before asking anything; returns the event."""
+        now = self.clock.now()
+        async with self.db.session() as session:
+            event = await self._event(session, event_id, public=True)
+            self._check_registration_open(event, now)
+            if channel_user_id:
+                key = person_key(channel, channel_user_id, "", None)
+                existing = await session.scalar(select(OpenDayRegistration).where(
+                    OpenDayRegistration.event_id == event.id, OpenDayRegistration.person_key == key,
+                    OpenDayRegistration.status != RegStatus.CANCELLED.value))
+                if existing is not None:
+                    raise self._already_registered(existing, channel == RegChannel.WEB, None)
+            waiting = await self._waitlist_counts(session, [event.id])
+        return self._event_out(event, waiting.get(event.id, 0), now, lang)
 
     def _already_registered(self, existing: OpenDayRegistration, web: bool, phone: str | None) -> Conflict:
         label_zh = registration_status_label(existing.status)
@@ -517,7 +536,8 @@ class OpenDayService:
         raise RuntimeError("could not find a free check-in code")  # 31^6 codes: practically unreachable
 
     def _max_party(self, event: OpenDayEvent) -> int:
-        return event.max_party_size or self.policy.max_party_size
+        """People one registration may bring: the event's or the default limit, never above capacity."""
+        return min(event.max_party_size or self.policy.max_party_size, event.capacity)
 
     def _registration_window(self, event: OpenDayEvent) -> tuple[datetime | None, datetime]:
         return event.registration_opens_at or event.published_at, event.registration_closes_at or event.starts_at

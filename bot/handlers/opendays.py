@@ -239,7 +239,7 @@ async def start_registration(bot: Bot, chat_id: int, user_id: int, full_name: st
         await state.clear()
         await bot.send_message(chat_id, tr("od.refused", reason=exc.message(tr.lang)))
         return
-    await state.set_data({"event_id": event.id, "max_party": min(event.max_party_size, event.capacity)})
+    await state.set_data({"event_id": event.id, "max_party": event.max_party_size})
     await state.set_state(OpenDayFlow.name)
     # The Telegram name as a one-tap answer; any other name can be typed.
     rows = [[KeyboardButton(text=full_name)]] if 1 <= len(full_name) <= MAX_NAME else []

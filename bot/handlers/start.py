@@ -48,10 +48,6 @@ async def on_ask_menu(message: Message, tr: Texts) -> None:
     await message.answer(tr("ask.prompt"))
 
 
-async def on_open_days(message: Message, tr: Texts) -> None:
-    await message.answer(tr("opendays.soon"))
-
-
 async def on_membership(update: ChatMemberUpdated, ctx: BotContext) -> None:
     """Blocking the bot (kicked) stops follow-up messages; unblocking is any update from them
     (the language middleware clears the mark)."""
@@ -68,6 +64,5 @@ def router() -> Router:
     r.message.register(on_cancel, Command("cancel"))
     r.message.register(on_cancel, F.text.in_(labels("report.button_cancel")))
     r.message.register(on_ask_menu, F.text.in_(labels("menu.ask")))
-    r.message.register(on_open_days, F.text.in_(labels("menu.opendays")))
     r.my_chat_member.register(on_membership)
     return r

@@ -10,11 +10,11 @@ from __future__ import annotations
 import html
 from functools import lru_cache
 
-from . import en, zh
+from . import en, opendays, zh
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
-CATALOGS: dict[str, dict[str, str]] = {"zh": zh.TEXTS, "en": en.TEXTS}
+CATALOGS: dict[str, dict[str, str]] = {"zh": zh.TEXTS | opendays.TEXTS["zh"], "en": en.TEXTS | opendays.TEXTS["en"]}
 LANGUAGE_NAMES: dict[str, str] = {"zh": "简体中文", "en": "English"}
 
 

@@ -21,12 +21,11 @@ TEXTS: dict[str, str] = {
         "• <b>Report a problem</b>: construction dust, night-time noise, unpaid migrant workers' wages, "
         "illegal building and more, with photos of the site;\n"
         "• <b>My reports</b>: follow your reports; I will message you when there is news;\n"
-        "• <b>Open days</b>: book a visit (coming soon).\n\n"
+        "• <b>Open days</b>: see the construction site open days and register for a visit.\n\n"
         "Send /language to switch language (切换中文); send /cancel at any time to stop what you are doing."
     ),
     "start.resume": "You have a report you have not submitted yet: carry on where you left off, or send /cancel.",
     "ask.prompt": "Just type your question, for example: \"Can construction go on after 10 pm?\"",
-    "opendays.soon": "Booking open days is coming soon.",
     # --- language ------------------------------------------------------------------------------
     "language.choose": "请选择语言 / Choose a language:",
     "language.set": "Language set to English.",
