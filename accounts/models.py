@@ -34,3 +34,19 @@ class ApiToken(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[StaffUser] = relationship(lazy="joined")
+
+
+class StaffSession(Base):
+    """A signed-in browser. The cookie holds a random id; only its hash is stored, and signing out
+    deletes the row, so a stolen cookie dies with the session."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    user: Mapped[StaffUser] = relationship(lazy="joined")

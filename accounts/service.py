@@ -15,11 +15,12 @@ from core.db import Database
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.ids import new_token, token_hash
 
-from .models import ApiToken, StaffUser
+from .models import ApiToken, StaffSession, StaffUser
 from .roles import Role
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,80}$")
 MIN_PASSWORD = 10
+SESSION_LIFETIME = timedelta(hours=12)
 # Touching last_used_at on every request would turn every read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
@@ -30,10 +31,11 @@ class StaffIdentity:
     username: str
     display_name: str
     role: Role
+    active: bool = True
 
 
 def _identity(user: StaffUser) -> StaffIdentity:
-    return StaffIdentity(user.id, user.username, user.display_name or user.username, Role(user.role))
+    return StaffIdentity(user.id, user.username, user.display_name or user.username, Role(user.role), user.active)
 
 
 class AccountService:
@@ -112,6 +114,28 @@ class AccountService:
         except (VerificationError, InvalidHashError):
             return None
         return _identity(user)
+
+    async def open_session(self, identity: StaffIdentity, user_agent: str = "") -> str:
+        """Start a browser session; returns the cookie value (stored only as a hash)."""
+        token = new_token(32)
+        now = self.clock.now()
+        async with self.db.write_session() as session:
+            session.add(StaffSession(user_id=identity.id, token_hash=token_hash(token), created_at=now,
+                                     expires_at=now + SESSION_LIFETIME, user_agent=user_agent[:200]))
+        return token
+
+    async def by_session(self, token: str) -> StaffIdentity | None:
+        async with self.db.session() as session:
+            row = await session.scalar(select(StaffSession).where(StaffSession.token_hash == token_hash(token)))
+            if row is None or row.expires_at <= self.clock.now() or not row.user.active:
+                return None
+            return _identity(row.user)
+
+    async def close_session(self, token: str) -> None:
+        async with self.db.write_session() as session:
+            row = await session.scalar(select(StaffSession).where(StaffSession.token_hash == token_hash(token)))
+            if row is not None:
+                await session.delete(row)
 
     async def set_password(self, username: str, password: str) -> None:
         password_hash = self._hash_password(password)

@@ -10,6 +10,7 @@ from complaints.service import ComplaintPolicy, ComplaintService
 from complaints.storage import LocalPhotoStore, PhotoStore
 from core.clock import Clock, SystemClock
 from core.db import Database
+from core.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from core.settings import Settings
 from knowledge.service import KnowledgeService, build_knowledge
 from opendays.service import OpenDayPolicy, OpenDayService
@@ -24,6 +25,8 @@ class Services:
     complaints: ComplaintService
     accounts: AccountService
     opendays: OpenDayService
+    limiter: RateLimiter
+    redis: Any = None  # redis.asyncio.Redis when CIVICDESK_REDIS_URL is set
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -35,6 +38,8 @@ class Services:
         return service
 
     async def aclose(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.db.dispose()
 
 
@@ -42,6 +47,11 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
     db = Database(settings.resolved_database_url, echo=settings.database_echo)
     photos = LocalPhotoStore(settings.resolved_photos_dir)
+    redis = None
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis_url)
     return Services(
         settings=settings,
         clock=clock,
@@ -50,4 +60,6 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         complaints=ComplaintService(db, photos, ComplaintPolicy.from_settings(settings), clock),
         accounts=AccountService(db, clock),
         opendays=OpenDayService(db, OpenDayPolicy.from_settings(settings), clock),
+        limiter=RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter(),
+        redis=redis,
     )

@@ -45,6 +45,7 @@ from .schemas import (
     SubmitResult,
     TriageUpdate,
 )
+from .stats import Dashboard, dashboard, to_csv
 from .storage import PhotoStore
 from .workflow import HANDLING_STATUSES, OPEN_STATUSES, PRIORITIES, Status, check_transition, status_label
 
@@ -52,6 +53,7 @@ REPORTER = "reporter"
 SYSTEM = "system"
 # Event kinds the reporter sees in their history.
 PUBLIC_KINDS = frozenset({"created", "status", "reply", "merge", "extension"})
+EXPORT_LIMIT = 50_000
 # A busy site can draw many reports; staff need the nearest recent ones, not all of them.
 MAX_DUPLICATE_CANDIDATES = 50
 # Channels that can push a message back to the reporter (through the outbox).
@@ -377,6 +379,18 @@ class ComplaintService:
             )
             items = [self._summary(r, now) for r in rows]
         return Page[ReportSummary](items=items, total=total or 0, page=page, per_page=per_page)
+
+    async def dashboard(self) -> Dashboard:
+        async with self.db.session() as session:
+            return await dashboard(session, self.clock.now(), _overdue_clause(self.clock.now()))
+
+    async def export_csv(self, filters: ReportFilters, limit: int = EXPORT_LIMIT) -> str:
+        """Every report matching the filters (up to `limit`), as CSV for Excel."""
+        now = self.clock.now()
+        query = _sorted(self._filtered(select(Report), filters, now), filters.sort).limit(limit)
+        async with self.db.session() as session:
+            rows = [self._summary(r, now) for r in await session.scalars(query)]
+        return to_csv(rows)
 
     async def overdue(self, limit: int = 500) -> list[ReportSummary]:
         result = await self.search(ReportFilters(overdue=True, sort="due_at"), per_page=min(limit, 200))

@@ -1,11 +1,13 @@
-"""The FastAPI application: public API, staff API (and later the staff and public web pages)."""
+"""The FastAPI application: public API, staff API, the staff console and the public portal."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from civicdesk import __version__
 from civicdesk.container import Services, build_services
@@ -15,6 +17,12 @@ from .errors import install_error_handlers
 from .routes import health, reports, staff_reports
 from .routes import knowledge as knowledge_routes
 from .routes import opendays, opendays_staff
+from .web import auth as web_auth
+from .web import portal as web_portal
+from .web import staff as web_staff
+from .web.security import SecurityHeadersMiddleware
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -45,12 +53,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(health.router)
     app.include_router(reports.router)
     app.include_router(staff_reports.router)
+    app.include_router(knowledge_routes.router)
     if settings.telegram_webhook_url:
         from bot.webhook import webhook_router
 
         app.include_router(webhook_router(settings))
-    app.include_router(knowledge_routes.router)
     app.include_router(opendays.router)
     app.include_router(opendays.feeds)
     app.include_router(opendays_staff.router)
+    # Web pages: the staff console and the public portal.
+    app.add_middleware(SecurityHeadersMiddleware)
+    web_auth.install_page_errors(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(web_auth.router)
+    app.include_router(web_staff.router)
+    app.include_router(web_portal.router)
     return app

@@ -291,3 +291,36 @@ async def test_search_filters_text_and_pagination(services: Services, clock: Fro
     assert [r.tracking_number for r in by_date.items] == ["2026-000002", "2026-000001"]  # created_to is exclusive
     async with services.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(ReportEvent)) == 8
+
+
+async def test_dashboard_numbers(services: Services, clock: FrozenClock) -> None:
+    await services.complaints.submit(report())
+    clock.advance(timedelta(days=7))
+    second = await services.complaints.submit(report("unpaid_wages"))
+    clock.advance(timedelta(days=2))
+    await services.complaints.transition(second.tracking_number, "alice", "accepted")
+    clock.advance(timedelta(days=7))  # the first report is now 16 days old and not accepted
+    third = await services.complaints.submit(report())
+    await services.complaints.transition(third.tracking_number, "alice", "accepted")
+    board = await services.complaints.dashboard()
+    assert board.total == 3
+    assert board.by_status == {"submitted": 1, "accepted": 2}
+    assert board.by_category == {"施工扬尘": 2, "拖欠农民工工资": 1}
+    assert board.by_department["县住建局执法大队"] == 2
+    assert board.new_today == 1 and board.overdue == 1
+    assert board.median_days_to_acceptance == 1.0  # median of 2 days and 0 days
+    assert len(board.per_week) == 12 and sum(w.count for w in board.per_week) == 3
+    assert board.per_week[-1].count >= 1
+
+
+async def test_csv_export_opens_in_excel(services: Services) -> None:
+    await services.complaints.submit(report(description='他说："晚上十点后还在施工", 还有逗号'))
+    text = await services.complaints.export_csv(ReportFilters())
+    assert text.startswith("\ufeff")
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0][0] == "编号 tracking_number" and len(rows) == 2
+    assert rows[1][0] == "2026-000001" and rows[1][1] == "施工扬尘"
+    assert rows[1][8] == '他说："晚上十点后还在施工", 还有逗号'

@@ -1,0 +1,111 @@
+"""Numbers for the staff dashboard and the CSV export of a filtered list."""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections.abc import Iterable
+from datetime import datetime, time, timedelta
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import SHANGHAI
+
+from .models import Category, Report
+from .schemas import ReportSummary
+from .workflow import status_label
+
+WEEKS_SHOWN = 12
+
+
+class WeekCount(BaseModel):
+    week_start: str  # Monday, YYYY-MM-DD in the bureau's time zone
+    count: int
+
+
+class Dashboard(BaseModel):
+    total: int
+    by_status: dict[str, int]
+    by_category: dict[str, int]
+    by_department: dict[str, int]
+    new_today: int
+    overdue: int
+    median_days_to_acceptance: float | None
+    per_week: list[WeekCount]
+
+
+def start_of_local_day(now: datetime) -> datetime:
+    local = now.astimezone(SHANGHAI)
+    return datetime.combine(local.date(), time.min, tzinfo=SHANGHAI)
+
+
+async def dashboard(session: AsyncSession, now: datetime, overdue_clause: object) -> Dashboard:
+    async def grouped(column: object) -> dict[str, int]:
+        rows = await session.execute(select(column, func.count(Report.id)).group_by(column))
+        return {str(key) if key is not None else "": count for key, count in rows}
+
+    by_status = await grouped(Report.status)
+    rows = await session.execute(
+        select(Category.name_zh, func.count(Report.id)).join(Report.category).group_by(Category.name_zh)
+    )
+    by_category = {name: count for name, count in rows}
+    by_department = await grouped(Report.department)
+    today = start_of_local_day(now)
+    new_today = await session.scalar(select(func.count(Report.id)).where(Report.created_at >= today)) or 0
+    overdue = await session.scalar(select(func.count(Report.id)).where(overdue_clause)) or 0  # type: ignore[arg-type]
+
+    # Median over the last year: old history should not hide how the bureau does now.
+    since = now - timedelta(days=365)
+    accepted = await session.execute(
+        select(Report.created_at, Report.accepted_at).where(Report.accepted_at.is_not(None),
+                                                             Report.created_at >= since)
+    )
+    durations = [(acc - created).total_seconds() / 86400 for created, acc in accepted]
+    median = round(statistics.median(durations), 1) if durations else None
+
+    this_monday = today - timedelta(days=today.weekday())
+    first_week = this_monday - timedelta(weeks=WEEKS_SHOWN - 1)
+    created = await session.scalars(select(Report.created_at).where(Report.created_at >= first_week))
+    weeks = [first_week + timedelta(weeks=i) for i in range(WEEKS_SHOWN)]
+    counts = [0] * WEEKS_SHOWN
+    for value in created:
+        index = (value.astimezone(SHANGHAI) - first_week).days // 7
+        if 0 <= index < WEEKS_SHOWN:
+            counts[index] += 1
+    return Dashboard(
+        total=sum(by_status.values()),
+        by_status=by_status,
+        by_category=by_category,
+        by_department=by_department,
+        new_today=new_today,
+        overdue=overdue,
+        median_days_to_acceptance=median,
+        per_week=[WeekCount(week_start=w.strftime("%Y-%m-%d"), count=c) for w, c in zip(weeks, counts, strict=True)],
+    )
+
+
+CSV_COLUMNS = ("编号 tracking_number", "类别 category", "状态 status", "优先级 priority", "承办部门 department",
+               "承办人 assignee", "渠道 channel", "地址 address", "描述 description", "提交时间 created_at",
+               "办理期限 due_at", "逾期 overdue", "照片 photos", "合并到 merged_into")
+
+
+def to_csv(rows: Iterable[ReportSummary]) -> str:
+    """UTF-8 with a BOM so Excel opens the Chinese text correctly; times in the bureau's zone."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+
+    def local(value: datetime | None) -> str:
+        return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    for r in rows:
+        writer.writerow([
+            r.tracking_number, r.category.name_zh, status_label(r.status), r.priority, r.department or "",
+            r.assignee or "", r.channel, r.address, r.description, local(r.created_at), local(r.due_at),
+            "是" if r.overdue else "", r.photo_count, r.merged_into or "",
+        ])
+    return out.getvalue()

@@ -1,0 +1,1 @@
+"""Server-rendered pages: the staff console (/staff) and the public portal (/)."""

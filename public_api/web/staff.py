@@ -1,0 +1,225 @@
+"""Staff console pages for reports, the dashboard and staff accounts."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, time, timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from accounts.roles import Role
+from complaints.schemas import ReportFilters, TriageUpdate
+from complaints.workflow import PRIORITIES, TRANSITIONS, Status
+from core.clock import SHANGHAI
+from core.errors import DomainError
+
+from ..deps import ServicesDep
+from ..routes.reports import photo_response
+from .auth import Csrf, StaffAdmin, StaffTriager, StaffViewer
+from .charts import bar_chart_svg
+from .templating import page_language, render
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+PER_PAGE = 25
+FILTER_KEYS = ("status", "category", "department", "overdue", "q", "created_from", "created_to", "sort")
+
+
+def _local_day(value: str | None, next_day: bool = False) -> datetime | None:
+    """A YYYY-MM-DD from a date input as the start of that day (or of the next, for an exclusive
+    upper bound) in the bureau's time zone; anything else is ignored."""
+    if not value:
+        return None
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=1 if next_day else 0), time.min, tzinfo=SHANGHAI)
+
+
+def _filters(request: Request) -> tuple[ReportFilters, dict[str, str]]:
+    params = {k: v for k in FILTER_KEYS if (v := request.query_params.get(k, "").strip())}
+    sort = params.get("sort", "-created_at")
+    filters = ReportFilters(
+        status=[params["status"]] if "status" in params else None,
+        category=params.get("category"),
+        department=params.get("department"),
+        overdue=True if params.get("overdue") == "1" else None,
+        q=params.get("q", "")[:200] or None,
+        created_from=_local_day(params.get("created_from")),
+        created_to=_local_day(params.get("created_to"), next_day=True),
+        sort=sort if sort.lstrip("-") in ("created_at", "due_at", "priority", "status", "tracking_number")
+        else "-created_at",
+    )
+    return filters, params
+
+
+@router.get("")
+async def dashboard(request: Request, services: ServicesDep, staff: StaffViewer) -> Response:
+    board = await services.complaints.dashboard()
+    lang = page_language(request)
+    chart = bar_chart_svg([(w.week_start[5:], w.count) for w in board.per_week],
+                          title="每周举报数" if lang == "zh" else "Reports per week")
+    return render(request, "staff/dashboard.html", {"staff": staff, "board": board, "chart": chart})
+
+
+@router.get("/reports")
+async def reports(request: Request, services: ServicesDep, staff: StaffViewer) -> Response:
+    filters, params = _filters(request)
+    try:
+        page = max(int(request.query_params.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    result = await services.complaints.search(filters, page, PER_PAGE)
+    pages = max(1, math.ceil(result.total / PER_PAGE))
+
+    def sort_url(key: str) -> str:
+        """Clicking a column sorts by it, descending first; clicking again flips the order."""
+        current = params.get("sort", "-created_at")
+        return "?" + urlencode({**params, "sort": key if current == f"-{key}" else f"-{key}"})
+
+    return render(request, "staff/reports.html", {
+        "sort_url": sort_url,
+        "staff": staff, "result": result, "params": params, "pages": pages,
+        "query": urlencode(params), "categories": await services.complaints.categories(),
+        "statuses": [s.value for s in Status], "departments": sorted(set(services.settings.category_departments.values())),
+    })
+
+
+@router.get("/reports.csv")
+async def reports_csv(request: Request, services: ServicesDep, staff: StaffViewer) -> Response:
+    filters, _ = _filters(request)
+    body = await services.complaints.export_csv(filters)
+    stamp = services.clock.now().astimezone(SHANGHAI).strftime("%Y%m%d-%H%M")
+    return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="reports-{stamp}.csv"'})
+
+
+@router.get("/reports/{number}")
+async def report_detail(request: Request, number: str, services: ServicesDep, staff: StaffViewer,
+                        msg: str | None = None, error: str | None = None) -> Response:
+    detail = await services.complaints.detail(number)
+    return render(request, "staff/report.html", {
+        "staff": staff, "r": detail, "msg": msg, "error": error,
+        "can_edit": staff.role is not Role.VIEWER,
+        "next_statuses": sorted(s.value for s in TRANSITIONS[Status(detail.status)]),
+        "priorities": PRIORITIES, "categories": await services.complaints.categories(),
+    })
+
+
+@router.get("/reports/{number}/photos/{n}")
+async def report_photo(number: str, n: int, services: ServicesDep, staff: StaffViewer) -> Response:
+    key, mime = await services.complaints.public_photo(number, n, token=None)
+    return photo_response(services, key, mime)
+
+
+async def _act(request: Request, number: str, action) -> Response:  # noqa: ANN001
+    """Run a change; show the page again with its outcome (the error in the user's language)."""
+    lang = page_language(request)
+    try:
+        await action()
+    except DomainError as exc:
+        query = urlencode({"error": exc.message(lang)})
+        return RedirectResponse(f"/staff/reports/{number}?{query}#actions", status_code=303)
+    return RedirectResponse(f"/staff/reports/{number}?msg=saved", status_code=303)
+
+
+@router.post("/reports/{number}/triage", dependencies=[Csrf])
+async def triage(
+    request: Request, number: str, services: ServicesDep, staff: StaffTriager,
+    category: Annotated[str, Form()] = "", department: Annotated[str, Form()] = "",
+    priority: Annotated[str, Form()] = "", assignee: Annotated[str, Form()] = "",
+) -> Response:
+    async def action() -> None:
+        update = TriageUpdate(category=category or None, department=department, priority=priority or None,
+                              assignee=assignee)
+        await services.complaints.update_triage(number, staff.username, update)
+
+    return await _act(request, number, action)
+
+
+@router.post("/reports/{number}/transition", dependencies=[Csrf])
+async def transition(
+    request: Request, number: str, services: ServicesDep, staff: StaffTriager,
+    to: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
+    public_message: Annotated[str, Form()] = "",
+) -> Response:
+    async def action() -> None:
+        await services.complaints.transition(number, staff.username, to, note or None, public_message or None)
+
+    return await _act(request, number, action)
+
+
+@router.post("/reports/{number}/notes", dependencies=[Csrf])
+async def add_note(
+    request: Request, number: str, services: ServicesDep, staff: StaffTriager,
+    text: Annotated[str, Form()] = "", public: Annotated[bool, Form()] = False,
+) -> Response:
+    async def action() -> None:
+        await services.complaints.add_note(number, staff.username, text, public)
+
+    return await _act(request, number, action)
+
+
+@router.post("/reports/{number}/merge", dependencies=[Csrf])
+async def merge(
+    request: Request, number: str, services: ServicesDep, staff: StaffTriager,
+    into: Annotated[str, Form()] = "",
+) -> Response:
+    async def action() -> None:
+        await services.complaints.merge(number, into.strip(), staff.username)
+
+    return await _act(request, number, action)
+
+
+@router.post("/reports/{number}/extend", dependencies=[Csrf])
+async def extend(
+    request: Request, number: str, services: ServicesDep, staff: StaffTriager,
+    days: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+) -> Response:
+    async def action() -> None:
+        await services.complaints.extend_deadline(number, staff.username, int(days) if days.isdigit() else 0, reason)
+
+    return await _act(request, number, action)
+
+
+# --- staff accounts (admin) ----------------------------------------------------------------------
+
+
+@router.get("/accounts")
+async def accounts(request: Request, services: ServicesDep, staff: StaffAdmin,
+                   error: str | None = None) -> Response:
+    return render(request, "staff/accounts.html", {
+        "staff": staff, "users": await services.accounts.list(), "error": error, "roles": [r.value for r in Role],
+    })
+
+
+@router.post("/accounts", dependencies=[Csrf])
+async def create_account(
+    request: Request, services: ServicesDep, staff: StaffAdmin,
+    username: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "viewer",
+    display_name: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        _, token = await services.accounts.create(username, role, password=password or None,
+                                                  display_name=display_name)
+    except DomainError as exc:
+        return RedirectResponse("/staff/accounts?" + urlencode({"error": exc.message(page_language(request))}),
+                                status_code=303)
+    # The token is shown once, on this response only; it is never stored in clear.
+    return render(request, "staff/accounts.html", {
+        "staff": staff, "users": await services.accounts.list(), "new_token": token, "new_user": username,
+        "roles": [r.value for r in Role],
+    })
+
+
+@router.post("/accounts/{username}/active", dependencies=[Csrf])
+async def set_active(request: Request, username: str, services: ServicesDep, staff: StaffAdmin,
+                     active: Annotated[bool, Form()] = False) -> Response:
+    if username == staff.username and not active:
+        return RedirectResponse("/staff/accounts?" + urlencode({"error": "不能停用自己的账号 / You cannot deactivate yourself"}),
+                                status_code=303)
+    await services.accounts.set_active(username, active)
+    return RedirectResponse("/staff/accounts", status_code=303)

@@ -1,0 +1,62 @@
+"""Jinja2 set-up: autoescaping everywhere, the text catalog, and date formatting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+
+from complaints.workflow import status_label
+from core.clock import SHANGHAI
+
+from .security import ensure_csrf_cookie
+from .text import translate
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+LANG_COOKIE = "cd_lang"
+
+
+def page_language(request: Request) -> str:
+    """?lang= wins, then the language cookie, then Accept-Language; Chinese by default."""
+    explicit = request.query_params.get("lang")
+    if explicit in ("zh", "en"):
+        return explicit
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in ("zh", "en"):
+        return cookie
+    from ..i18n import request_language
+
+    return request_language(request)
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return value.astimezone(SHANGHAI).strftime(fmt) if value else ""
+
+
+# Autoescaping for every template, whatever its file name: report text is untrusted input.
+templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True))
+templates.env.filters["local"] = local_time
+templates.env.globals["status_label"] = status_label
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
+    lang = page_language(request)
+    csrf = ensure_csrf_cookie(request)
+    values = {
+        "request": request,
+        "lang": lang,
+        "t": lambda key, **kw: translate(lang, key, **kw),
+        "csrf_token": csrf.token,
+        **(context or {}),
+    }
+    response = templates.TemplateResponse(request, name, values, status_code=status_code)
+    csrf.apply(response)
+    if request.query_params.get("lang") in ("zh", "en"):
+        response.set_cookie(LANG_COOKIE, request.query_params["lang"], max_age=365 * 86400, samesite="lax",
+                            httponly=True, secure=csrf.secure)
+    return response

@@ -1,0 +1,74 @@
+"""A real `civicdesk serve` process on a free loopback port, for tests that need the whole stack."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    env: dict[str, str]
+
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(BIN / "civicdesk"), *args], env=self.env, input=stdin, capture_output=True,
+                              text=True, timeout=120)
+
+    def staff(self, username: str, role: str, password: str) -> str:
+        """Create a staff account with a password; returns its API token."""
+        result = self.cli("staff", "add", username, "--role", role, "--password-stdin", stdin=password + "\n")
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-1]
+
+
+def server_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICDESK_")}
+    env.update(CIVICDESK_DATA_DIR=str(data_dir), CIVICDESK_DATABASE_URL=database_url,
+               CIVICDESK_LOG_LEVEL="WARNING", **extra)
+    return env
+
+
+@contextmanager
+def live_server(env: dict[str, str], timeout_s: float = 90) -> Iterator[LiveServer]:
+    port = free_port()
+    proc = subprocess.Popen([str(BIN / "civicdesk"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server did not become healthy in {timeout_s} s")
+            time.sleep(0.2)
+        yield LiveServer(base, env)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
