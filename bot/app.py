@@ -98,6 +98,7 @@ class BotRuntime:
     ctx: BotContext
     delivery: OutboxDelivery
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
+    _closed: bool = False
 
     @classmethod
     def build(cls, services: Services, bot: Bot | None = None, **dispatcher_options: Any) -> BotRuntime:
@@ -126,6 +127,9 @@ class BotRuntime:
         await self.ctx.albums.wait_all()
 
     async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         await self.drain()
         await self.delivery.stop()
         await self.ctx.aclose()
