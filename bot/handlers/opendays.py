@@ -295,6 +295,17 @@ async def on_phone_expected(message: Message, tr: Texts) -> None:
     await message.answer(tr("od.phone_expected"))
 
 
+async def on_text_expected(message: Message, state: FSMContext, tr: Texts) -> None:
+    """A photo, sticker or the like where a typed answer is wanted: ask the question again."""
+    current = await state.get_state()
+    if current == OpenDayFlow.name.state:
+        await message.answer(tr("od.ask_name"))
+    elif current == OpenDayFlow.party.state:
+        await message.answer(tr("od.party_invalid", max=(await state.get_data())["max_party"]))
+    else:
+        await message.answer(tr("od.ask_comment", stars=_stars((await state.get_data())["stars"], tr)))
+
+
 async def submit(bot: Bot, chat_id: int, user_id: int, state: FSMContext, tr: Texts, ctx: BotContext,
                  phone: str | None) -> None:
     data = await state.get_data()
@@ -479,5 +490,7 @@ def router() -> Router:
     r.message.register(on_skip_phone, StateFilter(OpenDayFlow.phone), F.text.in_(labels("od.button_skip")))
     r.message.register(on_phone_expected, StateFilter(OpenDayFlow.phone))
     r.message.register(on_comment, StateFilter(OpenDayFlow.comment), not_command)
+    r.message.register(on_text_expected, StateFilter(OpenDayFlow.name, OpenDayFlow.party, OpenDayFlow.comment),
+                       ~F.text)
     return r
 

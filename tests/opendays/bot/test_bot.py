@@ -55,6 +55,8 @@ async def test_list_register_get_the_calendar_file_and_cancel(chat: Chat, fake_a
     await chat.tap("📝 报名")
     assert chat.last_text() == "请输入参观人姓名（现场核验时使用）："
     assert "张三" in [b["text"] for b in fake_api.messages_to(chat.id)[-1].keyboard()]
+    calls = await chat.send(chat.person.photo(b"not really a photo"))
+    assert chat.texts(calls) == ["请输入参观人姓名（现场核验时使用）："]
     await chat.say("张三")
     assert "最多 2 人" in chat.last_text()
     calls = await chat.say("5")
