@@ -33,11 +33,13 @@ class Params:
     """Fusion weights, tuned on dev.jsonl (see the knowledge section of the README)."""
 
     rrf_k: float = 60.0
-    w_bm25: float = 0.5
+    w_bm25: float = 2.0
     w_article: float = 1.0
     w_paragraph: float = 1.0
     w_route: float = 0.0  # weight of the document prior (centroid similarity)
     route_top: int = 3  # documents that get the prior
+    w_law: float = 0.0  # weight of the law vote: documents whose best units score high lift all their units
+    law_top: int = 3  # units per document that vote
     expansion_weight: float = 0.5
     vector_expand: bool = True
     candidates: int = 100  # nearest chunks fetched from Chroma
@@ -267,6 +269,8 @@ class Retriever:
             )
             if p.w_route and state.centroids is not None:
                 fused = fused + p.w_route * self._route(vector, state)
+            if p.w_law:
+                fused = fused + p.w_law * self._law_vote(fused, state)
         direct = self.direct_lookup(question)
         order = [u for u in np.argsort(-fused)[: k + len(direct)] if u not in direct]
         ranked = (direct + order)[:k]
@@ -281,6 +285,19 @@ class Retriever:
             score = 1.0 if unit in direct else float(fused[unit])
             hits.append(Hit(state.units[unit], state.parts[unit], score, components))
         return Result(hits, confidence, direct=bool(direct))
+
+    def _law_vote(self, fused: np.ndarray, state: _State) -> np.ndarray:
+        """Each document's mean of its best units' scores, as an RRF term over documents, per unit."""
+        documents = len(state.doc_index)
+        votes = np.zeros(documents, dtype=np.float32)
+        top = np.argsort(-fused)[: 50]
+        counts = np.zeros(documents, dtype=np.int64)
+        for unit in top:
+            doc = state.unit_doc_index[unit]
+            if counts[doc] < self.params.law_top:
+                votes[doc] += fused[unit]
+                counts[doc] += 1
+        return _rrf(votes, self.params.rrf_k)[state.unit_doc_index]
 
     def _route(self, vector: np.ndarray, state: _State) -> np.ndarray:
         similarity = state.centroids @ vector

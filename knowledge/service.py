@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 SAMPLE_DIR = Path(__file__).parent / "sample"
 # Calibrated on ../shared/eval/dev.jsonl (see README, "Knowledge"): below this best vector similarity
 # the question is taken to be outside the documents.
-ABSTAIN_THRESHOLD = 0.80
+ABSTAIN_THRESHOLD = 0.88
 MAX_QUESTION_CHARS = 1000
 MAX_K = 20
 
@@ -173,13 +173,14 @@ class KnowledgeService:
         answer.answer, answer.mode, answer.llm = text, "llm", True
 
     def _contact(self) -> str:
-        """The bureau's contact section from the documents, when one is there."""
+        """The bureau's contact chapter from the guides (address, hours, phone numbers), if there is one."""
         state = self.retriever.state()
-        for parts in state.parts:
-            chunk = parts[0]
-            if not chunk.article and ("联系" in chunk.section or "联系" in chunk.chapter):
-                return f"{chunk.law}“{chunk.section or chunk.chapter}”：{chunk.text}"
-        return ""
+        lines = [
+            f"{parts[0].section or parts[0].chapter}：{parts[0].text}"
+            for parts in state.parts
+            if not parts[0].article and "联系" in f"{parts[0].chapter}{parts[0].section}"
+        ]
+        return "\n".join(lines)[:600]
 
     async def ask(
         self, question: str, *, k: int = 5, lang: str = "zh", channel: str = "api", mode: str = "hybrid",
@@ -252,8 +253,8 @@ def _clean_k(k: int) -> int:
     return int(k)
 
 
-def build_knowledge(settings: Settings, db: Database | None = None) -> KnowledgeService:
-    return KnowledgeService(settings, db)
+def build_knowledge(settings: Settings, db: Database | None = None, *, clock: Clock | None = None) -> KnowledgeService:
+    return KnowledgeService(settings, db, clock=clock)
 
 
 __all__ = ["SUPPORTED_SUFFIXES", "KnowledgeService", "build_knowledge"]
