@@ -44,6 +44,9 @@ def serve(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if migrate:
         upgrade(settings.resolved_database_url)
+    from knowledge.service import build_knowledge
+
+    build_knowledge(settings).seed_if_empty(progress=True)  # a fresh install answers questions at once
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
 
 
