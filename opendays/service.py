@@ -119,7 +119,8 @@ class OpenDayService:
 
     # --- addresses -----------------------------------------------------------------------------
     def event_url(self, event_id: int) -> str:
-        return f"{self.policy.public_base_url}/api/v1/open-days/{event_id}"
+        """The event's page on the public portal (also the URL in calendar entries)."""
+        return f"{self.policy.public_base_url}/open-days/{event_id}"
 
     def ics_url(self, event_id: int) -> str:
         return f"{self.policy.public_base_url}/open-days/{event_id}.ics"
@@ -128,7 +129,8 @@ class OpenDayService:
         return f"{self.policy.public_base_url}/open-days.ics"
 
     def manage_url(self, registration_id: int, token: str) -> str:
-        return f"{self.policy.public_base_url}/api/v1/open-days/registrations/{registration_id}?token={token}"
+        """The portal page where a web registrant checks, cancels or rates their visit."""
+        return f"{self.policy.public_base_url}/open-days/registrations/{registration_id}?token={token}"
 
     # --- staff: events -------------------------------------------------------------------------
     async def create(self, data: EventInput, actor: str) -> EventStaffOut:

@@ -18,6 +18,8 @@ from .routes import health, reports, staff_reports
 from .routes import knowledge as knowledge_routes
 from .routes import opendays, opendays_staff
 from .web import auth as web_auth
+from .web import knowledge_pages as web_knowledge
+from .web import opendays_pages as web_opendays
 from .web import portal as web_portal
 from .web import staff as web_staff
 from .web.security import SecurityHeadersMiddleware
@@ -68,4 +70,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(web_auth.router)
     app.include_router(web_staff.router)
     app.include_router(web_portal.router)
+    app.include_router(web_knowledge.router)
+    app.include_router(web_opendays.router)
     return app

@@ -69,7 +69,7 @@ async def test_web_registration_lifecycle(client: httpx.AsyncClient, staff_token
     assert response.status_code == 201, response.text
     mine = response.json()
     assert mine["status"] == "confirmed" and mine["phone_masked"] == "138****8000"
-    assert mine["manage_url"] == f"http://testserver{PUBLIC}/registrations/{mine['id']}?token={mine['manage_token']}"
+    assert mine["manage_url"] == f"http://testserver/open-days/registrations/{mine['id']}?token={mine['manage_token']}"
     waiting = (await client.post(url, json={"name": "王五", "phone": "13900000000"})).json()
     assert waiting["status"] == "waitlisted" and waiting["waitlist_position"] == 1
     assert (await client.get(PUBLIC, params={"available": "true"})).json() == []

@@ -45,7 +45,7 @@ async def test_feed_field_by_field(client: httpx.AsyncClient, services: Services
     assert (start.hour, start.minute) == (9, 0)
     assert str(first["LOCATION"]) == "城南保障性住房二期，城关镇南环路 88 号"
     assert (first["GEO"].latitude, first["GEO"].longitude) == (30.2741, 120.1551)
-    assert str(first["URL"]) == f"http://testserver/api/v1/open-days/{event.id}"
+    assert str(first["URL"]) == f"http://testserver/open-days/{event.id}"  # the portal page
     assert str(first["STATUS"]) == "CONFIRMED"
     assert int(first["SEQUENCE"]) == 1
     assert first.decoded("DTSTAMP") == datetime(2026, 3, 10, 2, 0, tzinfo=UTC)

@@ -1,0 +1,253 @@
+"""Open days on the portal (see, register, manage) and in the staff console (plan, run, follow up)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from core.clock import SHANGHAI
+from core.errors import DomainError
+from opendays.schemas import EventFields, EventInput, RegistrationInput
+
+from ..deps import ServicesDep
+from ..i18n import describe_errors
+from .auth import Csrf, StaffTriager, StaffViewer
+from .templating import page_language, render
+
+router = APIRouter(include_in_schema=False)
+
+EVENT_FIELDS = ("title", "description", "site_name", "address", "lat", "lon", "starts_at", "ends_at", "capacity",
+                "max_party_size", "registration_opens_at", "registration_closes_at", "audience", "requires_id",
+                "min_age", "safety_gear_provided", "accessibility_notes", "contact")
+DATETIME_FIELDS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+BOOL_FIELDS = ("requires_id", "safety_gear_provided")
+
+
+def _errors(exc: Exception, lang: str) -> list[str]:
+    if isinstance(exc, ValidationError):
+        return [e["message_zh" if lang == "zh" else "message_en"] for e in describe_errors(exc.errors())]
+    if isinstance(exc, DomainError):
+        return [exc.message(lang)]
+    return [str(exc)]
+
+
+# --- portal --------------------------------------------------------------------------------------
+
+
+@router.get("/open-days")
+async def open_days(request: Request, services: ServicesDep) -> Response:
+    events = await services.opendays.upcoming(lang=page_language(request))
+    return render(request, "portal/open_days.html", {"events": events})
+
+
+@router.get("/open-days/{event_id:int}")
+async def open_day(request: Request, event_id: int, services: ServicesDep) -> Response:
+    event = await services.opendays.public_event(event_id, lang=page_language(request))
+    return render(request, "portal/open_day.html", {"e": event, "form": {}})
+
+
+@router.post("/open-days/{event_id:int}/register", dependencies=[Csrf])
+async def register(
+    request: Request, event_id: int, services: ServicesDep,
+    name: Annotated[str, Form()] = "", phone: Annotated[str, Form()] = "", party_size: Annotated[str, Form()] = "1",
+) -> Response:
+    lang = page_language(request)
+    form = {"name": name, "phone": phone, "party_size": party_size}
+    try:
+        data = RegistrationInput(name=name.strip(), phone=phone.strip() or None,
+                                 party_size=int(party_size) if party_size.isdigit() else 0, language=lang)
+        result = await services.opendays.register(event_id, data)
+    except (ValidationError, DomainError) as exc:
+        event = await services.opendays.public_event(event_id, lang=lang)
+        return render(request, "portal/open_day.html", {"e": event, "form": form, "errors": _errors(exc, lang)},
+                      status_code=422)
+    manage = f"/open-days/registrations/{result.id}?" + urlencode({"token": result.manage_token or ""})
+    return RedirectResponse(manage + "&new=1", status_code=303)
+
+
+@router.get("/open-days/registrations/{registration_id:int}")
+async def registration(request: Request, registration_id: int, services: ServicesDep, token: str = "",
+                       new: str = "", error: str = "") -> Response:
+    lang = page_language(request)
+    try:
+        reg = await services.opendays.registration_by_token(registration_id, token, lang=lang)
+    except DomainError as exc:
+        return render(request, "error.html", {"message": exc.message(lang)}, status_code=404)
+    return render(request, "portal/registration.html", {"reg": reg, "token": token, "new": new, "error": error})
+
+
+@router.post("/open-days/registrations/{registration_id:int}/cancel", dependencies=[Csrf])
+async def cancel_registration(request: Request, registration_id: int, services: ServicesDep,
+                              token: Annotated[str, Form()] = "") -> Response:
+    return await _manage(request, registration_id, token,
+                         lambda lang: services.opendays.cancel_by_token(registration_id, token, lang=lang))
+
+
+@router.post("/open-days/registrations/{registration_id:int}/feedback", dependencies=[Csrf])
+async def feedback(request: Request, registration_id: int, services: ServicesDep,
+                   token: Annotated[str, Form()] = "", rating: Annotated[str, Form()] = "",
+                   comment: Annotated[str, Form()] = "") -> Response:
+    return await _manage(request, registration_id, token, lambda lang: services.opendays.feedback_by_token(
+        registration_id, token, int(rating) if rating.isdigit() else 0, comment, lang=lang))
+
+
+async def _manage(request: Request, registration_id: int, token: str, action: Any) -> Response:
+    lang = page_language(request)
+    query = {"token": token}
+    try:
+        await action(lang)
+    except (ValidationError, DomainError) as exc:
+        query["error"] = "；".join(_errors(exc, lang))
+    return RedirectResponse(f"/open-days/registrations/{registration_id}?{urlencode(query)}", status_code=303)
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+
+def _parse_event_form(form: dict[str, str]) -> dict[str, Any]:
+    """Form strings -> event fields: datetime-local inputs are the bureau's local time."""
+    values: dict[str, Any] = {}
+    for key in EVENT_FIELDS:
+        raw = (form.get(key) or "").strip()
+        if key in BOOL_FIELDS:
+            values[key] = raw in ("true", "on", "1")
+        elif not raw:
+            continue
+        elif key in DATETIME_FIELDS:
+            try:
+                values[key] = datetime.fromisoformat(raw).replace(tzinfo=SHANGHAI)
+            except ValueError:
+                values[key] = raw  # let validation name the field
+        else:
+            values[key] = raw
+    return values
+
+
+def _form_values(event: Any) -> dict[str, Any]:
+    local = {k: getattr(event, k).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+             for k in DATETIME_FIELDS if getattr(event, k, None)}
+    requirements = event.requirements
+    return {
+        **{k: getattr(event, k) for k in EVENT_FIELDS if hasattr(event, k) and k not in DATETIME_FIELDS},
+        **local, "requires_id": requirements.requires_id, "min_age": requirements.min_age,
+        "safety_gear_provided": requirements.safety_gear_provided,
+        "accessibility_notes": requirements.accessibility_notes,
+    }
+
+
+@router.get("/staff/open-days")
+async def staff_open_days(request: Request, services: ServicesDep, staff: StaffViewer) -> Response:
+    events = await services.opendays.staff_events(lang=page_language(request))
+    return render(request, "staff/open_days.html", {"staff": staff, "events": events})
+
+
+@router.get("/staff/open-days/new")
+async def new_event(request: Request, services: ServicesDep, staff: StaffTriager) -> Response:
+    defaults = {"capacity": 20, "max_party_size": services.settings.openday_max_party_size,
+                "safety_gear_provided": True, "requires_id": True}
+    return render(request, "staff/open_day_form.html", {"staff": staff, "form": defaults, "event": None})
+
+
+@router.post("/staff/open-days/new", dependencies=[Csrf])
+async def create_event(request: Request, services: ServicesDep, staff: StaffTriager) -> Response:
+    lang = page_language(request)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    try:
+        event = await services.opendays.create(EventInput(**_parse_event_form(form)), staff.username)
+    except (ValidationError, DomainError) as exc:
+        return render(request, "staff/open_day_form.html",
+                      {"staff": staff, "form": form, "event": None, "errors": _errors(exc, lang)}, status_code=422)
+    return RedirectResponse(f"/staff/open-days/{event.id}?msg=saved", status_code=303)
+
+
+@router.get("/staff/open-days/{event_id:int}")
+async def staff_event(request: Request, event_id: int, services: ServicesDep, staff: StaffViewer,
+                      msg: str | None = None, error: str | None = None, edit: str = "") -> Response:
+    lang = page_language(request)
+    event = await services.opendays.staff_event(event_id, lang=lang)
+    context = {
+        "staff": staff, "e": event, "msg": msg, "error": error, "can_edit": staff.role.value != "viewer",
+        "registrations": await services.opendays.registrations(event_id, lang=lang),
+        "feedback": await services.opendays.feedback(event_id),
+    }
+    if edit and context["can_edit"]:
+        return render(request, "staff/open_day_form.html", {"staff": staff, "form": _form_values(event), "event": event})
+    return render(request, "staff/open_day.html", context)
+
+
+@router.post("/staff/open-days/{event_id:int}/edit", dependencies=[Csrf])
+async def edit_event(request: Request, event_id: int, services: ServicesDep, staff: StaffTriager) -> Response:
+    lang = page_language(request)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    try:
+        await services.opendays.update(event_id, EventFields(**_parse_event_form(form)), staff.username)
+    except (ValidationError, DomainError) as exc:
+        event = await services.opendays.staff_event(event_id, lang=lang)
+        return render(request, "staff/open_day_form.html",
+                      {"staff": staff, "form": form, "event": event, "errors": _errors(exc, lang)}, status_code=422)
+    return RedirectResponse(f"/staff/open-days/{event_id}?msg=saved", status_code=303)
+
+
+async def _event_action(request: Request, event_id: int, action: Any) -> Response:
+    try:
+        await action()
+    except (ValidationError, DomainError) as exc:
+        query = urlencode({"error": "；".join(_errors(exc, page_language(request)))})
+        return RedirectResponse(f"/staff/open-days/{event_id}?{query}", status_code=303)
+    return RedirectResponse(f"/staff/open-days/{event_id}?msg=saved", status_code=303)
+
+
+@router.post("/staff/open-days/{event_id:int}/publish", dependencies=[Csrf])
+async def publish(request: Request, event_id: int, services: ServicesDep, staff: StaffTriager) -> Response:
+    return await _event_action(request, event_id, lambda: services.opendays.publish(event_id, staff.username))
+
+
+@router.post("/staff/open-days/{event_id:int}/cancel", dependencies=[Csrf])
+async def cancel(request: Request, event_id: int, services: ServicesDep, staff: StaffTriager,
+                 reason: Annotated[str, Form()] = "") -> Response:
+    return await _event_action(request, event_id, lambda: services.opendays.cancel(event_id, reason, staff.username))
+
+
+@router.post("/staff/open-days/{event_id:int}/finish", dependencies=[Csrf])
+async def finish(request: Request, event_id: int, services: ServicesDep, staff: StaffTriager) -> Response:
+    return await _event_action(request, event_id, lambda: services.opendays.finish(event_id, staff.username))
+
+
+@router.post("/staff/open-days/{event_id:int}/minutes", dependencies=[Csrf])
+async def minutes(request: Request, event_id: int, services: ServicesDep, staff: StaffTriager,
+                  text: Annotated[str, Form()] = "") -> Response:
+    return await _event_action(request, event_id, lambda: services.opendays.set_minutes(event_id, text, staff.username))
+
+
+@router.post("/staff/open-days/{event_id:int}/check-in", dependencies=[Csrf])
+async def check_in(request: Request, event_id: int, services: ServicesDep, staff: StaffTriager,
+                   code: Annotated[str, Form()] = "") -> Response:
+    lang = page_language(request)
+    return await _event_action(request, event_id,
+                               lambda: services.opendays.check_in(event_id, code, staff.username, lang=lang))
+
+
+@router.get("/staff/open-days/{event_id:int}/registrations/{registration_id:int}")
+async def staff_registration(request: Request, event_id: int, registration_id: int, services: ServicesDep,
+                             staff: StaffViewer) -> Response:
+    detail = await services.opendays.registration_detail(event_id, registration_id, lang=page_language(request))
+    return render(request, "staff/registration.html", {"staff": staff, "reg": detail, "event_id": event_id})
+
+
+@router.get("/staff/open-days/{event_id:int}/registrations.csv")
+async def registrations_csv(request: Request, event_id: int, services: ServicesDep, staff: StaffViewer) -> Response:
+    body = await services.opendays.registrations_csv(event_id, lang=page_language(request))
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="open-day-{event_id}-registrations.csv"'})
+
+
+@router.get("/staff/open-days/{event_id:int}/feedback.csv")
+async def feedback_csv(request: Request, event_id: int, services: ServicesDep, staff: StaffViewer) -> Response:
+    body = await services.opendays.feedback_csv(event_id, lang=page_language(request))
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="open-day-{event_id}-feedback.csv"'})
