@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -16,16 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from tests.live import live_server, server_env
 
-BIN = Path(sys.executable).parent
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def postgres_admin_url() -> str | None:
@@ -83,30 +73,9 @@ def database(backend: str) -> Iterator[str]:
 def server(database_url: str, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """`civicdesk serve` in its own process (one worker), on a free loopback port."""
     with tempfile.TemporaryDirectory(prefix="civicdesk-bench-data-") as data_dir:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICDESK_")}
-        env.update(CIVICDESK_DATA_DIR=data_dir, CIVICDESK_DATABASE_URL=database_url, CIVICDESK_LOG_LEVEL="WARNING")
-        env.update(extra_env or {})
-        port = free_port()
-        proc = subprocess.Popen([str(BIN / "civicdesk"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"server exited: {proc.stderr.read() if proc.stderr else ''}")
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("server did not start")
-                time.sleep(0.2)
-            yield base
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+        env = server_env(Path(data_dir), database_url, **(extra_env or {}))
+        with live_server(env, timeout_s=120) as live:
+            yield live.url
 
 
 @dataclass
