@@ -28,7 +28,7 @@ from core.errors import NotFound, ValidationFailed
 from knowledge.embeddings import CachedEmbeddings
 from knowledge.loaders import LoadedDocument, is_supported, load_bytes
 from knowledge.splitter import Chunk, document_id, is_law, split_document
-from knowledge.text import tokenize
+from knowledge.text import fingerprint, tokenize
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -205,6 +205,7 @@ class KnowledgeIndex:
 
     def load_chunks(self) -> tuple[list[Chunk], list[list[str]]]:
         """Every chunk with its BM25 tokens, in document order."""
+        self._retokenize_if_stale()
         chunks, tokens = [], []
         with self._db() as conn:
             rows = conn.execute("SELECT data, tokens FROM chunks ORDER BY doc_id, seq").fetchall()
@@ -212,6 +213,23 @@ class KnowledgeIndex:
             chunks.append(Chunk(**json.loads(data)))
             tokens.append(token_text.split() if token_text else [])
         return chunks, tokens
+
+    def _retokenize_if_stale(self) -> None:
+        """Stored tokens were made by another tokeniser (a thesaurus update): redo them, once."""
+        current = fingerprint()
+        with self._lock, self._db() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key='tokenizer'").fetchone()
+            if row is not None and row[0] == current:
+                return
+            rows = conn.execute("SELECT id, data FROM chunks WHERE tokens != ''").fetchall()
+            conn.executemany(
+                "UPDATE chunks SET tokens = ? WHERE id = ?",
+                [(" ".join(tokenize(Chunk(**json.loads(data)).search_text())), chunk_id) for chunk_id, data in rows],
+            )
+            conn.execute(
+                "INSERT INTO meta VALUES ('tokenizer', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (current,),
+            )
 
     def centroids(self) -> dict[str, np.ndarray]:
         with self._db() as conn:

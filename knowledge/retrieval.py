@@ -43,6 +43,7 @@ class Params:
     expansion_weight: float = 0.5
     vector_expand: bool = True
     candidates: int = 100  # nearest chunks fetched from Chroma
+    per_guide: int = 2  # at most this many sections of one guide in the results (guides repeat themselves)
 
 
 @dataclass
@@ -272,8 +273,19 @@ class Retriever:
             if p.w_law:
                 fused = fused + p.w_law * self._law_vote(fused, state)
         direct = self.direct_lookup(question)
-        order = [u for u in np.argsort(-fused)[: k + len(direct)] if u not in direct]
-        ranked = (direct + order)[:k]
+        ranked = list(direct)
+        per_doc: dict[str, int] = {}
+        for unit in np.argsort(-fused):
+            if len(ranked) >= k:
+                break
+            if unit in direct:
+                continue
+            first = state.parts[unit][0]
+            if not first.article:
+                if per_doc.get(first.doc_id, 0) >= p.per_guide:
+                    continue
+                per_doc[first.doc_id] = per_doc.get(first.doc_id, 0) + 1
+            ranked.append(int(unit))
         confidence = float(np.max(paragraph))
         hits = []
         for unit in ranked:

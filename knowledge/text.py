@@ -40,6 +40,17 @@ def _jieba():  # type: ignore[no-untyped-def]
     return _tokenizer
 
 
+def fingerprint() -> str:
+    """Changes whenever tokenisation would: stored BM25 tokens made under another one are redone."""
+    import hashlib
+    import json
+
+    from knowledge.thesaurus import THESAURUS as words
+
+    material = json.dumps([sorted(_STOP), words, "cut_for_search-v1"], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
 def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens (words and their sub-words), without stop words and punctuation."""
     tokens = []
