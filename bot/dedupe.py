@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from core.clock import Clock
 from core.db import Database
 
+from .batching import Coalescer
 from .models import BotUpdateSeen
 
 # Telegram keeps re-delivering an unanswered update for at most 24 hours.
@@ -29,28 +30,36 @@ class UpdateDeduper(Protocol):
 
 
 class DatabaseDeduper:
+    """Seen update ids in the `bot_updates_seen` table; concurrent checks share one
+    INSERT ... ON CONFLICT DO NOTHING RETURNING, which says which ids were new."""
+
     def __init__(self, db: Database, clock: Clock):
         self.db = db
         self.clock = clock
-        self._inserts = 0
+        self._inserted = 0
+        self._batches: Coalescer[tuple[int, int], bool] = Coalescer(self._insert, repeat=False)
 
     async def first_time(self, bot_id: int, update_id: int) -> bool:
+        return await self._batches.get((bot_id, update_id))
+
+    async def _insert(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], bool]:
         now = self.clock.now()
         insert = sqlite_insert if self.db.is_sqlite else pg_insert
         stmt = (
             insert(BotUpdateSeen)
-            .values(bot_id=bot_id, update_id=update_id, received_at=now)
+            .values([{"bot_id": b, "update_id": u, "received_at": now} for b, u in keys])
             .on_conflict_do_nothing(index_elements=[BotUpdateSeen.bot_id, BotUpdateSeen.update_id])
+            .returning(BotUpdateSeen.bot_id, BotUpdateSeen.update_id)
         )
         async with self.db.write_session() as session:
-            fresh = (await session.execute(stmt)).rowcount == 1  # type: ignore[attr-defined]
-            self._inserts += 1
-            if self._inserts % PRUNE_EVERY == 0:
+            inserted = {(row[0], row[1]) for row in await session.execute(stmt)}
+            before, self._inserted = self._inserted, self._inserted + len(inserted)
+            if before // PRUNE_EVERY != self._inserted // PRUNE_EVERY:
                 await session.execute(delete(BotUpdateSeen).where(BotUpdateSeen.received_at < now - KEEP))
-        return fresh
+        return {key: key in inserted for key in keys}
 
     async def close(self) -> None:
-        """The database belongs to the services."""
+        await self._batches.close()
 
 
 class RedisDeduper:

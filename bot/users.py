@@ -9,12 +9,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.clock import Clock
 from core.db import Database
 
+from .batching import Coalescer
 from .i18n import normalize
 from .models import BotUser
 
@@ -34,16 +36,25 @@ class BotUsers:
         self.clock = clock
         self.default_language = normalize(default_language)
         self._cache: dict[int, tuple[float, UserPrefs]] = {}
+        self._loads: Coalescer[int, UserPrefs] = Coalescer(self._load)
 
     async def prefs(self, user_id: int) -> UserPrefs:
         cached = self._cache.get(user_id)
         if cached and cached[0] > time.monotonic():
             return cached[1]
-        async with self.db.session() as session:
-            row = await session.get(BotUser, user_id)
-        prefs = UserPrefs(row.language if row else None, bool(row and row.blocked_at))
-        self._remember(user_id, prefs)
+        prefs = await self._loads.get(user_id)
+        current = self._cache.get(user_id)
+        if current is None or current[0] <= time.monotonic():  # else changed meanwhile: that is newer
+            self._remember(user_id, prefs)
         return prefs
+
+    async def _load(self, user_ids: list[int]) -> dict[int, UserPrefs]:
+        async with self.db.session() as session:
+            rows = await session.execute(
+                select(BotUser.user_id, BotUser.language, BotUser.blocked_at).where(BotUser.user_id.in_(user_ids))
+            )
+            found = {row.user_id: UserPrefs(row.language, row.blocked_at is not None) for row in rows}
+        return {user_id: found.get(user_id, UserPrefs(None, False)) for user_id in user_ids}
 
     async def language(self, user_id: int) -> str:
         return (await self.prefs(user_id)).language or self.default_language

@@ -77,6 +77,7 @@ class FakeBotAPI:
         self._new_update = asyncio.Condition()
         self._new_call = asyncio.Condition()
         self.offset = 0
+        self.on_call: Callable[[Call], None] | None = None  # e.g. a benchmark waiting for replies
         self.runner: web.AppRunner | None = None
         self.url = ""
 
@@ -131,6 +132,8 @@ class FakeBotAPI:
         if isinstance(result, web.Response):
             return result
         call.result = result
+        if self.on_call is not None:
+            self.on_call(call)
         return _ok(result)
 
     # --- methods ------------------------------------------------------------------------------------
