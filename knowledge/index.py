@@ -176,13 +176,48 @@ class KnowledgeIndex:
             "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
 
-    def _check_embeddings(self, conn: sqlite3.Connection) -> bool:
-        """True when the index was built by another embeddings back end (its vectors must be rebuilt)."""
-        row = conn.execute("SELECT value FROM meta WHERE key='embeddings'").fetchone()
-        if row is None:
-            conn.execute("INSERT INTO meta VALUES ('embeddings', ?)", (self.embeddings.key,))
-            return False
-        return row[0] != self.embeddings.key
+    def built_with(self) -> str | None:
+        """The embeddings back end the stored vectors were made with (None for a new index)."""
+        with self._db() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key='embeddings'").fetchone()
+        return row[0] if row else None
+
+    def check_embeddings(self) -> None:
+        """Searching vectors made by another back end gives nonsense: refuse clearly."""
+        built = self.built_with()
+        if built is not None and built != self.embeddings.key:
+            raise ValidationFailed(
+                f"知识库索引由另一个向量模型（{built}）建立，当前配置为 {self.embeddings.key}。"
+                "请运行 civicdesk ingest（任意路径）重建索引。",
+                f"The knowledge index was built with {built} but {self.embeddings.key} is configured; "
+                "run `civicdesk ingest` (any path) to rebuild it.",
+                code="index_needs_rebuild",
+            )
+
+    def _ensure_embeddings(self, report: IngestReport, progress: bool) -> None:
+        """After a change of embeddings back end, re-embed every document from its stored text."""
+        built = self.built_with()
+        if built == self.embeddings.key:
+            return
+        if built is not None:
+            with self._lock:
+                self.store.delete_collection()
+                self._store = None
+            with self._db() as conn:
+                rows = conn.execute("SELECT id, origin, text, title, source, version, sha256, size FROM documents").fetchall()
+            pending = [
+                _Pending(doc_id, origin, doc, sha, size, split_document(doc, doc_id), False)
+                for doc_id, origin, text, title, source, version, sha, size in rows
+                for doc in [LoadedDocument(text=text, title=title, source=source, version=version)]
+            ]
+            rebuilt = IngestReport()
+            self._write(pending, rebuilt, progress=progress)
+            report.embedded += rebuilt.embedded
+        with self._db() as conn:
+            conn.execute(
+                "INSERT INTO meta VALUES ('embeddings', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (self.embeddings.key,),
+            )
 
     # --- reading --------------------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
@@ -250,12 +285,12 @@ class KnowledgeIndex:
                 files.append(path)
             else:
                 report.failed[str(raw)] = "文件或目录不存在 / no such file or folder"
+        self._ensure_embeddings(report, progress)
         with self._db() as conn:
             known = {
                 row[0]: (row[1], row[2], row[3])
                 for row in conn.execute("SELECT origin, id, sha256, content_sha FROM documents")
             }
-            rebuild = self._check_embeddings(conn)
         pending: list[_Pending] = []
         for path in files:
             origin = str(path)
@@ -263,11 +298,11 @@ class KnowledgeIndex:
                 data = path.read_bytes()
                 sha = hashlib.sha256(data).hexdigest()
                 previous = known.get(origin)
-                if previous and previous[1] == sha and not rebuild:
+                if previous and previous[1] == sha:
                     report.unchanged.append(path.name)
                     continue
                 doc = load_bytes(path.name, data)
-                if previous and previous[2] == _content_sha(doc) and not rebuild:
+                if previous and previous[2] == _content_sha(doc):
                     self._touch(previous[0], sha)  # same text in new bytes (a re-saved PDF)
                     report.unchanged.append(path.name)
                     continue
@@ -297,12 +332,12 @@ class KnowledgeIndex:
         doc = load_bytes(name, data)  # raises a clear error for a wrong type or an unreadable file
         origin = f"upload:{name}"
         sha = hashlib.sha256(data).hexdigest()
+        self._ensure_embeddings(IngestReport(), False)
         with self._db() as conn:
             row = conn.execute(
                 "SELECT id, sha256, content_sha FROM documents WHERE origin = ?", (origin,)
             ).fetchone()
-            rebuild = self._check_embeddings(conn)
-        if row and _content_sha(doc) == row[2] and not rebuild:
+        if row and _content_sha(doc) == row[2]:
             if row[1] != sha:
                 self._touch(row[0], sha)
             return self.document(row[0]), False

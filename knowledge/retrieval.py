@@ -101,6 +101,7 @@ class _State:
     """What a search needs in memory, built from the catalog of one index generation."""
 
     def __init__(self, index: KnowledgeIndex):
+        index.check_embeddings()
         self.generation = index.generation()
         chunks, tokens = index.load_chunks()
         self.units: list[str] = []  # refs
