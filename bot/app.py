@@ -17,6 +17,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.types import BotCommand, Update
 
 from civicdesk.container import Services
+from core.ratelimit import RateLimiter
 from core.settings import Settings
 
 from .context import BotContext
@@ -25,7 +26,7 @@ from .handlers import routers
 from .i18n import texts
 from .middlewares import LanguageMiddleware, StaleFlowMiddleware
 from .storage import make_storage
-from .throttling import MemoryRateLimiter, RateLimiter, RedisRateLimiter, ReportLimitMiddleware, ThrottlingMiddleware
+from .throttling import ReportLimitMiddleware, ThrottlingMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -61,16 +62,12 @@ def build_dispatcher(
     dp = Dispatcher(storage=storage, events_isolation=isolation, ctx=ctx)
     dp.update.outer_middleware(LanguageMiddleware(ctx))
     dp.update.outer_middleware(StaleFlowMiddleware(ctx))
-    throttle = ThrottlingMiddleware(limiter or make_limiter(settings), settings.bot_messages_per_minute)
+    throttle = ThrottlingMiddleware(limiter or services.limiter, settings.bot_messages_per_minute)
     dp.message.outer_middleware(throttle)
     dp.callback_query.outer_middleware(throttle)
     dp.callback_query.middleware(ReportLimitMiddleware(services.complaints, services.clock, settings.bot_reports_per_hour))
     dp.include_routers(*routers())
     return dp
-
-
-def make_limiter(settings: Settings, prefix: str = "civicdesk") -> RateLimiter:
-    return RedisRateLimiter(settings.redis_url, f"{prefix}:tg-rate") if settings.redis_url else MemoryRateLimiter()
 
 
 async def set_commands(bot: Bot) -> None:

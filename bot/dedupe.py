@@ -4,12 +4,13 @@ lost, and a proxy may retry, but a report must not be filed twice."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from civicdesk.container import Services
 from core.clock import Clock
 from core.db import Database
 
@@ -65,10 +66,8 @@ class DatabaseDeduper:
 class RedisDeduper:
     """SET NX with a TTL: atomic across every process that shares the Redis."""
 
-    def __init__(self, url: str, prefix: str = "civicdesk:tg-update"):
-        from redis.asyncio import Redis
-
-        self.redis = Redis.from_url(url)
+    def __init__(self, redis: Any, prefix: str = "civicdesk:tg-update"):
+        self.redis = redis  # redis.asyncio.Redis, owned by the services
         self.prefix = prefix
 
     async def first_time(self, bot_id: int, update_id: int) -> bool:
@@ -76,10 +75,10 @@ class RedisDeduper:
         return bool(await self.redis.set(key, b"1", nx=True, ex=int(KEEP.total_seconds())))
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        """The connection belongs to the services."""
 
 
-def make_deduper(redis_url: str | None, db: Database, clock: Clock, prefix: str = "civicdesk") -> UpdateDeduper:
-    if redis_url:
-        return RedisDeduper(redis_url, f"{prefix}:tg-update")
-    return DatabaseDeduper(db, clock)
+def make_deduper(services: Services) -> UpdateDeduper:
+    if services.redis is not None:
+        return RedisDeduper(services.redis)
+    return DatabaseDeduper(services.db, services.clock)

@@ -1,17 +1,16 @@
 """Per-person limits: messages per minute (every update) and reports per hour (on "Submit").
 
-Message counts live in Redis when it is configured (shared by every bot process), otherwise in the
-process. Reports are counted in the database from the reports themselves, so the limit holds across
-restarts and processes and a refused submission keeps the person's draft.
+Messages are counted by the services' rate limiter (`core.ratelimit`: Redis when configured, so every
+bot process shares the count, otherwise in the process). Reports are counted in the database from
+the reports themselves, so the limit holds across restarts and processes, and a refused submission
+keeps the person's draft.
 """
 
 from __future__ import annotations
 
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.flags import get_flag
@@ -20,63 +19,12 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from complaints.schemas import Channel
 from complaints.service import ComplaintService
 from core.clock import Clock
+from core.ratelimit import RateLimiter
 
 from .i18n import Texts
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 REPORT_FLAG = "submits_report"
-
-
-class RateLimiter(Protocol):
-    async def hit(self, key: str, window_s: int) -> int:
-        """Count one event for `key`; return how many fell in the current window, this one included."""
-        ...
-
-
-class MemoryRateLimiter:
-    """Sliding window of event times per key, in this process."""
-
-    def __init__(self, max_keys: int = 100_000):
-        self._events: dict[str, deque[float]] = {}
-        self._max_keys = max_keys
-
-    async def hit(self, key: str, window_s: int) -> int:
-        now = time.monotonic()
-        events = self._events.get(key)
-        if events is None:
-            if len(self._events) >= self._max_keys:
-                self._prune(now, window_s)
-            events = self._events[key] = deque()
-        while events and events[0] <= now - window_s:
-            events.popleft()
-        events.append(now)
-        return len(events)
-
-    def _prune(self, now: float, window_s: int) -> None:
-        for key in [k for k, v in self._events.items() if not v or v[-1] <= now - window_s]:
-            del self._events[key]
-
-
-class RedisRateLimiter:
-    """Fixed windows counted with INCR in Redis, shared by every process."""
-
-    def __init__(self, url: str, prefix: str = "civicdesk:tg-rate"):
-        from redis.asyncio import Redis
-
-        self.redis = Redis.from_url(url)
-        self.prefix = prefix
-
-    async def hit(self, key: str, window_s: int) -> int:
-        bucket = int(time.time() // window_s)
-        name = f"{self.prefix}:{key}:{bucket}"
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, window_s * 2)
-            count, _ = await pipe.execute()
-        return int(count)
-
-    async def close(self) -> None:
-        await self.redis.aclose()
 
 
 class ThrottlingMiddleware(BaseMiddleware):
@@ -90,11 +38,10 @@ class ThrottlingMiddleware(BaseMiddleware):
         user = data.get("event_from_user")
         if user is None or self.per_minute <= 0:
             return await handler(event, data)
-        count = await self.limiter.hit(f"msg:{user.id}", 60)
-        if count <= self.per_minute:
+        if await self.limiter.hit(f"tg-msg:{user.id}", self.per_minute, 60):
             return await handler(event, data)
         tr: Texts = data["tr"]
-        first_refusal = count == self.per_minute + 1
+        first_refusal = await self.limiter.hit(f"tg-msg-told:{user.id}", 1, 60)
         if isinstance(event, CallbackQuery):
             await event.answer(tr.plain("throttle.messages") if first_refusal else None)
         elif isinstance(event, Message) and first_refusal:

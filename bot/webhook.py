@@ -71,8 +71,7 @@ class WebhookEndpoint:
         if self.runtime is None:
             async with self._lock:
                 if self.runtime is None:
-                    settings = services.settings
-                    self.deduper = make_deduper(settings.redis_url, services.db, services.clock)
+                    self.deduper = make_deduper(services)
                     self.runtime = BotRuntime.build(services)
         return self.runtime
 
