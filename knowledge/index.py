@@ -161,7 +161,9 @@ class KnowledgeIndex:
                         client=client,
                         collection_name=self.collection_name,
                         embedding_function=self.embeddings,
-                        collection_metadata={"hnsw:space": "cosine"},
+                        # a wide search beam: at a few thousand vectors HNSW is then exact in practice, so results
+                        # do not vary with the order vectors were inserted in
+                        collection_metadata={"hnsw:space": "cosine", "hnsw:search_ef": 400, "hnsw:construction_ef": 200},
                     )
         return self._store
 
