@@ -345,6 +345,19 @@ class Person:
         return self._message(contact={"phone_number": phone, "first_name": self.user["first_name"],
                                       "user_id": self.id if own else self.id + 1})
 
+    def membership(self, status: str) -> dict[str, Any]:
+        """The person blocks (`kicked`) or unblocks (`member`) the bot."""
+        old = "member" if status == "kicked" else "kicked"
+        return {
+            "update_id": self.api.new_update_id(),
+            "my_chat_member": {
+                "chat": {"id": self.id, "type": "private"}, "from": self.user, "date": int(time.time()),
+                "old_chat_member": {"status": old, "user": BOT_USER, **({"until_date": 0} if old == "kicked" else {})},
+                "new_chat_member": {"status": status, "user": BOT_USER,
+                                    **({"until_date": 0} if status == "kicked" else {})},
+            },
+        }
+
     def press(self, data: str, message_id: int = 1000) -> dict[str, Any]:
         return {
             "update_id": self.api.new_update_id(),

@@ -158,3 +158,18 @@ async def test_the_delivery_loop_runs_in_the_background(chat, fake_api, services
     call = await fake_api.wait_for(lambda c: c.method == "sendMessage" and "不予受理" in c.text, start=start)
     assert call.chat_id == chat.id
     await runtime.delivery.stop()
+
+
+async def test_blocking_and_unblocking_the_bot_is_noticed(chat, fake_api, services, runtime):
+    number = await submit_report(chat)
+    await chat.send(chat.person.membership("kicked"))
+    async with services.db.session() as session:
+        assert (await session.get(BotUser, chat.id)).blocked_at is not None
+    await services.complaints.transition(number, "admin1", "accepted")
+    sent_before = len(fake_api.calls_of("sendMessage"))
+    assert (await runtime.delivery.run_once()).blocked == 1
+    assert len(fake_api.calls_of("sendMessage")) == sent_before
+
+    await chat.send(chat.person.membership("member"))
+    async with services.db.session() as session:
+        assert (await session.get(BotUser, chat.id)).blocked_at is None

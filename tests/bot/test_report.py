@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -173,15 +174,18 @@ async def test_unexpected_input_at_each_step_reprompts_without_losing_anything(c
     assert await reports_stored(services) == 0
 
 
-async def test_a_report_left_for_days_is_cleared_with_a_message(chat, fake_api, services, clock):
+async def test_a_report_left_for_days_is_cleared_with_a_message(chat, fake_api, services, clock, knowledge):
     await start_report(chat)
     await chat.say("城关镇人民路 88 号")
+    clock.advance(timedelta(hours=71))
+    calls = await chat.say("装修时拆了承重墙")  # two days later: still where it was left
+    assert "请发送现场照片" in chat.texts(calls)[-1]
     clock.advance(timedelta(hours=73))
-    calls = await chat.say("工地围挡倒塌，占用人行道")
+    calls = await chat.say("装修时可以拆承重墙吗")
     texts = chat.texts(calls)
     assert "已超过 72 小时未填写" in texts[0]
-    # The message is then handled outside the flow (a question, not a description).
-    assert all("请发送现场照片" not in t for t in texts)
+    # The message is then handled outside the flow: answered as a question.
+    assert "承重墙" in texts[-1] and calls[-1].buttons()[0]["text"] == "👍 有帮助"
 
 
 async def test_photo_limit_and_duplicates(chat, fake_api, services):
@@ -224,3 +228,15 @@ async def test_tracking_number_typed_shows_only_ones_own_report(chat, fake_api, 
     calls = await stranger.say(number)
     assert "找不到您提交的这份举报" in stranger.texts(calls)[0]
     assert (await services.complaints.search(ReportFilters())).total == 1
+
+
+async def test_a_huge_file_is_refused_before_it_is_downloaded(chat, fake_api, services):
+    await start_report(chat)
+    await chat.say("城关镇人民路 88 号")
+    await chat.say("工地围挡倒塌，占用人行道")
+    huge = os.urandom(services.settings.max_photo_bytes + 1024)
+    calls = await chat.send(chat.person.document(huge, "IMG_0001.JPG", "image/jpeg"))
+    assert "太大" in chat.texts(calls)[0] and "不超过 10 MB" in chat.texts(calls)[0]
+    assert [c.method for c in calls if c.method in ("getFile", "download")] == []
+    calls = await chat.send(chat.person.photo(jpeg()))
+    assert "目前共 1/5 张" in chat.texts(calls)[-1]
