@@ -29,6 +29,19 @@ async def outbox_rows(services) -> list[OutboxMessage]:  # noqa: ANN001
         return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
+async def is_blocked(services, user_id: int) -> bool:  # noqa: ANN001
+    async with services.db.session() as session:
+        user = await session.get(BotUser, user_id)
+        return user is not None and user.blocked_at is not None
+
+
+async def assert_skipped_as_blocked(fake_api, runtime) -> None:  # noqa: ANN001
+    """The due message is marked blocked without a call to Telegram."""
+    sent_before = len(fake_api.calls_of("sendMessage"))
+    assert (await runtime.delivery.run_once()).blocked == 1
+    assert len(fake_api.calls_of("sendMessage")) == sent_before
+
+
 async def test_status_change_by_staff_reaches_the_reporter(chat, fake_api, services, runtime):
     number = await submit_report(chat)
     # Staff act while the bot is not delivering: the message waits in the outbox.
@@ -131,20 +144,16 @@ async def test_server_errors_back_off_and_blocked_chats_are_marked(chat, fake_ap
     assert (await runtime.delivery.run_once()).blocked == 1
     [row] = await outbox_rows(services)
     assert row.status == "blocked"
-    async with services.db.session() as session:
-        assert (await session.get(BotUser, chat.id)).blocked_at is not None
+    assert await is_blocked(services, chat.id)
 
     # Later messages to a blocked chat are not even tried...
     await services.complaints.transition(number, "admin1", "assigned")
-    calls_before = len(fake_api.calls_of("sendMessage"))
-    assert (await runtime.delivery.run_once()).blocked == 1
-    assert len(fake_api.calls_of("sendMessage")) == calls_before
+    await assert_skipped_as_blocked(fake_api, runtime)
 
     # ...until the person talks to the bot again.
     fake_api.blocked.discard(chat.id)
     await chat.say("/start")
-    async with services.db.session() as session:
-        assert (await session.get(BotUser, chat.id)).blocked_at is None
+    assert not await is_blocked(services, chat.id)
     await services.complaints.transition(number, "admin1", "in_progress")
     assert (await runtime.delivery.run_once()).sent == 1
 
@@ -163,13 +172,8 @@ async def test_the_delivery_loop_runs_in_the_background(chat, fake_api, services
 async def test_blocking_and_unblocking_the_bot_is_noticed(chat, fake_api, services, runtime):
     number = await submit_report(chat)
     await chat.send(chat.person.membership("kicked"))
-    async with services.db.session() as session:
-        assert (await session.get(BotUser, chat.id)).blocked_at is not None
+    assert await is_blocked(services, chat.id)
     await services.complaints.transition(number, "admin1", "accepted")
-    sent_before = len(fake_api.calls_of("sendMessage"))
-    assert (await runtime.delivery.run_once()).blocked == 1
-    assert len(fake_api.calls_of("sendMessage")) == sent_before
-
+    await assert_skipped_as_blocked(fake_api, runtime)
     await chat.send(chat.person.membership("member"))
-    async with services.db.session() as session:
-        assert (await session.get(BotUser, chat.id)).blocked_at is None
+    assert not await is_blocked(services, chat.id)
