@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,7 +72,8 @@ class FakeBotAPI:
         self.blocked: set[int] = set()
         self.webhook: dict[str, Any] | None = None
         self.commands: dict[str, list[dict[str, Any]]] = {}
-        self._update_ids = itertools.count(1)
+        # Like Telegram's, update ids do not start at 1: runs sharing a Redis never see each other's.
+        self._update_ids = itertools.count(random.randrange(1, 2**40))
         self._message_ids = itertools.count(1000)
         self._file_ids = itertools.count(1)
         self._new_update = asyncio.Condition()
