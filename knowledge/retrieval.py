@@ -41,7 +41,7 @@ class Params:
     w_law: float = 0.0  # weight of the law vote: documents whose best units score high lift all their units
     law_top: int = 3  # units per document that vote
     expansion_weight: float = 0.5
-    vector_expand: bool = True
+    vector_expand: int = 12  # expansion terms appended to the question for the vector search
     candidates: int = 100  # nearest chunks fetched from Chroma
     per_guide: int = 2  # at most this many sections of one guide in the results (guides repeat themselves)
 
@@ -122,6 +122,11 @@ class _State:
             self.parts[unit].append(chunk)
             keyword_docs.append(chunk_tokens)
             keyword_unit.append(unit)
+        # every chunk id (paragraphs too) -> (unit, is a paragraph), to read Chroma hits without metadata
+        self.chunk_unit = {
+            chunk.id: (self.unit_of[chunk.ref], chunk.kind == "paragraph") for chunk in chunks if chunk.ref in self.unit_of
+        }
+        self.vectors = index.vector_count()
         self.keyword_unit = np.array(keyword_unit, dtype=np.int64)
         self.bm25 = BM25(keyword_docs)
         docs = sorted(set(self.unit_doc))
@@ -163,9 +168,9 @@ class Retriever:
         return self._state
 
     # --- direct lookup --------------------------------------------------------------------------
-    def resolve_law(self, name: str) -> str | None:
+    def resolve_law(self, name: str, state: _State | None = None) -> str | None:
         """The doc_id of the law a (possibly shortened) name refers to, or None."""
-        state = self.state()
+        state = state or self.state()
         name = LAW_ALIASES.get(name, name)
         if name in state.titles:
             return state.titles[name]
@@ -180,9 +185,9 @@ class Retriever:
                 best = (score, doc_id)
         return best[1] if best else None
 
-    def direct_lookup(self, question: str) -> list[int]:
+    def direct_lookup(self, question: str, state: _State | None = None) -> list[int]:
         """Units named in the question as `<law>第X条`, in the order they are named."""
-        state = self.state()
+        state = state or self.state()
         found: list[int] = []
         for match in _ARTICLE_REF.finditer(question):
             before = question[max(0, match.start() - 30) : match.start()]
@@ -193,7 +198,7 @@ class Retriever:
             doc_id = None
             # the longest tail of the words before `第X条` that names a law
             for start in range(len(name) - 2, -1, -1):
-                doc_id = self.resolve_law(name[start:]) or doc_id
+                doc_id = self.resolve_law(name[start:], state) or doc_id
                 if doc_id and name[start:] in LAW_ALIASES:
                     break
             if doc_id is None:
@@ -204,8 +209,8 @@ class Retriever:
         return found
 
     # --- search ---------------------------------------------------------------------------------
-    def keyword_scores(self, question: str) -> np.ndarray:
-        state = self.state()
+    def keyword_scores(self, question: str, state: _State | None = None) -> np.ndarray:
+        state = state or self.state()
         weights: dict[str, float] = {}
         for token in tokenize(question):
             weights[token] = weights.get(token, 0.0) + 1.0
@@ -220,29 +225,30 @@ class Retriever:
     def query_vector(self, question: str) -> np.ndarray:
         text = question
         if self.params.vector_expand:
-            extra = expansions(question)
+            extra = expansions(question)[: self.params.vector_expand]
             if extra:
                 text = f"{question} {' '.join(extra)}"
         return np.asarray(self.index.embeddings.embed_query(text), dtype=np.float32)
 
-    def vector_scores(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def vector_scores(self, vector: np.ndarray, state: _State | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Best cosine similarity per unit from whole-article chunks and from paragraph chunks."""
-        state = self.state()
+        state = state or self.state()
         article = np.full(state.size, -1.0, dtype=np.float32)
         paragraph = np.full(state.size, -1.0, dtype=np.float32)
         if not state.size:
             return article, paragraph
         result = self.index.store._collection.query(
             query_embeddings=[vector.tolist()],
-            n_results=min(self.params.candidates, self.index.vector_count() or 1),
-            include=["metadatas", "distances"],
+            n_results=max(1, min(self.params.candidates, state.vectors)),
+            include=["distances"],  # ids come anyway; metadata would cost more than the search
         )
-        for metadata, distance in zip(result["metadatas"][0], result["distances"][0], strict=True):
-            unit = state.unit_of.get(str(metadata.get("ref")))
-            if unit is None:
+        for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True):
+            found = state.chunk_unit.get(chunk_id)
+            if found is None:
                 continue
+            unit, is_paragraph = found
             similarity = 1.0 - float(distance)
-            target = paragraph if metadata.get("kind") == "paragraph" else article
+            target = paragraph if is_paragraph else article
             target[unit] = max(target[unit], similarity)
         # a single-paragraph article is its own paragraph
         paragraph = np.maximum(paragraph, article)
@@ -255,10 +261,10 @@ class Retriever:
         if not state.size:
             return Result([], 0.0)
         p = self.params
-        keyword = self.keyword_scores(question) if mode in ("hybrid", "bm25") else None
+        keyword = self.keyword_scores(question, state) if mode in ("hybrid", "bm25") else None
         # vectors are searched in every mode: their best similarity is the abstention signal
         vector = self.query_vector(question)
-        article, paragraph = self.vector_scores(vector)
+        article, paragraph = self.vector_scores(vector, state)
         if mode == "bm25":
             fused = keyword
         elif mode == "vector":
@@ -273,7 +279,7 @@ class Retriever:
                 fused = fused + p.w_route * self._route(vector, state)
             if p.w_law:
                 fused = fused + p.w_law * self._law_vote(fused, state)
-        direct = self.direct_lookup(question)
+        direct = self.direct_lookup(question, state)
         ranked = list(direct)
         per_doc: dict[str, int] = {}
         for unit in np.argsort(-fused):
