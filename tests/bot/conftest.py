@@ -99,6 +99,33 @@ class Chat:
         return [c.text for c in self.api.messages_to(self.id) if c.text][-1]
 
 
+def tracking_number(text: str) -> str:
+    """The tracking number in the bot's "submitted" message."""
+    return text.split("<code>")[1].split("</code>")[0]
+
+
+async def file_report(
+    chat: Chat,
+    *,
+    menu: str = "我要举报",
+    category: str = "施工扬尘",
+    address: str = "城关镇人民路 88 号",
+    description: str = "工地裸土没有覆盖，扬尘很大",
+    photos: str = "不上传照片",
+    contact: str = "跳过",
+    submit: str = "提交",
+) -> str:
+    """A whole report without photos, typed the way a person would; returns its tracking number."""
+    await chat.say(menu)
+    await chat.tap(category)
+    await chat.say(address)
+    await chat.say(description)
+    await chat.say(photos)
+    await chat.say(contact)
+    calls = await chat.tap(submit)
+    return tracking_number(chat.texts(calls)[-1])
+
+
 @pytest.fixture
 def person(fake_api: FakeBotAPI) -> Person:
     return Person(fake_api)

@@ -9,19 +9,8 @@ from sqlalchemy import select
 from bot.models import BotUser
 from core.outbox import OutboxMessage
 
-from .conftest import Chat
+from .conftest import Chat, file_report
 from .fakes import Person
-
-
-async def submit_report(chat: Chat, address: str = "城关镇人民路 88 号") -> str:
-    await chat.say("我要举报")
-    await chat.tap("施工扬尘")
-    await chat.say(address)
-    await chat.say("工地裸土没有覆盖，扬尘很大")
-    await chat.say("不上传照片")
-    await chat.say("跳过")
-    calls = await chat.tap("提交")
-    return chat.texts(calls)[-1].split("<code>")[1].split("</code>")[0]
 
 
 async def outbox_rows(services) -> list[OutboxMessage]:  # noqa: ANN001
@@ -43,7 +32,7 @@ async def assert_skipped_as_blocked(fake_api, runtime) -> None:  # noqa: ANN001
 
 
 async def test_status_change_by_staff_reaches_the_reporter(chat, fake_api, services, runtime):
-    number = await submit_report(chat)
+    number = await file_report(chat)
     # Staff act while the bot is not delivering: the message waits in the outbox.
     await services.complaints.transition(number, "admin1", "accepted", public_message="已派执法人员核查")
     [row] = await outbox_rows(services)
@@ -73,14 +62,10 @@ async def test_public_reply_is_escaped_and_in_the_reporters_language(chat, fake_
     await chat.tap("English")
     assert [b["text"] for b in fake_api.messages_to(chat.id)[-1].keyboard()][:2] == [
         "Ask a policy question", "Report a problem"]
-    await chat.say("Report a problem")
-    await chat.tap("Construction dust")
-    await chat.say("88 Renmin Road, Chengguan")
-    await chat.say("Dust everywhere from the site")
-    await chat.say("No photo")
-    await chat.say("Skip")
-    calls = await chat.tap("Submit")
-    number = chat.texts(calls)[-1].split("<code>")[1].split("</code>")[0]
+    number = await file_report(
+        chat, menu="Report a problem", category="Construction dust", address="88 Renmin Road, Chengguan",
+        description="Dust everywhere from the site", photos="No photo", contact="Skip", submit="Submit",
+    )
 
     await services.complaints.add_note(number, "admin1", "We fined the <contractor> & told them to stop", public=True)
     await runtime.delivery.run_once()
@@ -92,8 +77,8 @@ async def test_public_reply_is_escaped_and_in_the_reporters_language(chat, fake_
 async def test_reporters_of_merged_duplicates_are_told(fake_api, services, runtime):
     first = Chat(runtime, fake_api, Person(fake_api, user_id=3001, first_name="王五"))
     second = Chat(runtime, fake_api, Person(fake_api, user_id=3002, first_name="赵六"))
-    primary = await submit_report(first)
-    duplicate = await submit_report(second)
+    primary = await file_report(first)
+    duplicate = await file_report(second)
     await services.complaints.merge(duplicate, primary, "admin1")
     await runtime.delivery.run_once()
     merged = fake_api.messages_to(second.id)[-1].text
@@ -108,7 +93,7 @@ async def test_reporters_of_merged_duplicates_are_told(fake_api, services, runti
 
 
 async def test_429_is_retried_after_the_time_telegram_asks(chat, fake_api, services, runtime, clock):
-    number = await submit_report(chat)
+    number = await file_report(chat)
     await services.complaints.transition(number, "admin1", "accepted")
     await services.complaints.add_note(number, "admin1", "第二条消息", public=True)
     fake_api.fail("sendMessage", 429, "Too Many Requests: retry after 30", retry_after=30)
@@ -130,7 +115,7 @@ async def test_429_is_retried_after_the_time_telegram_asks(chat, fake_api, servi
 
 
 async def test_server_errors_back_off_and_blocked_chats_are_marked(chat, fake_api, services, runtime, clock):
-    number = await submit_report(chat)
+    number = await file_report(chat)
     await services.complaints.transition(number, "admin1", "accepted")
     fake_api.fail("sendMessage", 502, "Bad Gateway")
     result = await runtime.delivery.run_once()
@@ -159,7 +144,7 @@ async def test_server_errors_back_off_and_blocked_chats_are_marked(chat, fake_ap
 
 
 async def test_the_delivery_loop_runs_in_the_background(chat, fake_api, services, runtime):
-    number = await submit_report(chat)
+    number = await file_report(chat)
     runtime.delivery.interval_s = 0.05
     runtime.delivery.start()
     start = len(fake_api.calls)
@@ -170,7 +155,7 @@ async def test_the_delivery_loop_runs_in_the_background(chat, fake_api, services
 
 
 async def test_blocking_and_unblocking_the_bot_is_noticed(chat, fake_api, services, runtime):
-    number = await submit_report(chat)
+    number = await file_report(chat)
     await chat.send(chat.person.membership("kicked"))
     assert await is_blocked(services, chat.id)
     await services.complaints.transition(number, "admin1", "accepted")

@@ -12,7 +12,7 @@ from complaints.models import Report
 from complaints.schemas import ReportFilters
 from tests.imaging import jpeg, png
 
-from .conftest import Chat
+from .conftest import Chat, file_report, tracking_number
 
 
 async def start_report(chat: Chat, category: str = "施工扬尘") -> None:
@@ -56,7 +56,7 @@ async def test_report_with_an_album_of_two_photos_is_stored_with_category_and_lo
     calls = await chat.tap("提交")
     done = chat.texts(calls)[-1]
     assert "举报已提交" in done
-    number = done.split("<code>")[1].split("</code>")[0]
+    number = tracking_number(done)
 
     detail = await services.complaints.detail(number)
     assert detail.category.code == "dust"
@@ -83,7 +83,7 @@ async def test_non_image_document_is_refused_and_the_flow_continues(chat, fake_a
     await chat.say("✅ 完成")
     await chat.say("跳过")
     calls = await chat.tap("提交")
-    number = chat.texts(calls)[-1].split("<code>")[1].split("</code>")[0]
+    number = tracking_number(chat.texts(calls)[-1])
     detail = await services.complaints.detail(number)
     assert [p.mime for p in detail.photos] == ["image/png"]
     assert detail.address == "城关镇人民路 88 号在建小区工地"
@@ -134,18 +134,13 @@ async def test_contact_and_anonymous_choices_reach_the_report(chat, fake_api, se
     assert "本人的号码" in chat.texts(calls)[0]
     await chat.send(chat.person.contact("13800001111"))
     calls = await chat.tap("提交")
-    number = chat.texts(calls)[-1].split("<code>")[1].split("</code>")[0]
+    number = tracking_number(chat.texts(calls)[-1])
     detail = await services.complaints.detail(number)
     assert detail.reporter.phone == "+13800001111" and detail.reporter.name == "张三"
     assert not detail.reporter.anonymous
 
-    await start_report(chat, "施工扬尘")
-    await chat.say("开发区二期工地东门")
-    await chat.say("渣土车不冲洗就上路")
-    await chat.say("不上传照片")
-    await chat.say("🙈 匿名举报")
-    calls = await chat.tap("提交")
-    number = chat.texts(calls)[-1].split("<code>")[1].split("</code>")[0]
+    number = await file_report(chat, address="开发区二期工地东门", description="渣土车不冲洗就上路",
+                               contact="🙈 匿名举报")
     detail = await services.complaints.detail(number)
     assert detail.reporter.anonymous and detail.reporter.phone is None
 
@@ -206,14 +201,7 @@ async def test_photo_limit_and_duplicates(chat, fake_api, services):
 
 
 async def test_tracking_number_typed_shows_only_ones_own_report(chat, fake_api, services, make_runtime):
-    await start_report(chat)
-    await chat.say("城关镇人民路 88 号")
-    await chat.say("工地围挡倒塌，占用人行道")
-    await chat.say("不上传照片")
-    await chat.say("跳过")
-    calls = await chat.tap("提交")
-    number = chat.texts(calls)[-1].split("<code>")[1].split("</code>")[0]
-
+    number = await file_report(chat)
     calls = await chat.say(number)
     assert "当前状态：</b>已提交，待受理" in chat.texts(calls)[0]
     calls = await chat.say("我的举报")

@@ -17,7 +17,7 @@ from bot.storage import make_storage
 from complaints.models import Report
 from tests.imaging import jpeg
 
-from .conftest import Chat
+from .conftest import Chat, tracking_number
 from .fakes import Call, FakeBotAPI, Person
 
 REDIS_URL = os.environ.get("CIVICDESK_TEST_REDIS_URL")
@@ -57,7 +57,7 @@ async def test_a_whole_report_by_long_polling(runtime, fake_api: FakeBotAPI, ser
     finally:
         await runtime.dispatcher.stop_polling()
         await polling
-    number = done.text.split("<code>")[1].split("</code>")[0]
+    number = tracking_number(done.text)
     detail = await services.complaints.detail(number)
     assert detail.category.code == "safety_hazard" and len(detail.photos) == 2
     assert fake_api.offset > 0  # updates were confirmed to the server
@@ -75,7 +75,7 @@ async def _finish(chat: Chat) -> str:
     await chat.say("不上传照片")
     await chat.say("跳过")
     calls = await chat.tap("提交")
-    return chat.texts(calls)[-1].split("<code>")[1].split("</code>")[0]
+    return tracking_number(chat.texts(calls)[-1])
 
 
 async def test_fsm_state_survives_a_restart_on_the_database(make_runtime, fake_api, services):
