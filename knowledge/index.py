@@ -44,7 +44,6 @@ CREATE TABLE IF NOT EXISTS documents (
     size INTEGER NOT NULL,
     chunk_count INTEGER NOT NULL,
     article_count INTEGER NOT NULL,
-    centroid BLOB,                     -- mean article vector, routes questions to likely documents
     text TEXT NOT NULL,
     ingested_at TEXT NOT NULL
 );
@@ -268,11 +267,6 @@ class KnowledgeIndex:
                 (current,),
             )
 
-    def centroids(self) -> dict[str, np.ndarray]:
-        with self._db() as conn:
-            rows = conn.execute("SELECT id, centroid FROM documents WHERE centroid IS NOT NULL").fetchall()
-        return {doc_id: np.frombuffer(blob, dtype=np.float32) for doc_id, blob in rows}
-
     # --- writing --------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path | str], *, progress: bool = False) -> IngestReport:
         """Ingest files and folders (recursively); see the module docstring for what is skipped."""
@@ -394,22 +388,17 @@ class KnowledgeIndex:
                         metadatas=metadatas[start:end],
                     )
             searchable = [c.kind != "paragraph" for c in chunks]
-            citable = vectors[[i for i, c in enumerate(chunks) if c.kind != "paragraph"]] if chunks else vectors
-            centroid = None
-            if len(citable):
-                mean = citable.mean(axis=0)
-                centroid = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32).tobytes()
             articles = len({c.ref for c in chunks if c.article})
             now = datetime.now(UTC).isoformat(timespec="seconds")
             with self._db() as conn:
                 conn.execute("DELETE FROM documents WHERE id = ?", (item.doc_id,))
                 conn.execute(
-                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         item.doc_id, item.origin, item.doc.source, item.doc.title,
                         "law" if is_law(item.doc.text) else "guide", item.doc.version, item.sha,
                         _content_sha(item.doc), item.size,
-                        len(chunks), articles, centroid, item.doc.text, now,
+                        len(chunks), articles, item.doc.text, now,
                     ),
                 )
                 conn.executemany(

@@ -6,8 +6,7 @@ The unit returned is a citable one: a law's article (all its parts), or a sectio
   domain thesaurus (expansion terms weigh less than the asker's own words);
 - vector: the expanded question embedded once, nearest chunks of both granularities from Chroma
   (whole articles and single paragraphs; a paragraph hit counts for its article);
-- routing: the question's similarity to each document's centroid says which laws it is likely about;
-- fusion: weighted reciprocal rank fusion of the three rankings, plus the document prior;
+- fusion: weighted reciprocal rank fusion of the three rankings;
 - direct lookup: a question that names a law and an article (`建筑法第七条`) gets that article first.
 """
 
@@ -36,10 +35,6 @@ class Params:
     w_bm25: float = 2.0
     w_article: float = 1.0
     w_paragraph: float = 1.0
-    w_route: float = 0.0  # weight of the document prior (centroid similarity)
-    route_top: int = 3  # documents that get the prior
-    w_law: float = 0.0  # weight of the law vote: documents whose best units score high lift all their units
-    law_top: int = 3  # units per document that vote
     expansion_weight: float = 0.5
     vector_expand: int = 12  # expansion terms appended to the question for the vector search
     candidates: int = 100  # nearest chunks fetched from Chroma
@@ -132,8 +127,6 @@ class _State:
         docs = sorted(set(self.unit_doc))
         self.doc_index = {doc_id: i for i, doc_id in enumerate(docs)}
         self.unit_doc_index = np.array([self.doc_index[d] for d in self.unit_doc], dtype=np.int64)
-        centroids = index.centroids()
-        self.centroids = np.stack([centroids[d] for d in docs]) if docs and len(centroids) == len(docs) else None
         # titles for direct lookup: (title, doc_id) and article units by (doc_id, number)
         self.titles: dict[str, str] = {}
         self.articles: dict[tuple[str, int], int] = {}
@@ -275,10 +268,6 @@ class Retriever:
                 + p.w_article * _rrf(article, p.rrf_k)
                 + p.w_paragraph * _rrf(paragraph, p.rrf_k)
             )
-            if p.w_route and state.centroids is not None:
-                fused = fused + p.w_route * self._route(vector, state)
-            if p.w_law:
-                fused = fused + p.w_law * self._law_vote(fused, state)
         direct = self.direct_lookup(question, state)
         ranked = list(direct)
         per_doc: dict[str, int] = {}
@@ -304,26 +293,6 @@ class Retriever:
             score = 1.0 if unit in direct else float(fused[unit])
             hits.append(Hit(state.units[unit], state.parts[unit], score, components))
         return Result(hits, confidence, direct=bool(direct))
-
-    def _law_vote(self, fused: np.ndarray, state: _State) -> np.ndarray:
-        """Each document's mean of its best units' scores, as an RRF term over documents, per unit."""
-        documents = len(state.doc_index)
-        votes = np.zeros(documents, dtype=np.float32)
-        top = np.argsort(-fused)[: 50]
-        counts = np.zeros(documents, dtype=np.int64)
-        for unit in top:
-            doc = state.unit_doc_index[unit]
-            if counts[doc] < self.params.law_top:
-                votes[doc] += fused[unit]
-                counts[doc] += 1
-        return _rrf(votes, self.params.rrf_k)[state.unit_doc_index]
-
-    def _route(self, vector: np.ndarray, state: _State) -> np.ndarray:
-        similarity = state.centroids @ vector
-        top = np.argsort(-similarity)[: self.params.route_top]
-        prior = np.zeros(len(similarity), dtype=np.float32)
-        prior[top] = 1.0 / (np.arange(len(top)) + 1)
-        return prior[state.unit_doc_index] / self.params.rrf_k
 
 
 def _rrf(scores: np.ndarray, k: float) -> np.ndarray:
