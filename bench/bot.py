@@ -110,7 +110,11 @@ async def run(base: str, api: FakeBotAPI, route: str, photo: bytes) -> list[Resu
 
 def _redis_url() -> str | None:
     """The Redis to benchmark with, if one answers (CI's by default)."""
-    url = os.environ.get("CIVICDESK_BENCH_REDIS_URL") or os.environ.get("CIVICDESK_TEST_REDIS_URL") or DEFAULT_REDIS
+    url = (
+        os.environ.get("CIVICDESK_BENCH_REDIS_URL")
+        or os.environ.get("CIVICDESK_TEST_REDIS_URL")
+        or DEFAULT_REDIS
+    )
     try:
         import redis
 
@@ -136,7 +140,9 @@ async def _with_fake_api(backend: str, url: str, redis_url: str | None, photo: b
         from core.settings import Settings
 
         route = WebhookConfig.from_settings(
-            Settings(_env_file=None, telegram_webhook_url=WEBHOOK_URL, telegram_webhook_secret=HEADER_SECRET)  # type: ignore[call-arg]
+            Settings(  # type: ignore[call-arg]
+                _env_file=None, telegram_webhook_url=WEBHOOK_URL, telegram_webhook_secret=HEADER_SECRET
+            )
         ).route
         # The server process starts in a thread, so this loop keeps serving the fake Bot API meanwhile.
         started = asyncio.Event()
@@ -175,10 +181,22 @@ def main() -> None:
             results = asyncio.run(_with_fake_api(backend, url, redis_url, photo))
             for result in results:
                 unit = "flows/s" if "flow" in result.name else "updates/s"
-                rows.append([backend + (" + redis" if redis_url else ""), result.name, result.count,
-                             f"{result.rate:,.1f} {unit}", result.quantile(0.5), result.quantile(0.99), result.errors])
-    print(f"one `civicdesk serve` process in webhook mode; fake Bot API on loopback; menu concurrency {CONCURRENCY}, "
-          f"flow concurrency {FLOW_CONCURRENCY}; photo {len(photo) / 1e6:.2f} MB JPEG\n")
+                rows.append(
+                    [
+                        backend + (" + redis" if redis_url else ""),
+                        result.name,
+                        result.count,
+                        f"{result.rate:,.1f} {unit}",
+                        result.quantile(0.5),
+                        result.quantile(0.99),
+                        result.errors,
+                    ]
+                )
+    print(
+        "one `civicdesk serve` process in webhook mode; fake Bot API on loopback; "
+        f"menu concurrency {CONCURRENCY}, "
+        f"flow concurrency {FLOW_CONCURRENCY}; photo {len(photo) / 1e6:.2f} MB JPEG\n"
+    )
     print(table(["storage", "operation", "count", "rate", "p50 ms", "p99 ms", "errors"], rows))
 
 

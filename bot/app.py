@@ -44,7 +44,9 @@ def build_bot(settings: Settings, *, timeout: float = 60.0) -> Bot:
     session = AiohttpSession(timeout=timeout)
     if settings.telegram_api_url:
         session.api = TelegramAPIServer.from_base(settings.telegram_api_url)
-    return Bot(settings.telegram_token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    return Bot(
+        settings.telegram_token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
+    )
 
 
 def build_dispatcher(
@@ -65,7 +67,9 @@ def build_dispatcher(
     throttle = ThrottlingMiddleware(limiter or services.limiter, settings.bot_messages_per_minute)
     dp.message.outer_middleware(throttle)
     dp.callback_query.outer_middleware(throttle)
-    dp.callback_query.middleware(ReportLimitMiddleware(services.complaints, services.clock, settings.bot_reports_per_hour))
+    dp.callback_query.middleware(
+        ReportLimitMiddleware(services.complaints, services.clock, settings.bot_reports_per_hour)
+    )
     dp.include_routers(*routers())
     return dp
 
@@ -101,7 +105,9 @@ class BotRuntime:
     def build(cls, services: Services, bot: Bot | None = None, **dispatcher_options: Any) -> BotRuntime:
         ctx = BotContext.build(services)
         bot = bot or build_bot(services.settings)
-        return cls(bot, build_dispatcher(ctx, **dispatcher_options), ctx, OutboxDelivery(services, bot, ctx.users))
+        return cls(
+            bot, build_dispatcher(ctx, **dispatcher_options), ctx, OutboxDelivery(services, bot, ctx.users)
+        )
 
     async def feed(self, update: Update) -> None:
         await self.dispatcher.feed_update(self.bot, update)

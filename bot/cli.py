@@ -17,7 +17,8 @@ def register(app: typer.Typer) -> None:
 
 def bot_command(
     set_webhook: Annotated[
-        bool, typer.Option("--set-webhook", help="register CIVICDESK_TELEGRAM_WEBHOOK_URL with Telegram and exit")
+        bool,
+        typer.Option("--set-webhook", help="register CIVICDESK_TELEGRAM_WEBHOOK_URL with Telegram and exit"),
     ] = False,
     delete_webhook: Annotated[
         bool, typer.Option("--delete-webhook", help="remove the webhook (back to polling) and exit")
@@ -34,7 +35,9 @@ def bot_command(
     settings = Settings()
     logging.basicConfig(level=settings.log_level)
     if not settings.telegram_token:
-        typer.echo("CIVICDESK_TELEGRAM_TOKEN is not set: create a bot with @BotFather and set its token.", err=True)
+        typer.echo(
+            "CIVICDESK_TELEGRAM_TOKEN is not set: create a bot with @BotFather and set its token.", err=True
+        )
         raise typer.Exit(code=1)
     if set_webhook and delete_webhook:
         typer.echo("choose one of --set-webhook and --delete-webhook", err=True)
@@ -73,7 +76,9 @@ async def run_polling(settings, *, handle_signals: bool = True) -> None:  # type
         me = await runtime.bot.get_me()
         log.info("polling as @%s", me.username)
         await runtime.dispatcher.start_polling(
-            runtime.bot, handle_signals=handle_signals, close_bot_session=False,
+            runtime.bot,
+            handle_signals=handle_signals,
+            close_bot_session=False,
             allowed_updates=allowed_updates(),
         )
     finally:

@@ -150,7 +150,9 @@ class OutboxDelivery:
                 # Telegram's flood limit: nothing more is sent until it has passed.
                 result.paused_for = float(exc.retry_after)
                 until = self.now() + timedelta(seconds=exc.retry_after)
-                await self._postpone([m.id for m in claimed[i:]], until, f"429 retry after {exc.retry_after}s")
+                await self._postpone(
+                    [m.id for m in claimed[i:]], until, f"429 retry after {exc.retry_after}s"
+                )
                 result.retried += len(claimed) - i
                 break
         return result
@@ -163,8 +165,11 @@ class OutboxDelivery:
             for row in rows:
                 taken = await session.execute(
                     update(OutboxMessage)
-                    .where(OutboxMessage.id == row.id, OutboxMessage.status == PENDING,
-                           OutboxMessage.next_attempt_at <= now)
+                    .where(
+                        OutboxMessage.id == row.id,
+                        OutboxMessage.status == PENDING,
+                        OutboxMessage.next_attempt_at <= now,
+                    )
                     .values(next_attempt_at=now + self.lease)
                     .execution_options(synchronize_session=False)
                 )
@@ -216,8 +221,9 @@ class OutboxDelivery:
         except Exception as exc:  # noqa: BLE001 - network, 5xx: try again later
             delay = min(self.base_delay * (2**message.attempts), self.max_delay)
             async with self.db.write_session() as session:
-                await outbox.mark_retry(session, message.id, self.now(), delay, f"{type(exc).__name__}: {exc}",
-                                        self.max_attempts)
+                await outbox.mark_retry(
+                    session, message.id, self.now(), delay, f"{type(exc).__name__}: {exc}", self.max_attempts
+                )
             result.retried += 1
             return
         async with self.db.write_session() as session:

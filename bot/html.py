@@ -7,7 +7,7 @@ import re
 # Telegram allows 4,096 characters per message; the limit here is on the HTML source, which is never
 # shorter than the text Telegram counts, measured in UTF-16 code units as Telegram does.
 LIMIT = 4096
-_TOKEN = re.compile(r"<(/?)([a-zA-Z0-9-]+)[^>]*>|&[#a-zA-Z0-9]+;|[^<&]", re.S)
+_TOKEN = re.compile(r"<(/?)([a-zA-Z0-9-]+)[^>]*>|&[#a-zA-Z0-9]+;|[^<&]", re.DOTALL)
 # Where a cut reads well, best first: a line end, a sentence end, then a comma or a space.
 _BREAKS = ("\n", "。！？.!?", "，,；; ")
 

@@ -103,18 +103,31 @@ def categories(tr: Texts, items: Sequence[CategoryOut]) -> InlineKeyboardMarkup:
     ]
     per_row = 1 if tr.lang == "en" else 2
     rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
-    rows.append([InlineKeyboardButton(text=tr.plain("report.button_cancel"),
-                                      callback_data=ReportCb(action="cancel").pack())])
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text=tr.plain("report.button_cancel"), callback_data=ReportCb(action="cancel").pack()
+            )
+        ]
+    )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def confirm(tr: Texts) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [InlineKeyboardButton(text=tr.plain("report.button_submit"), callback_data=ReportCb(action="submit").pack())],
             [
-                InlineKeyboardButton(text=tr.plain("report.button_edit"), callback_data=ReportCb(action="edit").pack()),
-                InlineKeyboardButton(text=tr.plain("report.button_cancel"), callback_data=ReportCb(action="cancel").pack()),
+                InlineKeyboardButton(
+                    text=tr.plain("report.button_submit"), callback_data=ReportCb(action="submit").pack()
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    text=tr.plain("report.button_edit"), callback_data=ReportCb(action="edit").pack()
+                ),
+                InlineKeyboardButton(
+                    text=tr.plain("report.button_cancel"), callback_data=ReportCb(action="cancel").pack()
+                ),
             ],
         ]
     )
@@ -126,7 +139,13 @@ def edit_fields(tr: Texts) -> InlineKeyboardMarkup:
         for f in EDIT_FIELDS
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([InlineKeyboardButton(text=tr.plain("report.button_back"), callback_data=ReportCb(action="back").pack())])
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text=tr.plain("report.button_back"), callback_data=ReportCb(action="back").pack()
+            )
+        ]
+    )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -135,10 +154,12 @@ def votes(tr: Texts, question_id: int) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text=tr.plain("ask.vote_up"), callback_data=VoteCb(question_id=question_id, helpful=True).pack()
+                    text=tr.plain("ask.vote_up"),
+                    callback_data=VoteCb(question_id=question_id, helpful=True).pack(),
                 ),
                 InlineKeyboardButton(
-                    text=tr.plain("ask.vote_down"), callback_data=VoteCb(question_id=question_id, helpful=False).pack()
+                    text=tr.plain("ask.vote_down"),
+                    callback_data=VoteCb(question_id=question_id, helpful=False).pack(),
                 ),
             ]
         ]
@@ -162,7 +183,11 @@ def report_list(tr: Texts, reports: Sequence[ReporterView]) -> InlineKeyboardMar
 def view_report(tr: Texts, number: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [InlineKeyboardButton(text=tr.plain("notify.button_view"), callback_data=StatusCb(number=number).pack())]
+            [
+                InlineKeyboardButton(
+                    text=tr.plain("notify.button_view"), callback_data=StatusCb(number=number).pack()
+                )
+            ]
         ]
     )
 

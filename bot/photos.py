@@ -93,7 +93,9 @@ class PhotoIntake:
         try:
             file = await bot.get_file(photo.file_id)
             if file.file_size is not None and file.file_size > self.limits.max_bytes:
-                raise PhotoRejected("photo_too_large", self.limits, photo.filename, size_mb=_mb(file.file_size))
+                raise PhotoRejected(
+                    "photo_too_large", self.limits, photo.filename, size_mb=_mb(file.file_size)
+                )
             if not file.file_path:
                 raise DownloadFailed("Telegram gave no file path")
             buffer = io.BytesIO()
@@ -101,7 +103,9 @@ class PhotoIntake:
         except TelegramBadRequest as exc:
             if "too big" in exc.message.lower():
                 size = photo.size or BOT_API_DOWNLOAD_LIMIT + 1
-                raise PhotoRejected("photo_too_large", self.limits, photo.filename, size_mb=_mb(size)) from exc
+                raise PhotoRejected(
+                    "photo_too_large", self.limits, photo.filename, size_mb=_mb(size)
+                ) from exc
             raise DownloadFailed(str(exc)) from exc
         except PhotoRejected:
             raise
@@ -137,7 +141,9 @@ class AlbumCollector:
         self._timers: dict[tuple[int, str], asyncio.Task[None]] = {}
         self._running: dict[int, set[asyncio.Task[None]]] = {}
 
-    def add(self, user_id: int, message: Message, complete: Callable[[list[Message]], Awaitable[None]]) -> None:
+    def add(
+        self, user_id: int, message: Message, complete: Callable[[list[Message]], Awaitable[None]]
+    ) -> None:
         key = (user_id, message.media_group_id or "")
         self._groups.setdefault(key, []).append(message)
         timer = self._timers.get(key)

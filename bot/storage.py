@@ -96,7 +96,9 @@ class DatabaseStorage(BaseStorage):
     async def _load(self, row_keys: list[str]) -> dict[str, tuple[str | None, dict[str, Any]]]:
         async with self.db.session() as session:
             rows = await session.execute(
-                select(BotFsmRecord.key, BotFsmRecord.state, BotFsmRecord.data).where(BotFsmRecord.key.in_(row_keys))
+                select(BotFsmRecord.key, BotFsmRecord.state, BotFsmRecord.data).where(
+                    BotFsmRecord.key.in_(row_keys)
+                )
             )
             found = {row.key: (row.state, dict(row.data or {})) for row in rows}
         return {key: found.get(key, (None, {})) for key in row_keys}

@@ -51,7 +51,9 @@ class BotUsers:
     async def _load(self, user_ids: list[int]) -> dict[int, UserPrefs]:
         async with self.db.session() as session:
             rows = await session.execute(
-                select(BotUser.user_id, BotUser.language, BotUser.blocked_at).where(BotUser.user_id.in_(user_ids))
+                select(BotUser.user_id, BotUser.language, BotUser.blocked_at).where(
+                    BotUser.user_id.in_(user_ids)
+                )
             )
             found = {row.user_id: UserPrefs(row.language, row.blocked_at is not None) for row in rows}
         return {user_id: found.get(user_id, UserPrefs(None, False)) for user_id in user_ids}
@@ -86,11 +88,16 @@ class BotUsers:
         async with self.db.write_session() as session:
             insert = sqlite_insert if self.db.is_sqlite else pg_insert
             stmt = insert(BotUser).values(
-                user_id=user_id, language=values.get("language"), blocked_at=values.get("blocked_at"),
-                created_at=now, updated_at=now,
+                user_id=user_id,
+                language=values.get("language"),
+                blocked_at=values.get("blocked_at"),
+                created_at=now,
+                updated_at=now,
             )
             await session.execute(
-                stmt.on_conflict_do_update(index_elements=[BotUser.user_id], set_={**values, "updated_at": now})
+                stmt.on_conflict_do_update(
+                    index_elements=[BotUser.user_id], set_={**values, "updated_at": now}
+                )
             )
 
     def _remember(self, user_id: int, prefs: UserPrefs) -> None:

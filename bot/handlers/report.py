@@ -80,12 +80,18 @@ async def prompt_current(bot: Bot, chat_id: int, state: FSMContext, tr: Texts, c
     await prompt_step(bot, chat_id, step, state, tr, ctx)
 
 
-async def prompt_step(bot: Bot, chat_id: int, step: str, state: FSMContext, tr: Texts, ctx: BotContext) -> None:
+async def prompt_step(
+    bot: Bot, chat_id: int, step: str, state: FSMContext, tr: Texts, ctx: BotContext
+) -> None:
     if step == "category":
         items = await ctx.complaints.categories()
-        await bot.send_message(chat_id, tr("report.choose_category"), reply_markup=keyboards.categories(tr, items))
+        await bot.send_message(
+            chat_id, tr("report.choose_category"), reply_markup=keyboards.categories(tr, items)
+        )
     elif step == "location":
-        await bot.send_message(chat_id, tr("report.ask_location"), reply_markup=keyboards.location_request(tr))
+        await bot.send_message(
+            chat_id, tr("report.ask_location"), reply_markup=keyboards.location_request(tr)
+        )
     elif step == "description":
         await bot.send_message(
             chat_id, tr("report.ask_description", min=MIN_DESCRIPTION), reply_markup=keyboards.cancel_only(tr)
@@ -103,8 +109,9 @@ async def prompt_step(bot: Bot, chat_id: int, step: str, state: FSMContext, tr: 
         await bot.send_message(chat_id, tr("report.ask_contact"), reply_markup=keyboards.contact_step(tr))
 
 
-async def advance(bot: Bot, chat_id: int, state: FSMContext, tr: Texts, ctx: BotContext, next_step: str,
-                  **changes: Any) -> None:
+async def advance(
+    bot: Bot, chat_id: int, state: FSMContext, tr: Texts, ctx: BotContext, next_step: str, **changes: Any
+) -> None:
     """Save this step's answer and go on: to the next step, or back to the review when editing."""
     data = await state.update_data(touched=ctx.now().isoformat(), **changes)
     if data.get("editing") or next_step == "confirm":
@@ -144,8 +151,14 @@ async def summary(data: dict[str, Any], tr: Texts, ctx: BotContext) -> Html:
 
 
 # --- step handlers ----------------------------------------------------------------------------------
-async def on_category(callback: CallbackQuery, callback_data: CategoryCb, state: FSMContext, tr: Texts,
-                      ctx: BotContext, bot: Bot) -> None:
+async def on_category(
+    callback: CallbackQuery,
+    callback_data: CategoryCb,
+    state: FSMContext,
+    tr: Texts,
+    ctx: BotContext,
+    bot: Bot,
+) -> None:
     categories = {c.code: c for c in await ctx.complaints.categories()}
     category = categories.get(callback_data.code)
     if category is None:
@@ -166,8 +179,17 @@ async def on_location(message: Message, state: FSMContext, tr: Texts, ctx: BotCo
     location = message.venue.location if message.venue else message.location
     assert location is not None
     address = message.venue.address if message.venue else ""
-    await advance(bot, message.chat.id, state, tr, ctx, "description",
-                  lat=round(location.latitude, 6), lon=round(location.longitude, 6), address=address)
+    await advance(
+        bot,
+        message.chat.id,
+        state,
+        tr,
+        ctx,
+        "description",
+        lat=round(location.latitude, 6),
+        lon=round(location.longitude, 6),
+        address=address,
+    )
 
 
 async def on_address(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
@@ -213,7 +235,9 @@ async def on_photo(message: Message, state: FSMContext, tr: Texts, ctx: BotConte
     await take_photos([message], state, tr, ctx, bot)
 
 
-async def take_photos(messages: list[Message], state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
+async def take_photos(
+    messages: list[Message], state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot
+) -> None:
     """Check the photos of one step (a single photo or an album) and add the good ones to the draft."""
     chat_id = messages[0].chat.id
     user_id = messages[0].from_user.id  # type: ignore[union-attr]
@@ -297,18 +321,37 @@ async def on_contact(message: Message, state: FSMContext, tr: Texts, ctx: BotCon
     phone = contact.phone_number.strip()
     phone = phone if phone.startswith("+") else f"+{phone}"
     name = " ".join(part for part in (contact.first_name, contact.last_name) if part) or None
-    await advance(bot, message.chat.id, state, tr, ctx, "confirm",
-                  contact_phone=phone, contact_name=name, anonymous=False)
+    await advance(
+        bot,
+        message.chat.id,
+        state,
+        tr,
+        ctx,
+        "confirm",
+        contact_phone=phone,
+        contact_name=name,
+        anonymous=False,
+    )
 
 
 async def on_anonymous(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
-    await advance(bot, message.chat.id, state, tr, ctx, "confirm",
-                  contact_phone=None, contact_name=None, anonymous=True)
+    await advance(
+        bot, message.chat.id, state, tr, ctx, "confirm", contact_phone=None, contact_name=None, anonymous=True
+    )
 
 
 async def on_skip_contact(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
-    await advance(bot, message.chat.id, state, tr, ctx, "confirm",
-                  contact_phone=None, contact_name=None, anonymous=False)
+    await advance(
+        bot,
+        message.chat.id,
+        state,
+        tr,
+        ctx,
+        "confirm",
+        contact_phone=None,
+        contact_name=None,
+        anonymous=False,
+    )
 
 
 async def on_contact_other(message: Message, tr: Texts) -> None:
@@ -332,8 +375,9 @@ async def on_back(callback: CallbackQuery, tr: Texts) -> None:
         await callback.message.edit_reply_markup(reply_markup=keyboards.confirm(tr))
 
 
-async def on_edit_field(callback: CallbackQuery, callback_data: EditCb, state: FSMContext, tr: Texts,
-                        ctx: BotContext, bot: Bot) -> None:
+async def on_edit_field(
+    callback: CallbackQuery, callback_data: EditCb, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot
+) -> None:
     step = callback_data.field
     if step not in STEPS:
         await callback.answer(tr.plain("button.expired"))
@@ -346,8 +390,9 @@ async def on_edit_field(callback: CallbackQuery, callback_data: EditCb, state: F
     await prompt_step(bot, chat_id_of(callback), step, state, tr, ctx)
 
 
-async def on_cancel_button(callback: CallbackQuery, state: FSMContext, tr: Texts, ctx: BotContext,
-                           bot: Bot) -> None:
+async def on_cancel_button(
+    callback: CallbackQuery, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot
+) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
@@ -392,7 +437,9 @@ async def on_submit(callback: CallbackQuery, state: FSMContext, tr: Texts, ctx: 
         await _submit_failed(bot, chat_id, tr("report.submit_failed", reason=reason), data, tr, ctx)
         return
     except DomainError as exc:  # a refused photo, an unknown category...
-        await _submit_failed(bot, chat_id, tr("report.submit_failed", reason=exc.message(tr.lang)), data, tr, ctx)
+        await _submit_failed(
+            bot, chat_id, tr("report.submit_failed", reason=exc.message(tr.lang)), data, tr, ctx
+        )
         return
     except Exception:
         log.exception("submitting a report from Telegram failed")
@@ -402,14 +449,14 @@ async def on_submit(callback: CallbackQuery, state: FSMContext, tr: Texts, ctx: 
     await state.clear()
     await bot.send_message(
         chat_id,
-        tr("report.submitted", number=result.tracking_number,
-           due=local_date(result.acceptance_due_at)),
+        tr("report.submitted", number=result.tracking_number, due=local_date(result.acceptance_due_at)),
         reply_markup=keyboards.main_menu(tr),
     )
 
 
-async def _submit_failed(bot: Bot, chat_id: int, text: Html, data: dict[str, Any], tr: Texts,
-                         ctx: BotContext) -> None:
+async def _submit_failed(
+    bot: Bot, chat_id: int, text: Html, data: dict[str, Any], tr: Texts, ctx: BotContext
+) -> None:
     await bot.send_message(chat_id, text)
     await bot.send_message(chat_id, await summary(data, tr, ctx), reply_markup=keyboards.confirm(tr))
 
@@ -419,7 +466,9 @@ def router() -> Router:
     r = Router(name="report")
     r.message.register(start_report, Command("report"))
     r.message.register(start_report, F.text.in_(labels("menu.report")))
-    r.callback_query.register(on_cancel_button, StateFilter(ReportFlow), ReportCb.filter(F.action == "cancel"))
+    r.callback_query.register(
+        on_cancel_button, StateFilter(ReportFlow), ReportCb.filter(F.action == "cancel")
+    )
 
     r.callback_query.register(on_category, ReportFlow.category, CategoryCb.filter())
     r.message.register(on_category_text, ReportFlow.category)
@@ -433,7 +482,9 @@ def router() -> Router:
 
     r.message.register(on_photo, ReportFlow.photos, PHOTO_KINDS)
     r.message.register(
-        on_photos_done, ReportFlow.photos, F.text.in_(labels("report.button_done") | labels("report.button_no_photo"))
+        on_photos_done,
+        ReportFlow.photos,
+        F.text.in_(labels("report.button_done") | labels("report.button_no_photo")),
     )
     r.message.register(on_photos_clear, ReportFlow.photos, F.text.in_(labels("report.button_clear_photos")))
     r.message.register(on_photos_other, ReportFlow.photos)
@@ -443,8 +494,9 @@ def router() -> Router:
     r.message.register(on_skip_contact, ReportFlow.contact, F.text.in_(labels("report.button_skip")))
     r.message.register(on_contact_other, ReportFlow.contact)
 
-    r.callback_query.register(on_submit, ReportFlow.confirm, ReportCb.filter(F.action == "submit"),
-                              flags={REPORT_FLAG: True})
+    r.callback_query.register(
+        on_submit, ReportFlow.confirm, ReportCb.filter(F.action == "submit"), flags={REPORT_FLAG: True}
+    )
     r.callback_query.register(on_edit, ReportFlow.confirm, ReportCb.filter(F.action == "edit"))
     r.callback_query.register(on_back, ReportFlow.confirm, ReportCb.filter(F.action == "back"))
     r.callback_query.register(on_edit_field, ReportFlow.confirm, EditCb.filter())

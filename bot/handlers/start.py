@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
+from aiogram.enums import ChatMemberStatus
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.enums import ChatMemberStatus
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
 from .. import keyboards
@@ -27,7 +27,9 @@ async def on_language(message: Message, tr: Texts) -> None:
     await message.answer(tr("language.choose"), reply_markup=keyboards.languages())
 
 
-async def on_language_chosen(callback: CallbackQuery, callback_data: LanguageCb, ctx: BotContext, bot: Bot) -> None:
+async def on_language_chosen(
+    callback: CallbackQuery, callback_data: LanguageCb, ctx: BotContext, bot: Bot
+) -> None:
     lang = await ctx.users.set_language(callback.from_user.id, callback_data.lang)
     tr = texts(lang)
     await callback.answer()

@@ -29,13 +29,20 @@ async def on_status(message: Message, tr: Texts, ctx: BotContext) -> None:
         return
     lines = [tr("status.list_header")]
     for report in reports:
-        lines.append(tr("status.item", number=report.tracking_number, category=_category(report, tr),
-                        status=report.status_label))
+        lines.append(
+            tr(
+                "status.item",
+                number=report.tracking_number,
+                category=_category(report, tr),
+                status=report.status_label,
+            )
+        )
     await message.answer("\n".join(lines), reply_markup=keyboards.report_list(tr, reports))
 
 
-async def on_report_button(callback: CallbackQuery, callback_data: StatusCb, tr: Texts, ctx: BotContext,
-                           bot: Bot) -> None:
+async def on_report_button(
+    callback: CallbackQuery, callback_data: StatusCb, tr: Texts, ctx: BotContext, bot: Bot
+) -> None:
     await callback.answer()
     await show_report(bot, chat_id_of(callback), callback.from_user.id, callback_data.number, tr, ctx)
 
@@ -59,8 +66,14 @@ async def show_report(bot: Bot, chat_id: int, user_id: int, number: str, tr: Tex
 def render_report(view: ReporterView, tr: Texts) -> Html:
     location = view.address or (f"{view.lat:.5f}, {view.lon:.5f}" if view.lat is not None else "—")
     parts = [
-        tr("status.detail", number=view.tracking_number, category=_category(view, tr), location=location,
-           created=local_date(view.created_at), status=view.status_label)
+        tr(
+            "status.detail",
+            number=view.tracking_number,
+            category=_category(view, tr),
+            location=location,
+            created=local_date(view.created_at),
+            status=view.status_label,
+        )
     ]
     if view.due_at is not None:
         parts.append(tr("status.due", date=local_date(view.due_at)))

@@ -8,13 +8,16 @@ places Telegram shows as plain text (keyboard buttons, callback notices, command
 from __future__ import annotations
 
 import html
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from . import en, opendays, zh
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
-CATALOGS: dict[str, dict[str, str]] = {"zh": zh.TEXTS | opendays.TEXTS["zh"], "en": en.TEXTS | opendays.TEXTS["en"]}
+CATALOGS: dict[str, dict[str, str]] = {
+    "zh": zh.TEXTS | opendays.TEXTS["zh"],
+    "en": en.TEXTS | opendays.TEXTS["en"],
+}
 LANGUAGE_NAMES: dict[str, str] = {"zh": "简体中文", "en": "English"}
 
 
@@ -49,12 +52,12 @@ class Texts:
         return template.format(**params) if params else template
 
 
-@lru_cache(maxsize=None)
+@cache
 def texts(lang: str) -> Texts:
     return Texts(lang)
 
 
-@lru_cache(maxsize=None)
+@cache
 def labels(key: str) -> frozenset[str]:
     """The text of `key` in every language: a reply-keyboard button is matched whatever language
     the keyboard was drawn in (the person may have switched since)."""

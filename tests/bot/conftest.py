@@ -89,7 +89,9 @@ class Chat:
         for call in reversed(self.api.messages_to(self.id)):
             for button in call.buttons():
                 if label in button["text"]:
-                    return await self.send(self.person.press(button["callback_data"], call.message_id or 1000))
+                    return await self.send(
+                        self.person.press(button["callback_data"], call.message_id or 1000)
+                    )
         raise AssertionError(f"no inline button {label!r} was shown")
 
     def texts(self, calls: list[Call]) -> list[str]:
@@ -138,7 +140,9 @@ def chat(runtime: BotRuntime, fake_api: FakeBotAPI, person: Person) -> Chat:
 
 KNOWLEDGE_DATA = Path(__file__).parent / "data"
 # Vectors of the test documents are cached across runs (keyed by text), like the knowledge tests do.
-EMBEDDINGS_CACHE = Path(__file__).resolve().parents[2] / "var" / "test-cache" / "bot-knowledge-embeddings.sqlite"
+EMBEDDINGS_CACHE = (
+    Path(__file__).resolve().parents[2] / "var" / "test-cache" / "bot-knowledge-embeddings.sqlite"
+)
 
 
 @pytest.fixture
@@ -147,7 +151,9 @@ def knowledge(services: Services):  # noqa: ANN201
     from knowledge.service import KnowledgeService
 
     EMBEDDINGS_CACHE.parent.mkdir(parents=True, exist_ok=True)
-    service = KnowledgeService(services.settings, services.db, clock=services.clock, embeddings_cache=EMBEDDINGS_CACHE)
+    service = KnowledgeService(
+        services.settings, services.db, clock=services.clock, embeddings_cache=EMBEDDINGS_CACHE
+    )
     service.ingest([KNOWLEDGE_DATA])
     services.extras["knowledge"] = service  # what `services.knowledge` hands out
     return service

@@ -123,7 +123,11 @@ class FakeBotAPI:
         pending = self.failures.get(method.lower())
         if pending:
             failure = pending.pop(0)
-            body: dict[str, Any] = {"ok": False, "error_code": failure.status, "description": failure.description}
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": failure.status,
+                "description": failure.description,
+            }
             if failure.retry_after is not None:
                 body["parameters"] = {"retry_after": failure.retry_after}
             return web.json_response(body, status=failure.status)
@@ -172,12 +176,20 @@ class FakeBotAPI:
         return self._message(chat_id, photo=photo, caption=params.get("caption"))
 
     async def _m_editmessagetext(self, params: dict[str, Any]) -> Any:
-        return self._message(int(params["chat_id"]), message_id=int(params["message_id"]),
-                             text=params.get("text", ""), reply_markup=params.get("reply_markup"))
+        return self._message(
+            int(params["chat_id"]),
+            message_id=int(params["message_id"]),
+            text=params.get("text", ""),
+            reply_markup=params.get("reply_markup"),
+        )
 
     async def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> Any:
-        return self._message(int(params["chat_id"]), message_id=int(params["message_id"]), text="…",
-                             reply_markup=params.get("reply_markup"))
+        return self._message(
+            int(params["chat_id"]),
+            message_id=int(params["message_id"]),
+            text="…",
+            reply_markup=params.get("reply_markup"),
+        )
 
     async def _m_answercallbackquery(self, _: dict[str, Any]) -> Any:
         return True
@@ -207,7 +219,12 @@ class FakeBotAPI:
         path, data = self.files[file_id]
         if len(data) > 20 * 1024 * 1024:
             return _error(400, "Bad Request: file is too big")
-        return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(data), "file_path": path}
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "file_size": len(data),
+            "file_path": path,
+        }
 
     def _message(self, chat_id: int, message_id: int | None = None, **fields: Any) -> dict[str, Any]:
         message = {
@@ -239,7 +256,9 @@ class FakeBotAPI:
     def new_update_id(self) -> int:
         return next(self._update_ids)
 
-    def fail(self, method: str, status: int, description: str, retry_after: int | None = None, times: int = 1) -> None:
+    def fail(
+        self, method: str, status: int, description: str, retry_after: int | None = None, times: int = 1
+    ) -> None:
         self.failures.setdefault(method.lower(), []).extend(
             Failure(status, description, retry_after) for _ in range(times)
         )
@@ -250,7 +269,9 @@ class FakeBotAPI:
     def messages_to(self, chat_id: int) -> list[Call]:
         return [c for c in self.calls if c.method.lower() in MESSAGE_METHODS and c.chat_id == chat_id]
 
-    async def wait_for(self, predicate: Callable[[Call], bool], timeout: float = 10.0, start: int = 0) -> Call:
+    async def wait_for(
+        self, predicate: Callable[[Call], bool], timeout: float = 10.0, start: int = 0
+    ) -> Call:
         """The first call from index `start` on that matches, waiting for it if needed."""
         deadline = time.monotonic() + timeout
         async with self._new_call:
@@ -301,7 +322,9 @@ def _error(status: int, description: str) -> web.Response:
 class Person:
     """Builds the updates a Telegram user would cause in their private chat with the bot."""
 
-    def __init__(self, api: FakeBotAPI, user_id: int = 1001, first_name: str = "张三", language_code: str = "zh-hans"):
+    def __init__(
+        self, api: FakeBotAPI, user_id: int = 1001, first_name: str = "张三", language_code: str = "zh-hans"
+    ):
         self.api = api
         self.user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": language_code}
         self.id = user_id
@@ -326,9 +349,19 @@ class Person:
     def photo(self, data: bytes, media_group_id: str | None = None) -> dict[str, Any]:
         file_id = self.api.add_file(data, "jpg")
         sizes = [
-            {"file_id": f"{file_id}-thumb", "file_unique_id": f"{file_id}-thumb-u", "width": 90, "height": 67},
-            {"file_id": file_id, "file_unique_id": f"{file_id}-u", "width": 640, "height": 480,
-             "file_size": len(data)},
+            {
+                "file_id": f"{file_id}-thumb",
+                "file_unique_id": f"{file_id}-thumb-u",
+                "width": 90,
+                "height": 67,
+            },
+            {
+                "file_id": file_id,
+                "file_unique_id": f"{file_id}-u",
+                "width": 640,
+                "height": 480,
+                "file_size": len(data),
+            },
         ]
         fields: dict[str, Any] = {"photo": sizes}
         if media_group_id:
@@ -337,15 +370,27 @@ class Person:
 
     def document(self, data: bytes, file_name: str, mime_type: str) -> dict[str, Any]:
         file_id = self.api.add_file(data, file_name.rsplit(".", 1)[-1])
-        return self._message(document={"file_id": file_id, "file_unique_id": f"{file_id}-u", "file_name": file_name,
-                                       "mime_type": mime_type, "file_size": len(data)})
+        return self._message(
+            document={
+                "file_id": file_id,
+                "file_unique_id": f"{file_id}-u",
+                "file_name": file_name,
+                "mime_type": mime_type,
+                "file_size": len(data),
+            }
+        )
 
     def location(self, lat: float, lon: float) -> dict[str, Any]:
         return self._message(location={"latitude": lat, "longitude": lon})
 
     def contact(self, phone: str, own: bool = True) -> dict[str, Any]:
-        return self._message(contact={"phone_number": phone, "first_name": self.user["first_name"],
-                                      "user_id": self.id if own else self.id + 1})
+        return self._message(
+            contact={
+                "phone_number": phone,
+                "first_name": self.user["first_name"],
+                "user_id": self.id if own else self.id + 1,
+            }
+        )
 
     def membership(self, status: str) -> dict[str, Any]:
         """The person blocks (`kicked`) or unblocks (`member`) the bot."""
@@ -353,10 +398,19 @@ class Person:
         return {
             "update_id": self.api.new_update_id(),
             "my_chat_member": {
-                "chat": {"id": self.id, "type": "private"}, "from": self.user, "date": int(time.time()),
-                "old_chat_member": {"status": old, "user": BOT_USER, **({"until_date": 0} if old == "kicked" else {})},
-                "new_chat_member": {"status": status, "user": BOT_USER,
-                                    **({"until_date": 0} if status == "kicked" else {})},
+                "chat": {"id": self.id, "type": "private"},
+                "from": self.user,
+                "date": int(time.time()),
+                "old_chat_member": {
+                    "status": old,
+                    "user": BOT_USER,
+                    **({"until_date": 0} if old == "kicked" else {}),
+                },
+                "new_chat_member": {
+                    "status": status,
+                    "user": BOT_USER,
+                    **({"until_date": 0} if status == "kicked" else {}),
+                },
             },
         }
 
@@ -368,7 +422,12 @@ class Person:
                 "from": self.user,
                 "chat_instance": "ci",
                 "data": data,
-                "message": {"message_id": message_id, "date": int(time.time()),
-                            "chat": {"id": self.id, "type": "private"}, "from": BOT_USER, "text": "…"},
+                "message": {
+                    "message_id": message_id,
+                    "date": int(time.time()),
+                    "chat": {"id": self.id, "type": "private"},
+                    "from": BOT_USER,
+                    "text": "…",
+                },
             },
         }

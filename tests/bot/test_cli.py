@@ -22,8 +22,12 @@ async def test_civicdesk_bot_polls_answers_and_stops_cleanly(fake_api: FakeBotAP
         CIVICDESK_LOG_LEVEL="WARNING",
     )
     process = await asyncio.create_subprocess_exec(
-        str(CIVICDESK), "bot", env=env, cwd=tmp_path,  # no .env of the developer's
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        str(CIVICDESK),
+        "bot",
+        env=env,
+        cwd=tmp_path,  # no .env of the developer's
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         # It starts by leaving webhook mode and publishing its commands in Chinese and English.
@@ -46,7 +50,12 @@ async def test_civicdesk_bot_without_a_token_says_what_to_do(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICDESK_")}
     env["CIVICDESK_DATA_DIR"] = str(tmp_path)
     process = await asyncio.create_subprocess_exec(
-        str(CIVICDESK), "bot", env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        str(CIVICDESK),
+        "bot",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 1

@@ -61,13 +61,23 @@ async def test_public_reply_is_escaped_and_in_the_reporters_language(chat, fake_
     await chat.say("/language")
     await chat.tap("English")
     assert [b["text"] for b in fake_api.messages_to(chat.id)[-1].keyboard()][:2] == [
-        "Ask a policy question", "Report a problem"]
+        "Ask a policy question",
+        "Report a problem",
+    ]
     number = await file_report(
-        chat, menu="Report a problem", category="Construction dust", address="88 Renmin Road, Chengguan",
-        description="Dust everywhere from the site", photos="No photo", contact="Skip", submit="Submit",
+        chat,
+        menu="Report a problem",
+        category="Construction dust",
+        address="88 Renmin Road, Chengguan",
+        description="Dust everywhere from the site",
+        photos="No photo",
+        contact="Skip",
+        submit="Submit",
     )
 
-    await services.complaints.add_note(number, "admin1", "We fined the <contractor> & told them to stop", public=True)
+    await services.complaints.add_note(
+        number, "admin1", "We fined the <contractor> & told them to stop", public=True
+    )
     await runtime.delivery.run_once()
     text = fake_api.messages_to(chat.id)[-1].text
     assert f"Staff replied to your report <code>{number}</code>" in text

@@ -59,7 +59,10 @@ def _hit(law: str, article: str, text: str) -> Hit:
 
 def test_answer_is_escaped_and_sources_are_cited():
     answer = Answer(
-        question="q", answer="依据 <规定> 和 “A & B”，不得擅自拆改承重墙。", abstained=False, mode="extractive",
+        question="q",
+        answer="依据 <规定> 和 “A & B”，不得擅自拆改承重墙。",
+        abstained=False,
+        mode="extractive",
         sources=[_hit("住宅室内装饰装修管理办法", "第五条", "…"), _hit("建筑法", "第四十九条", "…")],
     )
     html = render_answer(answer, texts("zh"))
@@ -68,7 +71,12 @@ def test_answer_is_escaped_and_sources_are_cited():
 
 
 def test_abstained_answer_lists_no_sources_but_says_where_to_turn():
-    answer = Answer(question="q", answer="抱歉，没有找到。", abstained=True, mode="abstain",
-                    sources=[_hit("建筑法", "第一条", "…")])
+    answer = Answer(
+        question="q",
+        answer="抱歉，没有找到。",
+        abstained=True,
+        mode="abstain",
+        sources=[_hit("建筑法", "第一条", "…")],
+    )
     html = render_answer(answer, texts("en"))
     assert "Sources" not in html and "12345" in html

@@ -25,7 +25,9 @@ async def reports_stored(services) -> int:  # noqa: ANN001
         return await session.scalar(select(func.count()).select_from(Report))
 
 
-async def test_report_with_an_album_of_two_photos_is_stored_with_category_and_location(chat, fake_api, services):
+async def test_report_with_an_album_of_two_photos_is_stored_with_category_and_location(
+    chat, fake_api, services
+):
     await chat.say("我要举报")
     categories = [b["text"] for b in fake_api.messages_to(chat.id)[-1].buttons()]
     assert "施工扬尘" in categories and "拖欠农民工工资" in categories
@@ -41,8 +43,10 @@ async def test_report_with_an_album_of_two_photos_is_stored_with_category_and_lo
     assert "请发送现场照片" in chat.last_text()
 
     calls = await chat.send_together(
-        [chat.person.photo(jpeg(color=(200, 10, 10)), media_group_id="album-1"),
-         chat.person.photo(jpeg(color=(10, 200, 10)), media_group_id="album-1")]
+        [
+            chat.person.photo(jpeg(color=(200, 10, 10)), media_group_id="album-1"),
+            chat.person.photo(jpeg(color=(10, 200, 10)), media_group_id="album-1"),
+        ]
     )
     # The album is one step: both photos downloaded through getFile + the file URL, one reply.
     assert [c.method for c in calls].count("getFile") == 2
@@ -73,7 +77,9 @@ async def test_non_image_document_is_refused_and_the_flow_continues(chat, fake_a
     await start_report(chat)
     await chat.say("城关镇人民路 88 号在建小区工地")
     await chat.say("晚上十一点还在打桩，噪声很大")
-    calls = await chat.send(chat.person.document(b"%PDF-1.4 not a photo at all", "举报材料.pdf", "application/pdf"))
+    calls = await chat.send(
+        chat.person.document(b"%PDF-1.4 not a photo at all", "举报材料.pdf", "application/pdf")
+    )
     refusal = chat.texts(calls)[0]
     assert "照片“举报材料.pdf”不是支持的图片格式" in refusal
     assert "这张未收录" in refusal
@@ -139,8 +145,9 @@ async def test_contact_and_anonymous_choices_reach_the_report(chat, fake_api, se
     assert detail.reporter.phone == "+13800001111" and detail.reporter.name == "张三"
     assert not detail.reporter.anonymous
 
-    number = await file_report(chat, address="开发区二期工地东门", description="渣土车不冲洗就上路",
-                               contact="🙈 匿名举报")
+    number = await file_report(
+        chat, address="开发区二期工地东门", description="渣土车不冲洗就上路", contact="🙈 匿名举报"
+    )
     detail = await services.complaints.detail(number)
     assert detail.reporter.anonymous and detail.reporter.phone is None
 

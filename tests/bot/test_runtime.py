@@ -27,8 +27,9 @@ async def test_a_whole_report_by_long_polling(runtime, fake_api: FakeBotAPI, ser
     """getUpdates long polling, as `civicdesk bot` runs: an album and buttons included."""
     person = Person(fake_api, user_id=4242, first_name="周七")
     polling = asyncio.create_task(
-        runtime.dispatcher.start_polling(runtime.bot, handle_signals=False, close_bot_session=False,
-                                         polling_timeout=1)
+        runtime.dispatcher.start_polling(
+            runtime.bot, handle_signals=False, close_bot_session=False, polling_timeout=1
+        )
     )
 
     async def send(update: dict, expect: str) -> Call:
@@ -37,8 +38,9 @@ async def test_a_whole_report_by_long_polling(runtime, fake_api: FakeBotAPI, ser
         return await fake_api.wait_for(lambda c: c.chat_id == person.id and expect in c.text, start=start)
 
     def button(call: Call, label: str) -> dict:
-        return person.press(next(b["callback_data"] for b in call.buttons() if label in b["text"]),
-                            call.message_id or 0)
+        return person.press(
+            next(b["callback_data"] for b in call.buttons() if label in b["text"]), call.message_id or 0
+        )
 
     try:
         await send(person.text("/start"), "民生服务台")
@@ -160,8 +162,12 @@ async def test_language_choice_is_remembered_across_restarts(make_runtime, fake_
     assert [b["text"] for b in calls[-1].buttons()] == ["简体中文", "English"]
     calls = await chat.tap("English")
     assert chat.texts(calls)[-1] == "Language set to English."
-    assert [b["text"] for b in calls[-1].keyboard()] == ["Ask a policy question", "Report a problem",
-                                                          "My reports", "Open days"]
+    assert [b["text"] for b in calls[-1].keyboard()] == [
+        "Ask a policy question",
+        "Report a problem",
+        "My reports",
+        "Open days",
+    ]
     await chat.runtime.aclose()
 
     chat = Chat(make_runtime(), fake_api, person)

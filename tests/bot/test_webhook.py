@@ -52,7 +52,9 @@ async def test_wrong_secrets_and_bad_bodies_are_refused(app, client, settings, f
     route = WebhookConfig.from_settings(settings).route
     update = Person(fake_api).text("/start")
     wrong_path = route.rsplit("/", 1)[0] + "/not-the-secret"
-    assert (await client.post(wrong_path, json=update, headers={SECRET_HEADER: HEADER_SECRET})).status_code == 404
+    assert (
+        await client.post(wrong_path, json=update, headers={SECRET_HEADER: HEADER_SECRET})
+    ).status_code == 404
     assert (await client.post(route, json=update)).status_code == 403
     assert (await client.post(route, json=update, headers={SECRET_HEADER: "guess"})).status_code == 403
     bad = await client.post(route, content=b"{not json", headers={SECRET_HEADER: HEADER_SECRET})

@@ -4,6 +4,7 @@ Revision ID: 0004_bot
 Revises: 0001_initial
 Create Date: 2026-11-25 02:10:00
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
