@@ -321,6 +321,28 @@ async def on_contact(message: Message, state: FSMContext, tr: Texts, ctx: BotCon
     phone = contact.phone_number.strip()
     phone = phone if phone.startswith("+") else f"+{phone}"
     name = " ".join(part for part in (contact.first_name, contact.last_name) if part) or None
+    await _save_contact(message, state, tr, ctx, bot, phone=phone, name=name)
+
+
+async def on_anonymous(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
+    await _save_contact(message, state, tr, ctx, bot, anonymous=True)
+
+
+async def on_skip_contact(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
+    await _save_contact(message, state, tr, ctx, bot)
+
+
+async def _save_contact(
+    message: Message,
+    state: FSMContext,
+    tr: Texts,
+    ctx: BotContext,
+    bot: Bot,
+    *,
+    phone: str | None = None,
+    name: str | None = None,
+    anonymous: bool = False,
+) -> None:
     await advance(
         bot,
         message.chat.id,
@@ -330,27 +352,7 @@ async def on_contact(message: Message, state: FSMContext, tr: Texts, ctx: BotCon
         "confirm",
         contact_phone=phone,
         contact_name=name,
-        anonymous=False,
-    )
-
-
-async def on_anonymous(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
-    await advance(
-        bot, message.chat.id, state, tr, ctx, "confirm", contact_phone=None, contact_name=None, anonymous=True
-    )
-
-
-async def on_skip_contact(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
-    await advance(
-        bot,
-        message.chat.id,
-        state,
-        tr,
-        ctx,
-        "confirm",
-        contact_phone=None,
-        contact_name=None,
-        anonymous=False,
+        anonymous=anonymous,
     )
 
 
