@@ -1,0 +1,187 @@
+"""The staff console and portal over HTTP (no browser): every console feature, roles, language,
+headers. The browser tests play whole scenarios; these pin down each page's behaviour."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from civicdesk.container import Services
+from complaints.schemas import Channel, ReportInput
+from core.clock import SHANGHAI, FrozenClock
+from opendays.schemas import EventInput, RegistrationInput
+
+PASSWORD = "correct horse battery"  # the staff_tokens fixture's password
+
+
+async def sign_in(client: httpx.AsyncClient, username: str) -> None:
+    await client.get("/staff/login")
+    response = await client.post("/staff/login", data={"username": username, "password": PASSWORD,
+                                                       "csrf_token": client.cookies["cd_csrf"], "next": "/staff"})
+    assert response.status_code == 303 and response.headers["location"] == "/staff"
+
+
+def form(client: httpx.AsyncClient, **values: str) -> dict[str, str]:
+    return {"csrf_token": client.cookies["cd_csrf"], **values}
+
+
+async def report(services: Services, description: str = "夜间施工噪声扰民，凌晨一点还在浇筑混凝土") -> str:
+    data = ReportInput(category="night_noise", description=description, address="城南工地", channel=Channel.WEB)
+    return (await services.complaints.submit(data)).tracking_number
+
+
+async def test_dashboard_and_csv_export(client: httpx.AsyncClient, services: Services, staff_tokens) -> None:  # noqa: ANN001
+    number = await report(services)
+    await report(services, "第二份举报：渣土车沿路撒漏")
+    await sign_in(client, "viewer1")
+    page = await client.get("/staff")
+    assert page.status_code == 200 and "<svg" in page.text and "夜间施工噪声" in page.text
+    exported = await client.get("/staff/reports.csv", params={"q": "凌晨"})
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert "attachment" in exported.headers["content-disposition"]
+    text = exported.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    assert len(rows) == 2 and rows[1][0] == number
+
+
+async def test_list_filters_sort_and_pages(client: httpx.AsyncClient, services: Services, clock: FrozenClock,
+                                           staff_tokens) -> None:  # noqa: ANN001
+    for i in range(30):
+        await report(services, f"第{i:02d}号工地夜间施工")
+        clock.advance(timedelta(minutes=1))
+    await sign_in(client, "viewer1")
+    first = await client.get("/staff/reports")
+    assert "2026-000030" in first.text and "2026-000005" not in first.text and "第 1 页，共 2 页" in first.text
+    second = await client.get("/staff/reports", params={"page": "2"})
+    assert "2026-000005" in second.text and "2026-000030" not in second.text
+    ascending = await client.get("/staff/reports", params={"sort": "tracking_number"})
+    assert ascending.text.index("2026-000001") < ascending.text.index("2026-000002")
+    clock.advance(timedelta(days=20))
+    expired = await client.get("/staff/reports")  # sessions last 12 hours
+    assert expired.status_code == 303 and expired.headers["location"].startswith("/staff/login")
+    await sign_in(client, "viewer1")
+    overdue = await client.get("/staff/reports", params={"overdue": "1"})
+    assert 'class="overdue"' in overdue.text
+    nothing = await client.get("/staff/reports", params={"q": "不存在的内容"})
+    assert "没有符合条件的举报" in nothing.text
+    # Junk in the filters is ignored, not an error page.
+    junk = await client.get("/staff/reports", params={"created_from": "yesterday", "sort": "drop", "page": "x"})
+    assert junk.status_code == 200
+
+
+async def test_triage_forms_and_errors_in_the_page(client: httpx.AsyncClient, services: Services,
+                                                   staff_tokens) -> None:  # noqa: ANN001
+    number = await report(services)
+    await sign_in(client, "triager1")
+    response = await client.post(f"/staff/reports/{number}/transition", data=form(client, to="closed"))
+    assert response.status_code == 303 and "error=" in response.headers["location"]
+    page = await client.get(response.headers["location"])
+    assert "不能从" in page.text
+    await client.post(f"/staff/reports/{number}/triage",
+                      data=form(client, category="night_noise", department="县住建局执法大队", priority="high",
+                                assignee="triager1"))
+    await client.post(f"/staff/reports/{number}/notes", data=form(client, text="已电话联系项目经理"))
+    await client.post(f"/staff/reports/{number}/notes", data=form(client, text="我们已安排夜查", public="true"))
+    detail = await services.complaints.detail(number)
+    assert detail.priority == "high" and detail.assignee == "triager1"
+    assert [e.kind for e in detail.events][-2:] == ["note", "reply"]
+
+
+async def test_roles_on_pages(client: httpx.AsyncClient, services: Services, staff_tokens) -> None:  # noqa: ANN001
+    number = await report(services)
+    await sign_in(client, "viewer1")
+    page = await client.get(f"/staff/reports/{number}")
+    assert 'action="/staff/reports/' not in page.text  # no forms for a viewer
+    refused = await client.post(f"/staff/reports/{number}/notes", data=form(client, text="x"))
+    assert refused.status_code == 403
+    assert (await client.get("/staff/accounts")).status_code == 403
+    assert (await client.get("/staff/open-days/new")).status_code == 403
+
+
+async def test_admin_manages_accounts(client: httpx.AsyncClient, services: Services, staff_tokens) -> None:  # noqa: ANN001
+    await sign_in(client, "admin1")
+    created = await client.post("/staff/accounts", data=form(client, username="li.si", role="triager",
+                                                              display_name="李四", password="a long password"))
+    assert created.status_code == 200 and "只显示这一次" in created.text
+    token = created.text.split('<code class="token">')[1].split("</code>")[0]
+    assert (await services.accounts.by_token(token)).username == "li.si"
+    duplicate = await client.post("/staff/accounts", data=form(client, username="li.si", role="viewer"))
+    assert "已存在" in (await client.get(duplicate.headers["location"])).text
+    await client.post("/staff/accounts/li.si/active", data=form(client, active="false"))
+    assert await services.accounts.by_token(token) is None
+    itself = await client.post("/staff/accounts/admin1/active", data=form(client, active="false"))
+    assert "error=" in itself.headers["location"]
+
+
+async def test_open_day_console(client: httpx.AsyncClient, services: Services, clock: FrozenClock,
+                                staff_tokens) -> None:  # noqa: ANN001
+    start = clock.now() + timedelta(days=7)
+    event = await services.opendays.create(EventInput(
+        title="保障房工地开放日", site_name="城西保障房", address="城西路 1 号", starts_at=start,
+        ends_at=start + timedelta(hours=2), capacity=10), "admin1")
+    await services.opendays.publish(event.id, "admin1")
+    reg = await services.opendays.register(event.id, RegistrationInput(name="赵六", phone="13900001111"))
+    await sign_in(client, "triager1")
+    page = await client.get(f"/staff/open-days/{event.id}")
+    assert "139****1111" in page.text and "13900001111" not in page.text
+    detail = await client.get(f"/staff/open-days/{event.id}/registrations/{reg.id}")
+    assert "13900001111" in detail.text  # the one place the full number is shown
+    edit = await client.get(f"/staff/open-days/{event.id}", params={"edit": "1"})
+    assert 'name="starts_at"' in edit.text
+    await client.post(f"/staff/open-days/{event.id}/edit", data=form(
+        client, title="保障房工地开放日（改期）", site_name="城西保障房", address="城西路 1 号",
+        starts_at=(start + timedelta(days=1)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M"),
+        ends_at=(start + timedelta(days=1, hours=2)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M"),
+        capacity="10", requires_id="true"))
+    assert (await services.opendays.staff_event(event.id)).title.endswith("（改期）")
+    bad = await client.post(f"/staff/open-days/{event.id}/edit", data=form(client, title="x", capacity="0"))
+    assert bad.status_code == 422 and "alert error" in bad.text
+    exported = await client.get(f"/staff/open-days/{event.id}/registrations.csv")
+    assert exported.content.startswith("\ufeff".encode()) and "赵六".encode() in exported.content
+    early = await client.post(f"/staff/open-days/{event.id}/minutes", data=form(client, text="居民关注夜间施工时间"))
+    assert "活动开始后才能记录纪要" in (await client.get(early.headers["location"])).text
+    cancelled = await client.post(f"/staff/open-days/{event.id}/cancel", data=form(client, reason="暴雨预警"))
+    assert cancelled.status_code == 303
+    out = await services.opendays.staff_event(event.id)
+    assert out.status == "cancelled" and out.cancel_reason == "暴雨预警"
+
+
+async def test_knowledge_console_upload_and_delete(client: httpx.AsyncClient, services: Services,
+                                                   staff_tokens) -> None:  # noqa: ANN001
+    await sign_in(client, "triager1")
+    guide = "# 县住建局物业服务指南\n\n## 一、物业投诉\n\n小区物业服务不到位的，可以向县住建局物业管理科投诉，电话 0000-1234533。\n"
+    uploaded = await client.post("/staff/knowledge/upload", data=form(client),
+                                 files={"document": ("物业指南.md", guide.encode(), "text/markdown")})
+    assert uploaded.status_code == 303 and "error" not in uploaded.headers["location"]
+    page = await client.get("/staff/knowledge")
+    assert "县住建局物业服务指南" in page.text
+    wrong = await client.post("/staff/knowledge/upload", data=form(client),
+                              files={"document": ("virus.exe", b"MZ\x90\x00", "application/octet-stream")})
+    assert "error=" in wrong.headers["location"]
+    doc = next(d for d in services.knowledge.documents() if d.title == "县住建局物业服务指南")
+    await client.post(f"/staff/knowledge/{doc.id}/delete", data=form(client))
+    assert all(d.title != "县住建局物业服务指南" for d in services.knowledge.documents())
+
+
+async def test_portal_language_headers_and_missing_csrf(client: httpx.AsyncClient) -> None:
+    home = await client.get("/")
+    assert "政策咨询" in home.text
+    assert home.headers["x-frame-options"] == "DENY" and "default-src 'self'" in home.headers["content-security-policy"]
+    english = await client.get("/", params={"lang": "en"})
+    assert "Ask a policy question" in english.text
+    assert "Ask a policy question" in (await client.get("/report")).text  # remembered by cookie
+    no_token = await client.post("/report", data={"category": "dust", "description": "没有令牌的表单提交"})
+    assert no_token.status_code == 403
+    api = await client.get("/api/v1/categories")
+    assert "content-security-policy" not in api.headers  # JSON needs no page headers
+
+
+@pytest.mark.parametrize("path", ["/staff", "/staff/reports", "/staff/open-days", "/staff/knowledge"])
+async def test_staff_pages_need_a_session(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(path)
+    assert response.status_code == 303 and response.headers["location"].startswith("/staff/login?next=")
