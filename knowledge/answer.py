@@ -56,10 +56,12 @@ def extractive_answer(question: str, hits: list[Hit], lang: str = "zh") -> str:
     first = quoted[0].citation()
     others = "、".join(h.citation() for h in quoted[1:])
     if lang.startswith("en"):
-        lead = f"The provisions most relevant to your question are {first}"
+        kind = "provisions" if quoted[0].article else "passages"
+        lead = f"The {kind} most relevant to your question are {first}"
         lead += f", followed by {others.replace('、', ', ')}." if others else "."
     else:
-        lead = f"与您的问题最相关的规定是{first}" + (f"，另见{others}。" if others else "。")
+        kind = "规定" if quoted[0].article else "内容"
+        lead = f"与您的问题最相关的{kind}是{first}" + (f"，另见{others}。" if others else "。")
     lines = [lead, ""]
     for hit in quoted:
         lines.append(f"{hit.citation()}：{_quote(hit)}")
