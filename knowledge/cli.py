@@ -39,6 +39,8 @@ def ingest(
         f"removed {len(report.removed)}; {report.chunks} chunks, {report.embedded} newly embedded, "
         f"{report.seconds:.1f} s"
     )
+    if report.ignored:
+        typer.echo(f"ignored (not .md .txt .pdf .docx): {', '.join(report.ignored)}", err=True)
     for name, reason in report.failed.items():
         typer.echo(f"skipped {name}: {reason}", err=True)
     if report.failed:

@@ -83,6 +83,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)  # files in folders that are not a supported type
     chunks: int = 0
     embedded: int = 0
     seconds: float = 0.0
@@ -276,7 +277,8 @@ class KnowledgeIndex:
         for raw in paths:
             path = Path(raw).expanduser().resolve()
             if path.is_dir():
-                files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and is_supported(p))
+                for found in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
+                    (files.append(found) if is_supported(found) else report.ignored.append(found.name))
             elif path.is_file():
                 files.append(path)
             else:

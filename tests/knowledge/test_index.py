@@ -28,6 +28,7 @@ def test_incremental_ingest_skips_replaces_and_removes(tmp_path: Path) -> None:
 
     first = service.ingest([folder])
     assert sorted(first.added) == sorted([TEST_LAW.name, SAMPLE_GUIDE.name]) and not first.failed
+    assert first.ignored == ["notes.xlsx"]
     assert _docs(service)[TEST_LAW.name] == (16, 12)
     vectors = service.index.vector_count()
     assert vectors == first.chunks
