@@ -278,7 +278,10 @@ class KnowledgeIndex:
             path = Path(raw).expanduser().resolve()
             if path.is_dir():
                 for found in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
-                    (files.append(found) if is_supported(found) else report.ignored.append(found.name))
+                    if is_supported(found):
+                        files.append(found)
+                    else:
+                        report.ignored.append(found.name)
             elif path.is_file():
                 files.append(path)
             else:
