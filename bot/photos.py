@@ -2,8 +2,9 @@
 the same `complaints.photos.process_photo` the API uses, so a refusal reads the same everywhere.
 
 A photo is checked when it arrives (the person hears at once if it is refused) and its file id is
-kept in the conversation; the bytes are kept in a small in-process cache for the submission and
-downloaded again if the cache lost them (after a restart, or on another process).
+kept in the conversation; the checked photo is kept in a small in-process cache and handed to the
+submission as it is (not decoded twice), or downloaded and checked again if the cache lost it
+(after a restart, or on another process).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message
 
-from complaints.photos import PhotoLimits, PhotoRejected, process_photo
+from complaints.photos import PhotoLimits, PhotoRejected, ProcessedPhoto, process_photo
 from complaints.schemas import PhotoUpload
 
 log = logging.getLogger(__name__)
@@ -64,27 +65,27 @@ class DownloadFailed(Exception):
 class PhotoIntake:
     def __init__(self, limits: PhotoLimits, cache_bytes: int = CACHE_BYTES):
         self.limits = limits
-        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._cache: OrderedDict[str, ProcessedPhoto] = OrderedDict()
         self._cache_bytes = cache_bytes
         self._cached = 0
 
     async def check(self, bot: Bot, photo: IncomingPhoto) -> None:
         """Download and validate; raises PhotoRejected (with the reason) or DownloadFailed."""
         data = await self._fetch(bot, photo)
-        await asyncio.to_thread(process_photo, data, self.limits, photo.filename)
-        self._remember(photo.unique_id, data)
+        processed = await asyncio.to_thread(process_photo, data, self.limits, photo.filename)
+        self._remember(photo.unique_id, processed)
 
-    async def upload(self, bot: Bot, photo: IncomingPhoto) -> PhotoUpload:
-        data = self._cache.get(photo.unique_id)
-        if data is None:
-            data = await self._fetch(bot, photo)
-        return PhotoUpload(data=data, filename=photo.filename)
+    async def upload(self, bot: Bot, photo: IncomingPhoto) -> PhotoUpload | ProcessedPhoto:
+        processed = self._cache.get(photo.unique_id)
+        if processed is not None:
+            return processed
+        return PhotoUpload(data=await self._fetch(bot, photo), filename=photo.filename)
 
     def forget(self, photos: Sequence[IncomingPhoto]) -> None:
         for photo in photos:
-            data = self._cache.pop(photo.unique_id, None)
-            if data is not None:
-                self._cached -= len(data)
+            processed = self._cache.pop(photo.unique_id, None)
+            if processed is not None:
+                self._cached -= _size(processed)
 
     async def _fetch(self, bot: Bot, photo: IncomingPhoto) -> bytes:
         # Refuse what is too large before downloading a byte of it.
@@ -114,17 +115,22 @@ class PhotoIntake:
             raise DownloadFailed(str(exc)) from exc
         return buffer.getvalue()
 
-    def _remember(self, key: str, data: bytes) -> None:
-        if len(data) > self._cache_bytes:
+    def _remember(self, key: str, processed: ProcessedPhoto) -> None:
+        size = _size(processed)
+        if size > self._cache_bytes:
             return
         old = self._cache.pop(key, None)
         if old is not None:
-            self._cached -= len(old)
-        self._cache[key] = data
-        self._cached += len(data)
+            self._cached -= _size(old)
+        self._cache[key] = processed
+        self._cached += size
         while self._cached > self._cache_bytes:
             _, dropped = self._cache.popitem(last=False)
-            self._cached -= len(dropped)
+            self._cached -= _size(dropped)
+
+
+def _size(photo: ProcessedPhoto) -> int:
+    return len(photo.original) + len(photo.public)
 
 
 def _mb(size: int) -> float:

@@ -75,7 +75,4 @@ class ReportLimitMiddleware(BaseMiddleware):
 
     async def recent_reports(self, user_id: int) -> int:
         since = self.clock.now() - timedelta(hours=1)
-        reports = await self.complaints.reports_of_channel_user(
-            Channel.TELEGRAM.value, str(user_id), limit=self.per_hour
-        )
-        return sum(1 for r in reports if r.created_at >= since)
+        return await self.complaints.count_reports_since(Channel.TELEGRAM.value, str(user_id), since)

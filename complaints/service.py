@@ -129,8 +129,11 @@ class ComplaintService:
         return category
 
     # --- submission --------------------------------------------------------------------------
-    async def submit(self, data: ReportInput, photos: Sequence[PhotoUpload] = ()) -> SubmitResult:
-        """Store a report and its photos as one unit: on any failure nothing half-written remains."""
+    async def submit(self, data: ReportInput, photos: Sequence[PhotoUpload | ProcessedPhoto] = ()) -> SubmitResult:
+        """Store a report and its photos as one unit: on any failure nothing half-written remains.
+
+        Photos are raw uploads, or ones a channel already ran through `process_photo` when they
+        arrived (the bot checks each photo as it comes, so it is not decoded twice)."""
         if len(photos) > self.policy.max_photos:
             raise ValidationFailed(
                 f"每份举报最多上传 {self.policy.max_photos} 张照片，本次收到 {len(photos)} 张",
@@ -140,9 +143,7 @@ class ComplaintService:
         category = await self._category_ref(data.category)
         # Decode and re-encode off the event loop; Pillow releases the GIL, so photos of
         # concurrent submissions are processed in parallel.
-        processed = await asyncio.gather(
-            *(asyncio.to_thread(process_photo, p.data, self.policy.photo_limits, p.filename) for p in photos)
-        )
+        processed = await asyncio.gather(*(self._processed(p) for p in photos))
         created_keys: list[str] = []
         try:
             stored = [await asyncio.to_thread(self._store_photo, p, created_keys) for p in processed]
@@ -163,6 +164,11 @@ class ComplaintService:
             for key in created_keys:
                 await asyncio.to_thread(self.store.delete, key)
             raise
+
+    async def _processed(self, photo: PhotoUpload | ProcessedPhoto) -> ProcessedPhoto:
+        if isinstance(photo, ProcessedPhoto):
+            return photo
+        return await asyncio.to_thread(process_photo, photo.data, self.policy.photo_limits, photo.filename)
 
     def _store_photo(self, photo: ProcessedPhoto, created: list[str]) -> tuple[str, str]:
         original = self.store.put(photo.original, visibility="private", ext=photo.original_format)
@@ -317,6 +323,16 @@ class ComplaintService:
                 .limit(limit)
             )
             return [await self._reporter_view(session, r, lang) for r in rows]
+
+    async def count_reports_since(self, channel: str, channel_user_id: str, since: datetime) -> int:
+        """How many reports one person sent since a moment (for per-person limits)."""
+        async with self.db.session() as session:
+            return await session.scalar(
+                select(func.count(Report.id)).where(
+                    Report.channel == channel, Report.reporter_channel_id == channel_user_id,
+                    Report.created_at >= since,
+                )
+            ) or 0
 
     async def _reporter_view(self, session: AsyncSession, report: Report, lang: str) -> ReporterView:
         # A merged duplicate follows its primary: status, deadline and replies come from there.

@@ -324,3 +324,27 @@ async def test_csv_export_opens_in_excel(services: Services) -> None:
     assert rows[0][0] == "编号 tracking_number" and len(rows) == 2
     assert rows[1][0] == "2026-000001" and rows[1][1] == "施工扬尘"
     assert rows[1][8] == '他说："晚上十点后还在施工", 还有逗号'
+
+
+async def test_photos_checked_on_arrival_are_not_decoded_again(services: Services, monkeypatch) -> None:
+    from complaints import service as service_module
+    from complaints.photos import PhotoLimits, process_photo
+
+    checked = process_photo(imaging.jpeg(gps=(30.1, 120.2)), PhotoLimits.from_settings(services.settings), "a.jpg")
+
+    def must_not_run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise AssertionError("an already checked photo was processed again")
+
+    monkeypatch.setattr(service_module, "process_photo", must_not_run)
+    result = await services.complaints.submit(report(at=None), [checked])
+    detail = await services.complaints.detail(result.tracking_number)
+    assert detail.photos[0].gps_lat == pytest.approx(30.1) and detail.location_hint is not None
+
+
+async def test_count_reports_since(services: Services, clock: FrozenClock) -> None:
+    await services.complaints.submit(report())
+    clock.advance(timedelta(minutes=61))
+    since = clock.now() - timedelta(hours=1)
+    await services.complaints.submit(report())
+    await services.complaints.submit(report(reporter_channel_id="someone-else"))
+    assert await services.complaints.count_reports_since("telegram", "1001", since) == 1
