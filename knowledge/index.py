@@ -247,7 +247,7 @@ class KnowledgeIndex:
         with self._db() as conn:
             rows = conn.execute("SELECT data, tokens FROM chunks ORDER BY doc_id, seq").fetchall()
         for data, token_text in rows:
-            chunks.append(Chunk(**json.loads(data)))
+            chunks.append(Chunk.from_json(data))
             tokens.append(token_text.split() if token_text else [])
         return chunks, tokens
 
@@ -261,7 +261,7 @@ class KnowledgeIndex:
             rows = conn.execute("SELECT id, data FROM chunks WHERE tokens != ''").fetchall()
             conn.executemany(
                 "UPDATE chunks SET tokens = ? WHERE id = ?",
-                [(" ".join(tokenize(Chunk(**json.loads(data)).search_text())), chunk_id) for chunk_id, data in rows],
+                [(" ".join(tokenize(Chunk.from_json(data).search_text())), chunk_id) for chunk_id, data in rows],
             )
             conn.execute(
                 "INSERT INTO meta VALUES ('tokenizer', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",

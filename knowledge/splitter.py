@@ -13,8 +13,9 @@ Chinese sentence punctuation with LangChain's text splitters.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 
 from knowledge.loaders import LoadedDocument
 
@@ -68,7 +69,6 @@ class Chunk:
     version: str = ""
     part: int = 0  # 1.. when a long article is split, else 0
     ref: str = ""  # the citable unit this chunk belongs to (a law's article, or the chunk itself)
-    meta: dict[str, str] = field(default_factory=dict)
 
     @property
     def heading(self) -> str:
@@ -85,6 +85,12 @@ class Chunk:
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: str) -> Chunk:
+        """A stored chunk; keys an older or newer version stored and this one lacks are left out."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in json.loads(data).items() if key in known})
 
 
 def short_title(title: str) -> str:
