@@ -504,3 +504,19 @@ def test_shared_photo(shared_photos: Path, name: str) -> None:
     if expect.gps:
         assert result.gps == pytest.approx(expect.gps, abs=1e-6)
     assert result.taken_at is None or result.taken_at.tzinfo is not None
+
+
+def test_large_jpeg_is_decoded_at_reduced_scale_but_fully_checked() -> None:
+    """A 12 MP photo's public copy comes from a DCT-scaled decode; its reported size is still the
+    original's, and a truncated one is still refused."""
+    big = Image.frombytes("RGB", (4032, 3024), random.Random(5).randbytes(4032 * 3024 * 3))
+    data = jpeg(big, quality=70, exif=gps_exif())
+    result = process_photo(data, LIMITS)
+    assert (result.width, result.height) == (4032, 3024)
+    assert max(result.public_width, result.public_height) <= LIMITS.public_max_side
+    assert result.public_width >= LIMITS.public_max_side * 0.75
+    assert result.gps is not None
+    assert_public_clean(result)
+    with pytest.raises(PhotoRejected) as err:
+        process_photo(data[: len(data) * 2 // 3], LIMITS)
+    assert err.value.code == "photo_damaged"
