@@ -127,16 +127,12 @@ def staff_list() -> None:
 
 
 def _register_packages() -> None:
-    """Packages add their own commands (ingest/ask/eval, bot, ...)."""
-    import importlib
+    """Each package adds its own commands: ingest/ask/eval, bot, opendays."""
+    import bot.cli
+    import knowledge.cli
+    import opendays.cli
 
-    for module_name in ("knowledge.cli", "bot.cli", "opendays.cli"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # package has no CLI yet
-            raise
+    for module in (knowledge.cli, bot.cli, opendays.cli):
         module.register(app)
 
 
