@@ -102,7 +102,6 @@ class _State:
         self.units: list[str] = []  # refs
         self.unit_of: dict[str, int] = {}
         self.parts: list[list[Chunk]] = []
-        self.unit_doc: list[str] = []
         keyword_docs: list[list[str]] = []
         keyword_unit: list[int] = []
         for chunk, chunk_tokens in zip(chunks, tokens, strict=True):
@@ -113,7 +112,6 @@ class _State:
                 unit = self.unit_of[chunk.ref] = len(self.units)
                 self.units.append(chunk.ref)
                 self.parts.append([])
-                self.unit_doc.append(chunk.doc_id)
             self.parts[unit].append(chunk)
             keyword_docs.append(chunk_tokens)
             keyword_unit.append(unit)
@@ -124,9 +122,6 @@ class _State:
         self.vectors = index.vector_count()
         self.keyword_unit = np.array(keyword_unit, dtype=np.int64)
         self.bm25 = BM25(keyword_docs)
-        docs = sorted(set(self.unit_doc))
-        self.doc_index = {doc_id: i for i, doc_id in enumerate(docs)}
-        self.unit_doc_index = np.array([self.doc_index[d] for d in self.unit_doc], dtype=np.int64)
         # titles for direct lookup: (title, doc_id) and article units by (doc_id, number)
         self.titles: dict[str, str] = {}
         self.articles: dict[tuple[str, int], int] = {}
@@ -189,8 +184,8 @@ class Retriever:
                 continue
             name = law.group(1)
             doc_id = None
-            # the longest tail of the words before `第X条` that names a law
-            for start in range(len(name) - 2, -1, -1):
+            # the longest tail of the words before `第X条` that names a law (`条例` alone names none)
+            for start in range(len(name) - 3, -1, -1):
                 doc_id = self.resolve_law(name[start:], state) or doc_id
                 if doc_id and name[start:] in LAW_ALIASES:
                     break
