@@ -132,3 +132,14 @@ def test_llm_timeout_and_errors_fall_back(llm_service: KnowledgeService, fake_ll
 def test_llm_is_not_asked_when_abstaining(llm_service: KnowledgeService, fake_llm: FakeOpenAI) -> None:
     answer = llm_service.answer("红烧肉怎么做才不腻？")
     assert answer.abstained and not fake_llm.requests
+
+
+def test_direct_lookup_by_full_or_short_name(sample_service: KnowledgeService) -> None:
+    retriever = sample_service.retriever
+    for question in ("示范县建筑工地文明施工管理办法第十条", "《示范县建筑工地文明施工管理办法》第10条怎么说",
+                     "文明施工管理办法第十条"):
+        result = retriever.search(question, k=3)
+        assert result.direct and result.hits[0].article == "第十条", question
+    both = retriever.search("文明施工管理办法第四条和文明施工管理办法第九条", k=3)
+    assert [h.article for h in both.hits[:2]] == ["第四条", "第九条"]
+    assert not retriever.search("按照条例第五条应该怎么办？", k=3).direct  # names no law
