@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -55,33 +56,62 @@ def ask(
     mode: Annotated[str, typer.Option(help="hybrid | bm25 | vector")] = "hybrid",
     llm: Annotated[bool, typer.Option(help="use the configured LLM if any")] = True,
 ) -> None:
-    """Answer a question from the ingested documents, with cited articles."""
-    service = _service()
-    service.seed_if_empty()
-    if question == "-":
-        for line in sys.stdin:
-            line = line.strip()
-            if not line:
-                continue
+    """Answer a question from the ingested documents, with cited articles (logged with channel "cli")."""
+    asyncio.run(_ask(question, k=k, as_json=as_json, lang=lang, mode=mode, llm=llm))
+
+
+async def _ask(question: str, *, k: int, as_json: bool, lang: str, mode: str, llm: bool) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from core.db import Database
+    from knowledge.service import build_knowledge
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    service = build_knowledge(settings, db)
+    logging_works = True
+
+    async def answer_logged(text: str):  # type: ignore[no-untyped-def]
+        nonlocal logging_works
+        answer = service.answer(text, k=k, lang=lang, mode=mode, use_llm=llm)
+        if logging_works:
             try:
-                body = service.answer(line, k=k, lang=lang, mode=mode, use_llm=llm).as_dict()
-            except DomainError as exc:
-                body = {"question": line, "error": exc.as_dict(lang)}
-            typer.echo(json.dumps(body, ensure_ascii=False))
-        return
+                await service.log(answer, channel="cli", lang=lang)
+            except SQLAlchemyError:
+                logging_works = False
+                typer.echo("note: questions are not logged until the database exists (civicdesk db upgrade)",
+                           err=True)
+        return answer
+
     try:
-        answer = service.answer(question, k=k, lang=lang, mode=mode, use_llm=llm)
-    except DomainError as exc:
-        _fail(exc)
-        return
-    if as_json:
-        typer.echo(json.dumps(answer.as_dict(), ensure_ascii=False, indent=2))
-        return
-    typer.echo(answer.answer)
-    if answer.sources and not answer.abstained:
-        typer.echo("\n来源 / sources:")
-        for hit in answer.sources:
-            typer.echo(f"  {hit.citation()}  ({hit.file}, score {hit.score:.3f})")
+        service.seed_if_empty()
+        if question == "-":
+            for line in sys.stdin:
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    body = (await answer_logged(line)).as_dict()
+                except DomainError as exc:
+                    body = {"question": line, "error": exc.as_dict(lang)}
+                typer.echo(json.dumps(body, ensure_ascii=False))
+            return
+        try:
+            answer = await answer_logged(question)
+        except DomainError as exc:
+            _fail(exc)
+            return
+        if as_json:
+            typer.echo(json.dumps(answer.as_dict(), ensure_ascii=False, indent=2))
+            return
+        typer.echo(answer.answer)
+        if answer.sources and not answer.abstained:
+            typer.echo("\n来源 / sources:")
+            for hit in answer.sources:
+                typer.echo(f"  {hit.citation()}  ({hit.file}, score {hit.score:.3f})")
+    finally:
+        await db.dispose()
 
 
 def evaluate(

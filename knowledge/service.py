@@ -189,21 +189,23 @@ class KnowledgeService:
         """Answer and log the question (no personal identity is stored)."""
         started = time.perf_counter()
         answer = await asyncio.to_thread(self.answer, question, k=k, lang=lang, mode=mode, use_llm=use_llm)
-        if self.db is not None:
-            row = KnowledgeQuestion(
-                asked_at=self.clock.now(), question=answer.question, channel=channel[:20], lang=lang[:8],
-                abstained=answer.abstained, mode=answer.mode, top_score=round(answer.confidence, 4),
-                sources=[
-                    {"law": h.law, "article": h.article, "score": round(float(h.score), 4)}
-                    for h in answer.sources
-                ],
-                duration_ms=int((time.perf_counter() - started) * 1000),
-            )
-            async with self.db.write_session() as session:
-                session.add(row)
-                await session.flush()
-                answer.question_id = row.id
+        await self.log(answer, channel=channel, lang=lang, duration_ms=int((time.perf_counter() - started) * 1000))
         return answer
+
+    async def log(self, answer: Answer, *, channel: str, lang: str, duration_ms: int = 0) -> None:
+        """Record an answered question in the question log; sets `answer.question_id`."""
+        if self.db is None:
+            return
+        row = KnowledgeQuestion(
+            asked_at=self.clock.now(), question=answer.question, channel=channel[:20], lang=lang[:8],
+            abstained=answer.abstained, mode=answer.mode, top_score=round(answer.confidence, 4),
+            sources=[{"law": h.law, "article": h.article, "score": round(float(h.score), 4)} for h in answer.sources],
+            duration_ms=duration_ms,
+        )
+        async with self.db.write_session() as session:
+            session.add(row)
+            await session.flush()
+            answer.question_id = row.id
 
     async def vote(self, question_id: int, helpful: bool) -> KnowledgeQuestion:
         if self.db is None:

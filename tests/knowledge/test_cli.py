@@ -39,7 +39,7 @@ def test_ingest_then_ask(data_dir: Path) -> None:
     assert "《示范县建筑工地文明施工管理办法》第七条" in text.output and "来源 / sources" in text.output
 
     as_json = runner.invoke(app, ["ask", NIGHT_QUESTION, "--k", "2", "--json"])
-    body = json.loads(as_json.output)
+    body = json.loads(as_json.stdout)
     assert set(body) >= {"question", "answer", "abstained", "sources", "mode", "llm"}
     assert len(body["sources"]) == 2 and body["sources"][0]["article"] == "第七条"
     assert body["abstained"] is False and body["llm"] is False
@@ -49,10 +49,24 @@ def test_ask_reads_questions_from_stdin(data_dir: Path) -> None:
     runner.invoke(app, ["ingest", str(TEST_LAW)])
     result = runner.invoke(app, ["ask", "-"], input=f"{NIGHT_QUESTION}\n\n红烧肉怎么做才不腻？\n")
     assert result.exit_code == 0, result.output
-    lines = [json.loads(line) for line in result.output.splitlines()]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["question"] for line in lines] == [NIGHT_QUESTION, "红烧肉怎么做才不腻？"]
     assert lines[0]["abstained"] is False and lines[1]["abstained"] is True
     assert lines[0]["mode"] == "extractive" and lines[1]["mode"] == "abstain"
+
+
+def test_cli_questions_are_logged_once_the_database_exists(data_dir: Path) -> None:
+    import sqlite3
+
+    runner.invoke(app, ["ingest", str(TEST_LAW)])
+    unlogged = runner.invoke(app, ["ask", NIGHT_QUESTION])
+    assert unlogged.exit_code == 0 and "not logged" in unlogged.output  # said on stderr, answer still given
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    logged = runner.invoke(app, ["ask", NIGHT_QUESTION, "--json"])
+    assert json.loads(logged.stdout)["question_id"] == 1
+    rows = sqlite3.connect(data_dir / "civicdesk.db").execute(
+        "SELECT question, channel, abstained FROM knowledge_questions").fetchall()
+    assert rows == [(NIGHT_QUESTION, "cli", 0)]
 
 
 def test_eval_prints_metrics_for_three_modes(data_dir: Path, tmp_path: Path) -> None:
