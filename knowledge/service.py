@@ -21,7 +21,6 @@ from core.settings import Settings
 from knowledge.answer import Answer, abstain_answer, check_citations, extractive_answer, llm_messages
 from knowledge.embeddings import CachedEmbeddings, build_embeddings
 from knowledge.index import DocumentInfo, IngestReport, KnowledgeIndex
-from knowledge.loaders import SUPPORTED_SUFFIXES
 from knowledge.models import KnowledgeQuestion
 from knowledge.retrieval import MODES, Hit, Params, Retriever
 
@@ -259,4 +258,4 @@ def build_knowledge(settings: Settings, db: Database | None = None, *, clock: Cl
     return KnowledgeService(settings, db, clock=clock)
 
 
-__all__ = ["SUPPORTED_SUFFIXES", "KnowledgeService", "build_knowledge"]
+__all__ = ["KnowledgeService", "build_knowledge"]

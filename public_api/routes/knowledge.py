@@ -10,16 +10,15 @@ from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from core.errors import ValidationFailed
+from knowledge.service import MAX_K, MAX_QUESTION_CHARS
 
 from ..deps import LangDep, ServicesDep, Triager, Viewer
 
 router = APIRouter(prefix="/api/v1", tags=["knowledge"])
 
-MAX_K = 20
-
 
 class AskIn(BaseModel):
-    question: str = Field(min_length=1, max_length=1000)
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     k: int = Field(default=5, ge=1, le=MAX_K)
     lang: str | None = Field(default=None, pattern=r"^(zh|en)")
 
