@@ -18,8 +18,10 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgro
 PASSWORDS = {"admin": "admin password 1", "triager": "triager password 1", "viewer": "viewer password 1"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Module-scoped: Playwright's sync API keeps an event loop running in this thread while it
+    is open, which async tests collected after the browser modules must not inherit."""
     if not CHROMIUM.exists() and not shutil.which("chromium"):
         pytest.skip("Debian's chromium is not installed (make test / .ci/run install it with apt-get as root)")
     from playwright.sync_api import sync_playwright
