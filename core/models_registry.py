@@ -1,8 +1,8 @@
 """Imports every module that defines tables, so `Base.metadata` is complete for Alembic."""
 
 import accounts.models  # noqa: F401
+import bot.models  # noqa: F401
 import complaints.models  # noqa: F401
 import core.outbox  # noqa: F401
 import knowledge.models  # noqa: F401
 import opendays.models  # noqa: F401
-import bot.models  # noqa: F401
