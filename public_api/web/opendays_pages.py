@@ -17,6 +17,7 @@ from opendays.schemas import EventFields, EventInput, RegistrationInput
 from ..deps import ServicesDep
 from ..i18n import describe_errors
 from .auth import Csrf, StaffTriager, StaffViewer
+from .downloads import csv_download
 from .templating import page_language, render
 
 router = APIRouter(include_in_schema=False)
@@ -242,12 +243,10 @@ async def staff_registration(request: Request, event_id: int, registration_id: i
 @router.get("/staff/open-days/{event_id:int}/registrations.csv")
 async def registrations_csv(request: Request, event_id: int, services: ServicesDep, staff: StaffViewer) -> Response:
     body = await services.opendays.registrations_csv(event_id, lang=page_language(request))
-    return Response(body, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="open-day-{event_id}-registrations.csv"'})
+    return csv_download(body, f"open-day-{event_id}-registrations.csv")
 
 
 @router.get("/staff/open-days/{event_id:int}/feedback.csv")
 async def feedback_csv(request: Request, event_id: int, services: ServicesDep, staff: StaffViewer) -> Response:
     body = await services.opendays.feedback_csv(event_id, lang=page_language(request))
-    return Response(body, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="open-day-{event_id}-feedback.csv"'})
+    return csv_download(body, f"open-day-{event_id}-feedback.csv")

@@ -20,6 +20,7 @@ from ..deps import ServicesDep
 from ..routes.reports import photo_response
 from .auth import Csrf, StaffAdmin, StaffTriager, StaffViewer
 from .charts import bar_chart_svg
+from .downloads import csv_download
 from .templating import page_language, render
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -93,8 +94,7 @@ async def reports_csv(request: Request, services: ServicesDep, staff: StaffViewe
     filters, _ = _filters(request)
     body = await services.complaints.export_csv(filters)
     stamp = services.clock.now().astimezone(SHANGHAI).strftime("%Y%m%d-%H%M")
-    return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="reports-{stamp}.csv"'})
+    return csv_download(body, f"reports-{stamp}.csv")
 
 
 @router.get("/reports/{number}")
