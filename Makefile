@@ -33,11 +33,12 @@ bot: install
 # Browser tests drive Debian's Chromium (Playwright never downloads a browser here). Installed when
 # missing and we may (root with apt-get); otherwise those tests skip and say why.
 browser:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing chromium and a CJK font for the browser tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
-	  else echo "chromium is not installed: browser tests will be skipped"; fi; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
+	      || echo "could not install chromium: browser tests will be skipped"; \
+	  elif ! command -v chromium >/dev/null 2>&1; then echo "chromium is not installed: browser tests will be skipped"; fi; \
 	fi
 
 test: install browser
