@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from civicdesk.container import Services
+from complaints.schemas import ReportFilters
 from tests import imaging
 from tests.support import bearer
 
@@ -117,7 +118,7 @@ async def test_photo_refusals_say_what_is_accepted(client: httpx.AsyncClient, se
     assert response.status_code == 422 and response.json()["error"]["code"] == "too_many_photos"
 
     # Nothing was stored by any refused request.
-    staff = await services.complaints.search(__import__("complaints.schemas").schemas.ReportFilters())
+    staff = await services.complaints.search(ReportFilters())
     assert staff.total == 0
 
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from civicdesk.container import Services
-from complaints.schemas import Channel, ReportInput
+from complaints.schemas import Channel, ReportFilters, ReportInput
 from core.clock import SHANGHAI, FrozenClock
 from opendays.schemas import EventInput, RegistrationInput
 
@@ -185,3 +185,19 @@ async def test_portal_language_headers_and_missing_csrf(client: httpx.AsyncClien
 async def test_staff_pages_need_a_session(client: httpx.AsyncClient, path: str) -> None:
     response = await client.get(path)
     assert response.status_code == 303 and response.headers["location"].startswith("/staff/login?next=")
+
+
+async def test_portal_report_errors_keep_the_text_and_say_what_to_fix(client: httpx.AsyncClient,
+                                                                      services: Services) -> None:
+    await client.get("/report")
+    response = await client.post("/report", data=form(client, category="dust", description="太短",
+                                                      address="人民路工地"),
+                                 files={"photos": ("notes.txt", b"plain text, not a photo", "text/plain")})
+    assert response.status_code == 422
+    assert "问题描述至少需要 5 个字符" in response.text and "请重新选择" in response.text
+    assert 'value="人民路工地"' in response.text  # what the citizen typed is kept
+    bad_photo = await client.post("/report", data=form(client, category="dust", description="工地扬尘很严重，没人管",
+                                                       address="人民路工地"),
+                                  files={"photos": ("notes.jpg", b"plain text, not a photo", "image/jpeg")})
+    assert bad_photo.status_code == 422 and "仅支持 JPEG" in bad_photo.text
+    assert (await services.complaints.search(ReportFilters())).total == 0
