@@ -70,11 +70,11 @@ def database(backend: str) -> Iterator[str]:
 
 
 @contextmanager
-def server(database_url: str, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """`civicdesk serve` in its own process (one worker), on a free loopback port."""
+def server(database_url: str, extra_env: dict[str, str] | None = None, workers: int = 1) -> Iterator[str]:
+    """`civicdesk serve` in its own process(es), on a free loopback port."""
     with tempfile.TemporaryDirectory(prefix="civicdesk-bench-data-") as data_dir:
         env = server_env(Path(data_dir), database_url, **(extra_env or {}))
-        with live_server(env, timeout_s=120) as live:
+        with live_server(env, 120, "--workers", str(workers)) as live:
             yield live.url
 
 

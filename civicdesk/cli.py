@@ -32,6 +32,7 @@ def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     migrate: Annotated[bool, typer.Option(help="apply database migrations first")] = True,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="server processes (more use more cores)")] = 1,
 ) -> None:
     """Run the API and web pages (applies migrations first)."""
     import uvicorn
@@ -47,7 +48,13 @@ def serve(
     from knowledge.service import build_knowledge
 
     build_knowledge(settings).seed_if_empty(progress=True)  # a fresh install answers questions at once
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    log_level = settings.log_level.lower()
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+    else:
+        # Each worker process builds its app (and services) from the same environment.
+        uvicorn.run("public_api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=log_level)
 
 
 @db_app.command("upgrade")

@@ -47,9 +47,10 @@ def server_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str
 
 
 @contextmanager
-def live_server(env: dict[str, str], timeout_s: float = 90) -> Iterator[LiveServer]:
+def live_server(env: dict[str, str], timeout_s: float = 90, *args: str) -> Iterator[LiveServer]:
+    """`civicdesk serve` with `args` (e.g. "--workers", "2") until the context ends."""
     port = free_port()
-    proc = subprocess.Popen([str(BIN / "civicdesk"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+    proc = subprocess.Popen([str(BIN / "civicdesk"), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:

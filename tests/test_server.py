@@ -36,3 +36,18 @@ def test_serve_migrates_and_handles_a_report_over_http(server: LiveServer) -> No
     assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
     bad_role = server.cli("staff", "add", "li", "--role", "boss")
     assert bad_role.returncode == 1 and "Role must be" in bad_role.stderr
+
+
+def test_serve_with_two_workers(tmp_path: Path) -> None:
+    """Several processes share one database (SQLite in WAL mode here) and number reports in turn."""
+    env = server_env(tmp_path / "var", f"sqlite+aiosqlite:///{tmp_path}/workers.db")
+    with live_server(env, 90, "--workers", "2") as live:
+        numbers = set()
+        with httpx.Client(base_url=live.url, timeout=30) as client:
+            for i in range(6):
+                response = client.post("/api/v1/reports", data={
+                    "category": "dust", "description": f"第 {i} 份：工地扬尘很大", "address": "城关镇"})
+                assert response.status_code == 201, response.text
+                numbers.add(response.json()["tracking_number"])
+        year = min(numbers)[:4]
+        assert sorted(numbers) == [f"{year}-{n:06d}" for n in range(1, 7)]
