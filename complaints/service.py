@@ -290,16 +290,22 @@ class ComplaintService:
     # --- the reporter's side -----------------------------------------------------------------
     async def reporter_view(self, tracking_number: str, token: str, lang: str = "zh") -> ReporterView:
         async with self.db.session() as session:
-            report = await self._report_or_none(session, tracking_number)
-            # The same answer for an unknown number and a wrong token: numbers are sequential,
-            # so telling them apart would let anyone probe which reports exist.
-            if report is None or not token_matches(token, report.status_token_hash):
-                raise NotFound(
-                    "找不到该举报，或查询码不正确",
-                    "No report with that tracking number and token",
-                    code="report_not_found",
-                )
+            report = await self._report_for_token(session, tracking_number, token)
             return await self._reporter_view(session, report, lang)
+
+    async def _report_for_token(
+        self, session: AsyncSession, tracking_number: str, token: str, with_photos: bool = False
+    ) -> Report:
+        report = await self._report_or_none(session, tracking_number, with_photos)
+        # The same answer for an unknown number and a wrong token: numbers are sequential,
+        # so telling them apart would let anyone probe which reports exist.
+        if report is None or not token_matches(token, report.status_token_hash):
+            raise NotFound(
+                "找不到该举报，或查询码不正确",
+                "No report with that tracking number and token",
+                code="report_not_found",
+            )
+        return report
 
     async def reporter_view_for_channel_user(
         self, tracking_number: str, channel: str, channel_user_id: str, lang: str = "zh"
@@ -371,10 +377,10 @@ class ComplaintService:
 
     async def _photo(self, tracking_number: str, n: int, token: str | None, public: bool) -> tuple[str, str]:
         async with self.db.session() as session:
-            report = await self._report_or_none(session, tracking_number, with_photos=True)
-            if report is None or (token is not None and not token_matches(token, report.status_token_hash)):
-                raise NotFound("找不到该举报，或查询码不正确", "No report with that tracking number and token",
-                               code="report_not_found")
+            if token is None:  # staff, already authorised
+                report = await self._report(session, tracking_number, with_photos=True)
+            else:
+                report = await self._report_for_token(session, tracking_number, token, with_photos=True)
             photo = next((p for p in report.photos if p.position == n), None)
             if photo is None:
                 raise NotFound(f"该举报没有第 {n} 张照片", f"The report has no photo number {n}",
