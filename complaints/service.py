@@ -580,9 +580,7 @@ class ComplaintService:
                 value = getattr(changes, field)
                 if value is None:
                     continue
-                value = value or None  # "" clears department / assignee
-                if field == "priority" and value not in PRIORITIES:
-                    raise ValidationFailed("优先级无效", "Invalid priority", code="invalid_priority")
+                value = value or None  # "" clears department / assignee (TriageUpdate checked priority)
                 if getattr(report, field) != value:
                     self._event(session, report, field, actor, getattr(report, field), value, changes.note)
                     setattr(report, field, value)
