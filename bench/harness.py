@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.live import live_server, server_env
+from tests.support import pg_execute
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
@@ -22,17 +23,7 @@ def postgres_admin_url() -> str | None:
     """The PostgreSQL to benchmark against, if one answers."""
     url = os.environ.get("CIVICDESK_BENCH_POSTGRES_URL") or os.environ.get("CIVICDESK_TEST_POSTGRES_URL") or DEFAULT_PG
     try:
-        import asyncpg
-        from sqlalchemy.engine import make_url
-
-        u = make_url(url)
-
-        async def ping() -> None:
-            conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, database=u.database,
-                                         password=u.password, timeout=3)
-            await conn.close()
-
-        asyncio.run(ping())
+        asyncio.run(pg_execute(url, timeout=3))
         return url
     except Exception:  # noqa: BLE001 - no server: that backend is left out of the table
         return None
@@ -45,28 +36,17 @@ def database(backend: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory(prefix="civicdesk-bench-") as tmp:
             yield f"sqlite+aiosqlite:///{tmp}/bench.db"
         return
-    import asyncpg
     from sqlalchemy.engine import make_url
 
     admin = postgres_admin_url()
     if admin is None:
         raise RuntimeError("PostgreSQL is not reachable")
-    u = make_url(admin)
     name = f"civicdesk_bench_{uuid.uuid4().hex[:8]}"
-
-    async def execute(sql: str) -> None:
-        conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, database=u.database,
-                                     password=u.password)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+    asyncio.run(pg_execute(admin, f'CREATE DATABASE "{name}"'))
     try:
-        yield u.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+        yield make_url(admin).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
     finally:
-        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @contextmanager

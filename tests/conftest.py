@@ -20,6 +20,7 @@ from civicdesk.container import Services, build_services
 from core.clock import FrozenClock
 from core.migrate import upgrade
 from core.settings import Settings
+from tests.support import pg_execute
 
 POSTGRES_URL = os.environ.get("CIVICDESK_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("CIVICDESK_TEST_REDIS_URL")
@@ -47,22 +48,11 @@ def _run(coro):  # noqa: ANN001, ANN202 - tiny helper for sync fixtures
     return result[0] if result else None
 
 
-async def _pg_execute(admin_url: str, *statements: str) -> None:
-    import asyncpg
-
-    url = make_url(admin_url)
-    conn = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, password=url.password, database=url.database
-    )
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-def _asyncpg_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+def _postgres_database_url(name: str) -> str:
+    """The test server's URL with the asyncpg driver and database `name`."""
+    assert POSTGRES_URL
+    url = make_url(POSTGRES_URL).set(drivername="postgresql+asyncpg", database=name)
+    return url.render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -77,10 +67,10 @@ def postgres_template() -> Iterator[str]:
     if not POSTGRES_URL:
         pytest.skip("CIVICDESK_TEST_POSTGRES_URL is not set; PostgreSQL tests need a server")
     name = f"civicdesk_tpl_{RUN_ID}"
-    _run(_pg_execute(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
-    upgrade(_asyncpg_url(make_url(_asyncpg_url(POSTGRES_URL)).set(database=name).render_as_string(False)))
+    _run(pg_execute(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
+    upgrade(_postgres_database_url(name))
     yield name
-    _run(_pg_execute(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _run(pg_execute(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _backends() -> list[object]:
@@ -97,10 +87,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     template = request.getfixturevalue("postgres_template")
     name = f"civicdesk_t_{RUN_ID}_{uuid.uuid4().hex[:8]}"
-    assert POSTGRES_URL
-    _run(_pg_execute(POSTGRES_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield make_url(_asyncpg_url(POSTGRES_URL)).set(database=name).render_as_string(hide_password=False)
-    _run(_pg_execute(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _run(pg_execute(POSTGRES_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield _postgres_database_url(name)
+    _run(pg_execute(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

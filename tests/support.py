@@ -19,3 +19,19 @@ def shared_path(*parts: str) -> Path:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def pg_execute(url: str, *statements: str, timeout: float = 60) -> None:
+    """Connect to the PostgreSQL a SQLAlchemy URL names and run each statement (none: just connect).
+    For creating and dropping per-run databases, which cannot happen inside a transaction."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
+                                 database=u.database, timeout=timeout)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
