@@ -23,6 +23,7 @@ from core.db import Database
 from core.errors import NotFound, ValidationFailed
 from core.ids import new_token, token_hash, token_matches
 
+from . import custody
 from .categories import ensure_categories
 from .deadlines import DeadlinePolicy, due_at, is_overdue
 from .geo import bounding_box, haversine_m
@@ -141,14 +142,16 @@ class ComplaintService:
                 code="too_many_photos",
             )
         category = await self._category_ref(data.category)
-        # Decode and re-encode off the event loop; Pillow releases the GIL, so photos of
-        # concurrent submissions are processed in parallel.
-        processed = await asyncio.gather(*(self._processed(p) for p in photos))
+        # One photo at a time: a request holds at most one decoded image (see PhotoDecoder).
+        processed = [await self._processed(p) for p in photos]
         created_keys: list[str] = []
         try:
-            stored = [await asyncio.to_thread(self._store_photo, p, created_keys) for p in processed]
+            blobs = [b for p in processed for b in await asyncio.to_thread(self._store_photo, p, created_keys)]
+            stored = [(blobs[i].key, blobs[i + 1].key) for i in range(0, len(blobs), 2)]
             token = new_token()
             async with self.db.write_session() as session:
+                # Locks the photos' keys and puts back any that a failed twin deleted meanwhile.
+                await custody.hold(session, self.store, blobs)
                 report = await self._insert_report(session, data, category, processed, stored, token)
                 candidates = await self._record_duplicates(session, report)
             return SubmitResult(
@@ -160,9 +163,8 @@ class ComplaintService:
                 duplicate_candidates=candidates,
             )
         except BaseException:
-            # Only files this submission created: identical photos stored earlier stay.
-            for key in created_keys:
-                await asyncio.to_thread(self.store.delete, key)
+            # Files this submission created, unless a committed report uses the same bytes.
+            await asyncio.shield(custody.discard_unreferenced(self.db, self.store, created_keys))
             raise
 
     async def _processed(self, photo: PhotoUpload | ProcessedPhoto) -> ProcessedPhoto:
@@ -170,14 +172,17 @@ class ComplaintService:
             return photo
         return await asyncio.to_thread(process_photo, photo.data, self.policy.photo_limits, photo.filename)
 
-    def _store_photo(self, photo: ProcessedPhoto, created: list[str]) -> tuple[str, str]:
+    def _store_photo(self, photo: ProcessedPhoto, created: list[str]) -> list[custody.PhotoBlob]:
         original = self.store.put(photo.original, visibility="private", ext=photo.original_format)
         if original.created:
             created.append(original.key)
         public = self.store.put(photo.public, visibility="public", ext="jpg")
         if public.created:
             created.append(public.key)
-        return original.key, public.key
+        return [
+            custody.PhotoBlob(original.key, photo.original, "private", photo.original_format),
+            custody.PhotoBlob(public.key, photo.public, "public", "jpg"),
+        ]
 
     async def _insert_report(
         self,

@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal, Protocol
@@ -61,6 +62,14 @@ class PhotoStore(Protocol):
 
     def path_for(self, key: str) -> Path | None:
         """A local file to stream, or None for stores without local files; raises NotFound."""
+        ...
+
+    def keys_older_than(self, cutoff: float) -> Iterator[str]:
+        """Keys of objects last written before `cutoff` (a Unix time), for the orphan sweep."""
+        ...
+
+    def remove_temp_files_older_than(self, cutoff: float) -> int:
+        """Delete half-written temporary files a crashed process left; returns how many."""
         ...
 
 
@@ -126,6 +135,22 @@ class LocalPhotoStore:
             raise _not_found(key)
         return path
 
+    def keys_older_than(self, cutoff: float) -> Iterator[str]:
+        for visibility in _FILE_MODES:
+            for path in (self.root / visibility).glob("*/*/*"):
+                key = path.relative_to(self.root).as_posix()
+                if _KEY.fullmatch(key) and _mtime(path) < cutoff:
+                    yield key
+
+    def remove_temp_files_older_than(self, cutoff: float) -> int:
+        removed = 0
+        for visibility in _FILE_MODES:
+            for path in (self.root / visibility).glob("*/*/.tmp-*"):
+                if _mtime(path) < cutoff:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
     def _path(self, key: str) -> Path:
         path = self.root / check_key(key)
         # The key pattern already rules out "..": this also catches symlinked folders inside root.
@@ -177,6 +202,13 @@ def _publish(tmp: str, path: Path, *, replace: bool) -> bool:
             pass
     os.replace(tmp, path)
     return not replace
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return float("inf")  # gone already: never a candidate
 
 
 def _size(path: Path) -> int | None:

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from core.errors import ValidationFailed
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -62,9 +64,44 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+class TextHasNul(ValidationFailed):
+    code = "text_nul"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "文本中含有不允许的空字符（\\0），请删除后重试。",
+            "The text contains a NUL character (\\0), which is not allowed; remove it and try again.",
+        )
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul(_conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any,
+                _executemany: bool) -> None:
+    """Every text that reaches a query (stored, searched or looked up) passes here. PostgreSQL
+    cannot store NUL in text and fails with a server error; SQLite would store it and cut the
+    text short in places. Both refuse it the same way: a ValidationFailed the channel shows."""
+    if _has_nul(parameters):
+        raise TextHasNul()
+
+
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> AsyncEngine:
     """A pool big enough for a busy process: connections beyond it are opened and closed per use,
     which for aiosqlite means a new thread each time."""
+    engine = _create_engine(url, echo=echo, pool_size=pool_size)
+    event.listen(engine.sync_engine, "before_cursor_execute", _refuse_nul)
+    return engine
+
+
+def _create_engine(url: str, *, echo: bool, pool_size: int) -> AsyncEngine:
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
