@@ -14,8 +14,10 @@ from core.settings import Settings
 app = typer.Typer(help="Civic Desk: county housing and construction bureau platform.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+photos_app = typer.Typer(help="Stored photos.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
+app.add_typer(photos_app, name="photos")
 
 
 def _settings() -> Settings:
@@ -129,6 +131,29 @@ def staff_list() -> None:
                 typer.echo(f"{user.username}\t{user.role.value}\t{user.display_name}")
         finally:
             await services.aclose()
+
+    asyncio.run(run())
+
+
+@photos_app.command("sweep")
+def photos_sweep(
+    grace: Annotated[int | None, typer.Option(help="seconds; default CIVICDESK_PHOTO_SWEEP_GRACE_S")] = None,
+) -> None:
+    """Delete photo files no report references (older than the grace period) and stale temp files."""
+    from civicdesk.container import build_services
+    from complaints.custody import sweep
+
+    settings = _settings()
+
+    async def run() -> None:
+        services = build_services(settings)
+        try:
+            result = await sweep(services.db, services.photos,
+                                 grace_s=settings.photo_sweep_grace_s if grace is None else grace)
+        finally:
+            await services.aclose()
+        typer.echo(f"checked {result.checked} files older than the grace period; deleted "
+                   f"{result.deleted} unreferenced and {result.temp_deleted} temporary files")
 
     asyncio.run(run())
 

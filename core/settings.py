@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     acceptance_due_days: int = 15  # 信访工作条例 第二十三条
     handling_due_days: int = 60  # 信访工作条例 第三十四条
     max_extension_days: int = 30  # 信访工作条例 第三十四条
+    photo_sweep_interval_s: int = Field(default=3600, description="orphan photo sweep period; 0: off")
+    photo_sweep_grace_s: int = Field(default=3600, description="unreferenced files younger than this stay")
     duplicate_radius_m: float = 200.0
     duplicate_window_days: int = 14
     category_departments: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CATEGORY_DEPARTMENTS))

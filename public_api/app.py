@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from civicdesk import __version__
 from civicdesk.container import Services, build_services
+from complaints import custody
 from core.settings import Settings
 
 from .errors import install_error_handlers
@@ -36,10 +38,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or build_services(settings)
-        await app.state.services.complaints.ensure_seed_data()
+        built = app.state.services
+        await built.complaints.ensure_seed_data()
+        sweeper = None
+        if settings.photo_sweep_interval_s > 0:
+            sweeper = asyncio.create_task(custody.sweep_forever(
+                built.db, built.photos, interval_s=settings.photo_sweep_interval_s,
+                grace_s=settings.photo_sweep_grace_s))
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
             if owned:
                 await app.state.services.aclose()
 

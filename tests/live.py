@@ -27,6 +27,7 @@ def free_port() -> int:
 class LiveServer:
     url: str
     env: dict[str, str]
+    process: subprocess.Popen[str] | None = None  # to kill it mid-request
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(BIN / "civicdesk"), *args], env=self.env, input=stdin, capture_output=True,
@@ -66,7 +67,7 @@ def live_server(env: dict[str, str], timeout_s: float = 90, *args: str) -> Itera
             if time.monotonic() > deadline:
                 raise RuntimeError(f"server did not become healthy in {timeout_s} s")
             time.sleep(0.2)
-        yield LiveServer(base, env)
+        yield LiveServer(base, env, proc)
     finally:
         proc.terminate()
         try:
