@@ -1,31 +1,52 @@
 """Deadlines from 信访工作条例: a decision on acceptance within 15 days of receipt (第二十三条),
 handling within 60 days of acceptance, extendable once or more by at most 30 days in total with a
 reason given to the reporter (第三十四条). Days are calendar days, counted from the moment of
-receipt, and the numbers come from settings so a county can follow local rules."""
+receipt. These are the defaults; `CIVICDESK_ACCEPTANCE_DUE_DAYS` and friends let a county follow
+local rules.
+
+"Overdue" is defined here once, from `DEADLINE_BY_STATUS`: as a Python predicate (`is_overdue`)
+and as the SQL condition the staff filters and the dashboard use (`overdue_clause`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, false, or_
 
 from core.errors import ValidationFailed
 
+from .models import Report
 from .workflow import HANDLING_STATUSES, Status
+
+ACCEPTANCE_DAYS = 15  # 信访工作条例 第二十三条
+HANDLING_DAYS = 60  # 信访工作条例 第三十四条
+MAX_EXTENSION_DAYS = 30  # 信访工作条例 第三十四条
+
+# Which deadline applies in which status; a status not listed has none (decided or closed).
+DEADLINE_BY_STATUS: dict[Status, str] = {
+    Status.SUBMITTED: "acceptance_due_at",
+    **{status: "handling_due_at" for status in HANDLING_STATUSES},
+}
 
 
 @dataclass(frozen=True)
 class DeadlinePolicy:
-    acceptance_days: int = 15
-    handling_days: int = 60
-    max_extension_days: int = 30
+    acceptance_days: int = ACCEPTANCE_DAYS
+    handling_days: int = HANDLING_DAYS
+    max_extension_days: int = MAX_EXTENSION_DAYS
 
     @classmethod
-    def from_settings(cls, settings: object) -> DeadlinePolicy:
-        return cls(
-            acceptance_days=settings.acceptance_due_days,  # type: ignore[attr-defined]
-            handling_days=settings.handling_due_days,  # type: ignore[attr-defined]
-            max_extension_days=settings.max_extension_days,  # type: ignore[attr-defined]
-        )
+    def from_settings(cls, settings: Any) -> DeadlinePolicy:
+        """Settings left unset (None) keep the regulation's numbers above."""
+        values = {
+            "acceptance_days": settings.acceptance_due_days,
+            "handling_days": settings.handling_due_days,
+            "max_extension_days": settings.max_extension_days,
+        }
+        return cls(**{k: v for k, v in values.items() if v is not None})
 
     def acceptance_due(self, submitted_at: datetime) -> datetime:
         return submitted_at + timedelta(days=self.acceptance_days)
@@ -55,14 +76,24 @@ def due_at(
     status: str, acceptance_due_at: datetime, handling_due_at: datetime | None
 ) -> datetime | None:
     """The deadline that applies to a report in its current status, if any."""
-    st = Status(status)
-    if st is Status.SUBMITTED:
-        return acceptance_due_at
-    if st in HANDLING_STATUSES:
-        return handling_due_at
-    return None
+    field = DEADLINE_BY_STATUS.get(Status(status))
+    if field is None:
+        return None
+    return acceptance_due_at if field == "acceptance_due_at" else handling_due_at
 
 
 def is_overdue(status: str, acceptance_due_at: datetime, handling_due_at: datetime | None, now: datetime) -> bool:
     deadline = due_at(status, acceptance_due_at, handling_due_at)
     return deadline is not None and now > deadline
+
+
+def overdue_clause(now: datetime) -> Any:
+    """SQL for `is_overdue`: the status's deadline column is before `now`."""
+    by_field: dict[str, list[str]] = {}
+    for status, field in DEADLINE_BY_STATUS.items():
+        by_field.setdefault(field, []).append(status.value)
+    conditions = [
+        and_(Report.status.in_(sorted(statuses)), getattr(Report, field) < now)
+        for field, statuses in by_field.items()
+    ]
+    return or_(*conditions) if conditions else false()

@@ -1,10 +1,20 @@
-"""Report statuses and the transitions staff may make between them."""
+"""Report statuses, the transitions staff may make between them, what each transition needs
+(its guards) and what it changes on the report (its effects). The one place for rules such as
+"a report may only go from resolved to reopened" or "rejecting needs a reason for the reporter".
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
 
-from core.errors import Conflict
+from core.errors import Conflict, ValidationFailed
+
+if TYPE_CHECKING:
+    from .deadlines import DeadlinePolicy
 
 
 class Status(StrEnum):
@@ -91,3 +101,90 @@ def check_transition(current: str, target: str) -> Status:
 
 
 PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+class Transitionable(Protocol):
+    """The parts of a report a transition reads and writes (the `Report` row satisfies it)."""
+
+    status: str
+    department: str | None
+    extension_days: int
+    updated_at: datetime
+    accepted_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    handling_due_at: datetime | None
+
+
+def _require_public_message(report: Transitionable, public_message: str | None) -> None:
+    if not public_message:
+        raise ValidationFailed(
+            "不予受理时必须告知举报人理由（public_message）",
+            "Rejecting a report needs a reason for the reporter (public_message)",
+            code="reason_required",
+        )
+
+
+def _require_department(report: Transitionable, public_message: str | None) -> None:
+    if not report.department:
+        raise ValidationFailed(
+            "交办前请先设置承办部门", "Set a department before assigning the report", code="department_required"
+        )
+
+
+Guard = Callable[[Transitionable, "str | None"], None]
+Effect = Callable[[Transitionable, datetime, "DeadlinePolicy"], None]
+
+
+def _on_accepted(report: Transitionable, now: datetime, deadlines: DeadlinePolicy) -> None:
+    report.accepted_at = now
+    report.handling_due_at = deadlines.handling_due(now, report.extension_days)
+
+
+def _on_resolved(report: Transitionable, now: datetime, deadlines: DeadlinePolicy) -> None:
+    report.resolved_at = now
+
+
+def _on_closed(report: Transitionable, now: datetime, deadlines: DeadlinePolicy) -> None:
+    report.closed_at = now
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What entering a status needs (guards, checked in order) and changes (effects)."""
+
+    guards: tuple[Guard, ...] = ()
+    effects: tuple[Effect, ...] = ()
+
+
+# Entering a status not listed here needs nothing beyond TRANSITIONS and changes only the status.
+ARRIVALS: dict[Status, Arrival] = {
+    Status.REJECTED: Arrival(guards=(_require_public_message,)),
+    Status.ACCEPTED: Arrival(effects=(_on_accepted,)),
+    Status.ASSIGNED: Arrival(guards=(_require_department,)),
+    Status.RESOLVED: Arrival(effects=(_on_resolved,)),
+    Status.CLOSED: Arrival(effects=(_on_closed,)),
+}
+
+
+def apply_transition(
+    report: Transitionable, to: str, now: datetime, deadlines: DeadlinePolicy, public_message: str | None = None
+) -> Status:
+    """Move a report to `to`: the transition must be allowed and its guards pass, then its effects
+    run. Returns the new status; the caller records the audit event and tells the reporter."""
+    if report.status == Status.MERGED:
+        primary = getattr(getattr(report, "merged_into", None), "tracking_number", "")
+        raise ValidationFailed(
+            f"该举报已合并到 {primary}，请在主举报上操作",
+            "This report was merged into another; act on the primary report",
+            code="report_merged",
+        )
+    target = check_transition(report.status, to)
+    arrival = ARRIVALS.get(target, Arrival())
+    for guard in arrival.guards:
+        guard(report, public_message)
+    report.status = target.value
+    report.updated_at = now
+    for effect in arrival.effects:
+        effect(report, now, deadlines)
+    return target

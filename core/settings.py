@@ -51,9 +51,10 @@ class Settings(BaseSettings):
     max_photo_pixels: int = 40_000_000
     max_photos_per_report: int = 5
     public_photo_max_side: int = 2048
-    acceptance_due_days: int = 15  # 信访工作条例 第二十三条
-    handling_due_days: int = 60  # 信访工作条例 第三十四条
-    max_extension_days: int = 30  # 信访工作条例 第三十四条
+    # Unset: the regulation's 15 / 60 / 30 days, defined once in complaints/deadlines.py.
+    acceptance_due_days: int | None = Field(default=None, ge=1)
+    handling_due_days: int | None = Field(default=None, ge=1)
+    max_extension_days: int | None = Field(default=None, ge=0)
     photo_sweep_interval_s: int = Field(default=3600, description="orphan photo sweep period; 0: off")
     photo_sweep_grace_s: int = Field(default=3600, description="unreferenced files younger than this stay")
     duplicate_radius_m: float = 200.0

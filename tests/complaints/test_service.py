@@ -11,7 +11,7 @@ from civicdesk.container import Services
 from complaints.models import Photo, Report, ReportEvent
 from complaints.photos import PhotoRejected
 from complaints.schemas import Channel, PhotoUpload, ReportFilters, ReportInput, TriageUpdate
-from complaints.workflow import InvalidTransition
+from complaints.workflow import InvalidTransition, Status
 from core.clock import FrozenClock
 from core.errors import NotFound, ValidationFailed
 from core.outbox import OutboxMessage
@@ -119,7 +119,7 @@ async def test_failed_database_write_removes_new_photo_files(services: Services,
     async def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services.complaints, "_insert_report", broken)
+    monkeypatch.setattr(services.complaints.intake, "_insert_report", broken)
     with pytest.raises(RuntimeError):
         await services.complaints.submit(report(), [PhotoUpload(imaging.jpeg(), "a.jpg")])
     assert [p for p in services.settings.resolved_photos_dir.rglob("*") if p.is_file()] == []
@@ -327,7 +327,7 @@ async def test_csv_export_opens_in_excel(services: Services) -> None:
 
 
 async def test_photos_checked_on_arrival_are_not_decoded_again(services: Services, monkeypatch) -> None:
-    from complaints import service as service_module
+    from complaints.service import intake as service_module
     from complaints.photos import PhotoLimits, process_photo
 
     checked = process_photo(imaging.jpeg(gps=(30.1, 120.2)), PhotoLimits.from_settings(services.settings), "a.jpg")
@@ -348,3 +348,28 @@ async def test_count_reports_since(services: Services, clock: FrozenClock) -> No
     await services.complaints.submit(report())
     await services.complaints.submit(report(reporter_channel_id="someone-else"))
     assert await services.complaints.count_reports_since("telegram", "1001", since) == 1
+
+
+async def test_overdue_in_sql_agrees_with_the_python_rule(services: Services, clock: FrozenClock) -> None:
+    """Every status, just before and just after its deadline: the staff filter (SQL) and the
+    `overdue` flag on each summary (Python) come from one definition and must agree."""
+    from complaints.deadlines import is_overdue, overdue_clause
+
+    numbers = []
+    for _ in Status:
+        numbers.append((await services.complaints.submit(report())).tracking_number)
+    async with services.db.write_session() as session:
+        rows = list(await session.scalars(select(Report).where(Report.tracking_number.in_(numbers))))
+        for row, status in zip(sorted(rows, key=lambda r: r.tracking_number), Status, strict=True):
+            row.status = status.value
+            row.handling_due_at = clock.now() + timedelta(days=1)
+    for moment in (clock.now(), clock.now() + timedelta(days=16), clock.now() + timedelta(days=90)):
+        async with services.db.session() as session:
+            rows = list(await session.scalars(select(Report)))
+            late_sql = set(await session.scalars(select(Report.tracking_number).where(overdue_clause(moment))))
+        late_py = {
+            r.tracking_number for r in rows
+            if is_overdue(r.status, r.acceptance_due_at, r.handling_due_at, moment)
+        }
+        assert late_sql == late_py
+    assert late_py  # the last moment has overdue reports in several statuses

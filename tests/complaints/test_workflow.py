@@ -83,3 +83,77 @@ def test_haversine_and_bounding_box() -> None:
     min_lat, max_lat, min_lon, max_lon = bounding_box(30.0, 120.0, 200)
     assert haversine_m(30.0, 120.0, max_lat, 120.0) == pytest.approx(200, abs=0.5)
     assert haversine_m(30.0, 120.0, 30.0, max_lon) == pytest.approx(200, abs=0.5)
+
+
+# --- guards and effects of a transition (workflow.apply_transition), without a database -------
+
+
+class _Report:
+    """Just the fields a transition reads and writes."""
+
+    def __init__(self, status: str, department: str | None = "县住建局执法大队") -> None:
+        self.status = status
+        self.department = department
+        self.extension_days = 0
+        self.updated_at = T0
+        self.accepted_at = self.resolved_at = self.closed_at = self.handling_due_at = None
+        self.merged_into = None
+
+
+def test_rejecting_needs_a_reason_for_the_reporter() -> None:
+    from complaints.workflow import apply_transition
+
+    report = _Report("submitted")
+    with pytest.raises(ValidationFailed) as err:
+        apply_transition(report, "rejected", T0, DeadlinePolicy(), public_message=None)
+    assert err.value.code == "reason_required" and report.status == "submitted"
+    assert apply_transition(report, "rejected", T0, DeadlinePolicy(), "不属于本局职责") is Status.REJECTED
+
+
+def test_assigning_needs_a_department() -> None:
+    from complaints.workflow import apply_transition
+
+    report = _Report("accepted", department=None)
+    with pytest.raises(ValidationFailed) as err:
+        apply_transition(report, "assigned", T0, DeadlinePolicy())
+    assert err.value.code == "department_required" and report.status == "accepted"
+
+
+def test_effects_stamp_the_report_and_start_the_handling_deadline() -> None:
+    from complaints.workflow import apply_transition
+
+    policy = DeadlinePolicy(handling_days=60)
+    report = _Report("submitted")
+    later = T0 + timedelta(days=3)
+    apply_transition(report, "accepted", later, policy)
+    assert report.accepted_at == later and report.handling_due_at == later + timedelta(days=60)
+    assert report.updated_at == later
+    for step in ("assigned", "in_progress", "resolved"):
+        apply_transition(report, step, later, policy)
+    assert report.resolved_at == later and report.closed_at is None
+    # Reopening is allowed only from resolved, and changes nothing but the status.
+    apply_transition(report, "reopened", later + timedelta(days=1), policy)
+    assert report.status == "reopened" and report.resolved_at == later
+    with pytest.raises(InvalidTransition):
+        apply_transition(report, "reopened", later, policy)
+
+
+def test_a_merged_report_is_acted_on_through_its_primary() -> None:
+    from complaints.workflow import apply_transition
+
+    report = _Report("merged")
+    report.merged_into = type("Primary", (), {"tracking_number": "2026-000001"})()
+    with pytest.raises(ValidationFailed) as err:
+        apply_transition(report, "accepted", T0, DeadlinePolicy())
+    assert err.value.code == "report_merged" and "2026-000001" in err.value.message_zh
+
+
+def test_deadline_defaults_are_the_regulation_and_settings_override_them() -> None:
+    from complaints.deadlines import ACCEPTANCE_DAYS, HANDLING_DAYS, MAX_EXTENSION_DAYS
+    from core.settings import Settings
+
+    assert (ACCEPTANCE_DAYS, HANDLING_DAYS, MAX_EXTENSION_DAYS) == (15, 60, 30)
+    unset = DeadlinePolicy.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+    assert unset == DeadlinePolicy() == DeadlinePolicy(15, 60, 30)
+    local = DeadlinePolicy.from_settings(Settings(_env_file=None, acceptance_due_days=10))  # type: ignore[call-arg]
+    assert local == DeadlinePolicy(10, 60, 30)

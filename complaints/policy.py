@@ -1,0 +1,30 @@
+"""The numbers the complaints tracker runs on, read once from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .deadlines import DeadlinePolicy
+from .photos import PhotoLimits
+
+
+@dataclass(frozen=True)
+class ComplaintPolicy:
+    deadlines: DeadlinePolicy
+    photo_limits: PhotoLimits
+    max_photos: int
+    duplicate_radius_m: float
+    duplicate_window_days: int
+    category_departments: dict[str, str]
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ComplaintPolicy:
+        return cls(
+            deadlines=DeadlinePolicy.from_settings(settings),
+            photo_limits=PhotoLimits.from_settings(settings),
+            max_photos=settings.max_photos_per_report,
+            duplicate_radius_m=settings.duplicate_radius_m,
+            duplicate_window_days=settings.duplicate_window_days,
+            category_departments=dict(settings.category_departments),
+        )

@@ -1,0 +1,125 @@
+"""The complaints tracker's service: one facade over three jobs.
+
+- `intake.py`: a citizen's report and photos become a numbered report (and duplicate candidates);
+- `triage.py`: what staff change (status, fields, notes, extensions, merges);
+- `queries.py`: what reporters and staff read (status views, lists, detail, dashboard, CSV).
+
+The rules themselves live beside the service: statuses, transitions, their guards and effects in
+`complaints/workflow.py`; deadlines and "overdue" in `complaints/deadlines.py`; photo checks in
+`complaints/photos.py`. The API, the portal and the bot call `ComplaintService` and only translate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from core.clock import Clock
+from core.db import Database
+
+from ..photos import ProcessedPhoto
+from ..policy import ComplaintPolicy
+from ..schemas import (
+    CategoryOut,
+    Page,
+    PhotoUpload,
+    ReportDetail,
+    ReporterView,
+    ReportFilters,
+    ReportInput,
+    ReportSummary,
+    SubmitResult,
+    TriageUpdate,
+)
+from ..stats import Dashboard
+from ..storage import PhotoStore
+from .intake import Intake
+from .queries import EXPORT_LIMIT, PUBLIC_KINDS, Queries
+from .records import PUSH_CHANNELS, REPORTER, SYSTEM, CategoryBook
+from .triage import Triage
+
+__all__ = [
+    "EXPORT_LIMIT", "PUBLIC_KINDS", "PUSH_CHANNELS", "REPORTER", "SYSTEM",
+    "ComplaintPolicy", "ComplaintService",
+]
+
+
+class ComplaintService:
+    def __init__(self, db: Database, store: PhotoStore, policy: ComplaintPolicy, clock: Clock):
+        self.db = db
+        self.store = store
+        self.policy = policy
+        self.clock = clock
+        self.category_book = CategoryBook(db, policy.category_departments)
+        self.queries = Queries(db, clock)
+        self.intake = Intake(db, store, policy, clock, self.category_book)
+        self.triage = Triage(db, policy, clock, self.category_book, self.queries)
+
+
+    # --- set-up ------------------------------------------------------------------------------
+    async def ensure_seed_data(self) -> None:
+        await self.category_book.seed()
+
+    async def categories(self) -> list[CategoryOut]:
+        return await self.category_book.all()
+
+    # --- intake ------------------------------------------------------------------------------
+    async def submit(self, data: ReportInput, photos: Sequence[PhotoUpload | ProcessedPhoto] = ()) -> SubmitResult:
+        return await self.intake.submit(data, photos)
+
+    # --- queries: the reporter's side ----------------------------------------------------------
+    async def reporter_view(self, tracking_number: str, token: str, lang: str = "zh") -> ReporterView:
+        return await self.queries.reporter_view(tracking_number, token, lang)
+
+    async def reporter_view_for_channel_user(
+        self, tracking_number: str, channel: str, channel_user_id: str, lang: str = "zh"
+    ) -> ReporterView:
+        return await self.queries.reporter_view_for_channel_user(tracking_number, channel, channel_user_id, lang)
+
+    async def reports_of_channel_user(
+        self, channel: str, channel_user_id: str, limit: int = 20, lang: str = "zh"
+    ) -> list[ReporterView]:
+        return await self.queries.reports_of_channel_user(channel, channel_user_id, limit, lang)
+
+    async def count_reports_since(self, channel: str, channel_user_id: str, since: datetime) -> int:
+        return await self.queries.count_reports_since(channel, channel_user_id, since)
+
+    async def public_photo(self, tracking_number: str, n: int, token: str | None) -> tuple[str, str]:
+        return await self.queries.public_photo(tracking_number, n, token)
+
+    async def original_photo(self, tracking_number: str, n: int) -> tuple[str, str]:
+        return await self.queries.original_photo(tracking_number, n)
+
+    # --- queries: staff ------------------------------------------------------------------------
+    async def search(self, filters: ReportFilters, page: int = 1, per_page: int = 25) -> Page[ReportSummary]:
+        return await self.queries.search(filters, page, per_page)
+
+    async def detail(self, tracking_number: str) -> ReportDetail:
+        return await self.queries.detail(tracking_number)
+
+    async def dashboard(self) -> Dashboard:
+        return await self.queries.dashboard()
+
+    async def export_csv(self, filters: ReportFilters, limit: int = EXPORT_LIMIT) -> str:
+        return await self.queries.export_csv(filters, limit)
+
+    async def overdue(self, limit: int = 500) -> list[ReportSummary]:
+        return await self.queries.overdue(limit)
+
+    # --- triage --------------------------------------------------------------------------------
+    async def transition(
+        self, tracking_number: str, actor: str, to: str, note: str | None = None, public_message: str | None = None
+    ) -> ReportDetail:
+        return await self.triage.transition(tracking_number, actor, to, note, public_message)
+
+    async def update_triage(self, tracking_number: str, actor: str, changes: TriageUpdate) -> ReportDetail:
+        return await self.triage.update_triage(tracking_number, actor, changes)
+
+    async def add_note(self, tracking_number: str, actor: str, text: str, public: bool = False) -> ReportDetail:
+        return await self.triage.add_note(tracking_number, actor, text, public)
+
+    async def extend_deadline(self, tracking_number: str, actor: str, days: int, reason: str) -> ReportDetail:
+        return await self.triage.extend_deadline(tracking_number, actor, days, reason)
+
+    async def merge(self, duplicate_number: str, primary_number: str, actor: str, note: str | None = None) -> ReportDetail:
+        return await self.triage.merge(duplicate_number, primary_number, actor, note)

@@ -1,0 +1,202 @@
+"""Intake: a citizen's report and its photos become a numbered report, with duplicate candidates."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import SHANGHAI, Clock
+from core.db import Database
+from core.errors import ValidationFailed
+from core.ids import new_token, token_hash
+
+from .. import custody
+from ..geo import bounding_box, haversine_m
+from ..models import DuplicateCandidate, Photo, Report, TrackingCounter
+from ..photos import ProcessedPhoto, process_photo
+from ..policy import ComplaintPolicy
+from ..schemas import CategoryOut, PhotoUpload, ReportInput, SubmitResult
+from ..storage import PhotoStore
+from ..workflow import OPEN_STATUSES, Status
+from .records import REPORTER, CategoryBook, add_event
+
+# A busy site can draw many reports; staff need the nearest recent ones, not all of them.
+MAX_DUPLICATE_CANDIDATES = 50
+
+
+class Intake:
+    def __init__(
+        self, db: Database, store: PhotoStore, policy: ComplaintPolicy, clock: Clock, categories: CategoryBook
+    ):
+        self.db = db
+        self.store = store
+        self.policy = policy
+        self.clock = clock
+        self.categories = categories
+
+    async def submit(self, data: ReportInput, photos: Sequence[PhotoUpload | ProcessedPhoto] = ()) -> SubmitResult:
+        """Store a report and its photos as one unit: on any failure nothing half-written remains.
+
+        Photos are raw uploads, or ones a channel already ran through `process_photo` when they
+        arrived (the bot checks each photo as it comes, so it is not decoded twice)."""
+        if len(photos) > self.policy.max_photos:
+            raise ValidationFailed(
+                f"每份举报最多上传 {self.policy.max_photos} 张照片，本次收到 {len(photos)} 张",
+                f"At most {self.policy.max_photos} photos per report; got {len(photos)}",
+                code="too_many_photos",
+            )
+        category = await self.categories.ref(data.category)
+        # One photo at a time: a request holds at most one decoded image (see PhotoDecoder).
+        processed = [await self._processed(p) for p in photos]
+        created_keys: list[str] = []
+        try:
+            blobs = [b for p in processed for b in await asyncio.to_thread(self._store_photo, p, created_keys)]
+            stored = [(blobs[i].key, blobs[i + 1].key) for i in range(0, len(blobs), 2)]
+            token = new_token()
+            async with self.db.write_session() as session:
+                # Locks the photos' keys and puts back any that a failed twin deleted meanwhile.
+                await custody.hold(session, self.store, blobs)
+                report = await self._insert_report(session, data, category, processed, stored, token)
+                candidates = await self._record_duplicates(session, report)
+            return SubmitResult(
+                tracking_number=report.tracking_number,
+                status=report.status,
+                status_token=token,
+                acceptance_due_at=report.acceptance_due_at,
+                photo_count=len(processed),
+                duplicate_candidates=candidates,
+            )
+        except BaseException:
+            # Files this submission created, unless a committed report uses the same bytes.
+            await asyncio.shield(custody.discard_unreferenced(self.db, self.store, created_keys))
+            raise
+
+    async def _processed(self, photo: PhotoUpload | ProcessedPhoto) -> ProcessedPhoto:
+        if isinstance(photo, ProcessedPhoto):
+            return photo
+        return await asyncio.to_thread(process_photo, photo.data, self.policy.photo_limits, photo.filename)
+
+    def _store_photo(self, photo: ProcessedPhoto, created: list[str]) -> list[custody.PhotoBlob]:
+        original = self.store.put(photo.original, visibility="private", ext=photo.original_format)
+        if original.created:
+            created.append(original.key)
+        public = self.store.put(photo.public, visibility="public", ext="jpg")
+        if public.created:
+            created.append(public.key)
+        return [
+            custody.PhotoBlob(original.key, photo.original, "private", photo.original_format),
+            custody.PhotoBlob(public.key, photo.public, "public", "jpg"),
+        ]
+
+    async def _insert_report(
+        self,
+        session: AsyncSession,
+        data: ReportInput,
+        category: CategoryOut,
+        processed: Sequence[ProcessedPhoto],
+        stored: Sequence[tuple[str, str]],
+        token: str,
+    ) -> Report:
+        now = self.clock.now()
+        number = await self._next_tracking_number(session, now)
+        hint = next((p.gps for p in processed if p.gps), None) if data.lat is None else None
+        anonymous = data.anonymous
+        report = Report(
+            tracking_number=number,
+            category_id=category.id,
+            description=data.description,
+            address=data.address,
+            lat=data.lat,
+            lon=data.lon,
+            hint_lat=hint[0] if hint else None,
+            hint_lon=hint[1] if hint else None,
+            channel=data.channel.value,
+            reporter_channel_id=data.reporter_channel_id,
+            reporter_name=None if anonymous else data.contact_name,
+            reporter_phone=None if anonymous else data.contact_phone,
+            anonymous=anonymous,
+            language="en" if data.language.startswith("en") else "zh",
+            status=Status.SUBMITTED.value,
+            priority="normal",
+            department=category.default_department,
+            status_token_hash=token_hash(token),
+            created_at=now,
+            updated_at=now,
+            acceptance_due_at=self.policy.deadlines.acceptance_due(now),
+            extension_days=0,
+        )
+        report.photos = [
+            Photo(
+                position=position + 1,
+                filename=photo.filename,
+                original_key=original_key,
+                original_mime=photo.original_mime,
+                original_sha256=photo.original_sha256,
+                original_size=len(photo.original),
+                public_key=public_key,
+                width=photo.width,
+                height=photo.height,
+                gps_lat=photo.gps[0] if photo.gps else None,
+                gps_lon=photo.gps[1] if photo.gps else None,
+                taken_at=photo.taken_at,
+                created_at=now,
+            )
+            for position, (photo, (original_key, public_key)) in enumerate(zip(processed, stored, strict=True))
+        ]
+        session.add(report)
+        await session.flush()
+        add_event(session, report, "created", REPORTER, now, to_value=Status.SUBMITTED.value)
+        return report
+
+    async def _next_tracking_number(self, session: AsyncSession, now: datetime) -> str:
+        """YYYY-NNNNNN, sequential per (Shanghai) year. The upsert is atomic on both backends:
+        PostgreSQL locks the counter row until commit, SQLite holds the write lock."""
+        year = now.astimezone(SHANGHAI).year
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        stmt = (
+            insert(TrackingCounter)
+            .values(year=year, last=1)
+            .on_conflict_do_update(index_elements=[TrackingCounter.year], set_={"last": TrackingCounter.last + 1})
+            .returning(TrackingCounter.last)
+        )
+        last = (await session.execute(stmt)).scalar_one()
+        return f"{year}-{last:06d}"
+
+    async def _record_duplicates(self, session: AsyncSession, report: Report) -> int:
+        """Earlier open reports of the same category nearby and recent become candidates."""
+        if report.lat is None or report.lon is None:
+            return 0
+        radius = self.policy.duplicate_radius_m
+        min_lat, max_lat, min_lon, max_lon = bounding_box(report.lat, report.lon, radius)
+        since = report.created_at - timedelta(days=self.policy.duplicate_window_days)
+        rows = await session.scalars(
+            select(Report).where(
+                Report.category_id == report.category_id,
+                Report.id != report.id,
+                Report.created_at >= since,
+                Report.status.in_([s.value for s in OPEN_STATUSES]),
+                Report.merged_into_id.is_(None),
+                Report.lat.between(min_lat, max_lat),
+                Report.lon.between(min_lon, max_lon),
+            )
+            .order_by(Report.created_at.desc())
+            .limit(MAX_DUPLICATE_CANDIDATES)
+        )
+        count = 0
+        for other in rows:
+            distance = haversine_m(report.lat, report.lon, other.lat, other.lon)  # type: ignore[arg-type]
+            if distance <= radius:
+                session.add(
+                    DuplicateCandidate(
+                        report_id=report.id, candidate_id=other.id, distance_m=round(distance, 1),
+                        created_at=report.created_at,
+                    )
+                )
+                count += 1
+        return count

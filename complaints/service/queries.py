@@ -1,0 +1,293 @@
+"""Queries: what reporters and staff read. Nothing here writes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import Clock
+from core.db import Database
+from core.errors import NotFound
+
+from ..deadlines import due_at, is_overdue, overdue_clause
+from ..models import Category, DuplicateCandidate, Report, ReportEvent
+from ..schemas import (
+    AuditEvent,
+    CategoryOut,
+    DuplicateOut,
+    Page,
+    PhotoInfo,
+    PublicEvent,
+    ReportDetail,
+    ReporterInfo,
+    ReporterView,
+    ReportFilters,
+    ReportSummary,
+)
+from ..stats import Dashboard, dashboard, to_csv
+from ..workflow import PRIORITIES, Status, status_label
+from .records import report_by_number, report_for_token, report_or_none
+
+# Event kinds the reporter sees in their history.
+PUBLIC_KINDS = frozenset({"created", "status", "reply", "merge", "extension"})
+EXPORT_LIMIT = 50_000
+
+
+class Queries:
+    def __init__(self, db: Database, clock: Clock):
+        self.db = db
+        self.clock = clock
+
+    # --- the reporter's side -----------------------------------------------------------------
+    async def reporter_view(self, tracking_number: str, token: str, lang: str = "zh") -> ReporterView:
+        async with self.db.session() as session:
+            report = await report_for_token(session, tracking_number, token)
+            return await self._reporter_view(session, report, lang)
+
+    async def reporter_view_for_channel_user(
+        self, tracking_number: str, channel: str, channel_user_id: str, lang: str = "zh"
+    ) -> ReporterView:
+        async with self.db.session() as session:
+            report = await report_or_none(session, tracking_number)
+            if report is None or report.channel != channel or report.reporter_channel_id != channel_user_id:
+                raise NotFound(
+                    "找不到您提交的这份举报", "You have no report with that tracking number", code="report_not_found"
+                )
+            return await self._reporter_view(session, report, lang)
+
+    async def reports_of_channel_user(
+        self, channel: str, channel_user_id: str, limit: int = 20, lang: str = "zh"
+    ) -> list[ReporterView]:
+        async with self.db.session() as session:
+            rows = await session.scalars(
+                select(Report)
+                .where(Report.channel == channel, Report.reporter_channel_id == channel_user_id)
+                .order_by(Report.created_at.desc(), Report.id.desc())
+                .limit(limit)
+            )
+            return [await self._reporter_view(session, r, lang) for r in rows]
+
+    async def count_reports_since(self, channel: str, channel_user_id: str, since: datetime) -> int:
+        """How many reports one person sent since a moment (for per-person limits)."""
+        async with self.db.session() as session:
+            return await session.scalar(
+                select(func.count(Report.id)).where(
+                    Report.channel == channel, Report.reporter_channel_id == channel_user_id,
+                    Report.created_at >= since,
+                )
+            ) or 0
+
+    async def _reporter_view(self, session: AsyncSession, report: Report, lang: str) -> ReporterView:
+        # A merged duplicate follows its primary: status, deadline and replies come from there.
+        followed = report.merged_into or report
+        report_ids = [report.id] if followed is report else [report.id, followed.id]
+        events = await session.scalars(
+            select(ReportEvent)
+            .where(ReportEvent.report_id.in_(report_ids), ReportEvent.kind.in_(PUBLIC_KINDS))
+            .order_by(ReportEvent.created_at, ReportEvent.id)
+        )
+        history = [_public_event(e, lang) for e in events if e.report_id == report.id or e.kind != "created"]
+        return ReporterView(
+            tracking_number=report.tracking_number,
+            category=CategoryOut.model_validate(report.category),
+            description=report.description,
+            address=report.address,
+            lat=report.lat,
+            lon=report.lon,
+            status=followed.status,
+            status_label=status_label(followed.status, lang),
+            created_at=report.created_at,
+            due_at=due_at(followed.status, followed.acceptance_due_at, followed.handling_due_at),
+            photo_count=report.photo_count,
+            merged_into=followed.tracking_number if followed is not report else None,
+            history=history,
+        )
+
+    async def public_photo(self, tracking_number: str, n: int, token: str | None) -> tuple[str, str]:
+        """(storage key, mime) of a report's EXIF-free public copy; token required unless None
+        is passed by a caller that has already authorised staff access."""
+        return await self._photo(tracking_number, n, token, public=True)
+
+    async def original_photo(self, tracking_number: str, n: int) -> tuple[str, str]:
+        """Staff only: the original upload, EXIF and all."""
+        return await self._photo(tracking_number, n, None, public=False)
+
+    async def _photo(self, tracking_number: str, n: int, token: str | None, public: bool) -> tuple[str, str]:
+        async with self.db.session() as session:
+            if token is None:  # staff, already authorised
+                report = await report_by_number(session, tracking_number, with_photos=True)
+            else:
+                report = await report_for_token(session, tracking_number, token, with_photos=True)
+            photo = next((p for p in report.photos if p.position == n), None)
+            if photo is None:
+                raise NotFound(f"该举报没有第 {n} 张照片", f"The report has no photo number {n}",
+                               code="photo_not_found")
+            return (photo.public_key, "image/jpeg") if public else (photo.original_key, photo.original_mime)
+
+    # --- staff -------------------------------------------------------------------------------
+    async def search(self, filters: ReportFilters, page: int = 1, per_page: int = 25) -> Page[ReportSummary]:
+        page, per_page = max(page, 1), min(max(per_page, 1), 200)
+        now = self.clock.now()
+        query = _filtered(select(Report), filters, now)
+        async with self.db.session() as session:
+            total = await session.scalar(_filtered(select(func.count(Report.id)), filters, now))
+            rows = await session.scalars(_sorted(query, filters.sort).offset((page - 1) * per_page).limit(per_page))
+            items = [_summary(r, now) for r in rows]
+        return Page[ReportSummary](items=items, total=total or 0, page=page, per_page=per_page)
+
+    async def dashboard(self) -> Dashboard:
+        now = self.clock.now()
+        async with self.db.session() as session:
+            return await dashboard(session, now, overdue_clause(now))
+
+    async def export_csv(self, filters: ReportFilters, limit: int = EXPORT_LIMIT) -> str:
+        """Every report matching the filters (up to `limit`), as CSV for Excel."""
+        now = self.clock.now()
+        query = _sorted(_filtered(select(Report), filters, now), filters.sort).limit(limit)
+        async with self.db.session() as session:
+            rows = [_summary(r, now) for r in await session.scalars(query)]
+        return to_csv(rows)
+
+    async def overdue(self, limit: int = 500) -> list[ReportSummary]:
+        result = await self.search(ReportFilters(overdue=True, sort="due_at"), per_page=min(limit, 200))
+        return result.items
+
+    async def detail(self, tracking_number: str) -> ReportDetail:
+        async with self.db.session() as session:
+            report = await report_by_number(session, tracking_number, with_photos=True)
+            events = await session.scalars(
+                select(ReportEvent).where(ReportEvent.report_id == report.id)
+                .order_by(ReportEvent.created_at, ReportEvent.id)
+            )
+            candidates = await session.scalars(
+                select(DuplicateCandidate).where(DuplicateCandidate.report_id == report.id)
+                .order_by(DuplicateCandidate.distance_m)
+            )
+            merged = await session.scalars(
+                select(Report.tracking_number).where(Report.merged_into_id == report.id).order_by(Report.id)
+            )
+            summary = _summary(report, self.clock.now())
+            return ReportDetail(
+                **dict(summary),
+                lat=report.lat,
+                lon=report.lon,
+                location_hint=(report.hint_lat, report.hint_lon) if report.hint_lat is not None else None,
+                accepted_at=report.accepted_at,
+                resolved_at=report.resolved_at,
+                closed_at=report.closed_at,
+                acceptance_due_at=report.acceptance_due_at,
+                handling_due_at=report.handling_due_at,
+                extension_days=report.extension_days,
+                reporter=ReporterInfo(
+                    anonymous=report.anonymous,
+                    channel=report.channel,
+                    channel_user_id=None if report.anonymous else report.reporter_channel_id,
+                    name=report.reporter_name,
+                    phone=report.reporter_phone,
+                ),
+                photos=[
+                    PhotoInfo(
+                        n=p.position, filename=p.filename, mime=p.original_mime, width=p.width, height=p.height,
+                        size=p.original_size, gps_lat=p.gps_lat, gps_lon=p.gps_lon, taken_at=p.taken_at,
+                    )
+                    for p in report.photos
+                ],
+                events=[AuditEvent.model_validate(e) for e in events],
+                duplicate_candidates=[
+                    DuplicateOut(
+                        tracking_number=c.candidate.tracking_number, status=c.candidate.status,
+                        distance_m=c.distance_m, created_at=c.candidate.created_at,
+                        description=c.candidate.description[:200],
+                    )
+                    for c in candidates
+                ],
+                merged_reports=list(merged),
+            )
+
+
+def _summary(report: Report, now: datetime) -> ReportSummary:
+    return ReportSummary(
+        tracking_number=report.tracking_number,
+        category=CategoryOut.model_validate(report.category),
+        status=report.status,
+        status_label=status_label(report.status),
+        priority=report.priority,
+        department=report.department,
+        assignee=report.assignee,
+        channel=report.channel,
+        address=report.address,
+        description=report.description,
+        created_at=report.created_at,
+        due_at=due_at(report.status, report.acceptance_due_at, report.handling_due_at),
+        overdue=is_overdue(report.status, report.acceptance_due_at, report.handling_due_at, now),
+        photo_count=report.photo_count,
+        merged_into=report.merged_into.tracking_number if report.merged_into else None,
+    )
+
+
+def _public_event(event: ReportEvent, lang: str) -> PublicEvent:
+    status = event.to_value if event.kind in ("created", "status") else None
+    if event.kind == "merge":
+        status = Status.MERGED.value
+    return PublicEvent(
+        at=event.created_at,
+        kind=event.kind,
+        status=status,
+        status_label=status_label(status, lang) if status else None,
+        message=event.public_message,
+    )
+
+
+def _filtered(query: Select[Any], f: ReportFilters, now: datetime) -> Select[Any]:
+    conditions = []
+    if f.status:
+        conditions.append(Report.status.in_(f.status))
+    if f.category:
+        conditions.append(Report.category.has(or_(Category.code == f.category, Category.name_zh == f.category)))
+    if f.department:
+        conditions.append(Report.department == f.department)
+    if f.assignee:
+        conditions.append(Report.assignee == f.assignee)
+    if f.priority:
+        conditions.append(Report.priority == f.priority)
+    if f.created_from:
+        conditions.append(Report.created_at >= f.created_from)
+    if f.created_to:
+        conditions.append(Report.created_at < f.created_to)
+    if not f.include_merged:
+        conditions.append(Report.merged_into_id.is_(None))
+    if f.q:
+        pattern = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(
+            or_(
+                Report.description.ilike(pattern, escape="\\"),
+                Report.address.ilike(pattern, escape="\\"),
+                Report.tracking_number.ilike(pattern, escape="\\"),
+            )
+        )
+    if f.overdue is not None:
+        late = overdue_clause(now)
+        conditions.append(late if f.overdue else ~late)
+    return query.where(and_(*conditions)) if conditions else query
+
+
+_SORTS: dict[str, Any] = {
+    "created_at": Report.created_at,
+    "tracking_number": Report.tracking_number,
+    "status": Report.status,
+    # Most urgent first when sorted descending.
+    "priority": case({p: i for i, p in enumerate(PRIORITIES)}, value=Report.priority, else_=1),
+}
+
+
+def _sorted(query: Select[Any], sort: str) -> Select[Any]:
+    desc = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key == "due_at":
+        column: Any = func.coalesce(Report.handling_due_at, Report.acceptance_due_at)
+    else:
+        column = _SORTS[key]
+    return query.order_by(column.desc() if desc else column.asc(), Report.id.desc() if desc else Report.id.asc())

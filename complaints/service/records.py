@@ -1,0 +1,161 @@
+"""What intake, triage and queries share: finding a report, the category list, writing an audit
+event, and telling reporters through the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from core import outbox
+from core.db import Database
+from core.errors import NotFound, ValidationFailed
+from core.ids import token_matches
+
+from ..categories import ensure_categories
+from ..models import Category, Report, ReportEvent
+from ..schemas import CategoryOut
+
+REPORTER = "reporter"
+SYSTEM = "system"
+# Channels that can push a message back to the reporter (through the outbox).
+PUSH_CHANNELS = frozenset({"telegram"})
+
+
+async def report_or_none(session: AsyncSession, tracking_number: str, with_photos: bool = False) -> Report | None:
+    query = select(Report).where(Report.tracking_number == tracking_number.strip())
+    if with_photos:
+        query = query.options(selectinload(Report.photos))
+    return await session.scalar(query)
+
+
+async def report_by_number(session: AsyncSession, tracking_number: str, with_photos: bool = False) -> Report:
+    report = await report_or_none(session, tracking_number, with_photos)
+    if report is None:
+        raise NotFound(
+            f"找不到编号为 {tracking_number} 的举报",
+            f"No report with tracking number {tracking_number}",
+            code="report_not_found",
+        )
+    return report
+
+
+async def report_for_token(
+    session: AsyncSession, tracking_number: str, token: str, with_photos: bool = False
+) -> Report:
+    report = await report_or_none(session, tracking_number, with_photos)
+    # The same answer for an unknown number and a wrong token: numbers are sequential,
+    # so telling them apart would let anyone probe which reports exist.
+    if report is None or not token_matches(token, report.status_token_hash):
+        raise NotFound(
+            "找不到该举报，或查询码不正确",
+            "No report with that tracking number and token",
+            code="report_not_found",
+        )
+    return report
+
+
+def add_event(
+    session: AsyncSession,
+    report: Report,
+    kind: str,
+    actor: str,
+    now: datetime,
+    from_value: str | None = None,
+    to_value: str | None = None,
+    note: str | None = None,
+    public_message: str | None = None,
+) -> None:
+    """One line of the audit trail; `note` stays with staff, `public_message` reaches the reporter."""
+    session.add(
+        ReportEvent(
+            report_id=report.id, kind=kind, actor=actor, from_value=from_value, to_value=to_value,
+            note=note, public_message=public_message, created_at=now,
+        )
+    )
+
+
+class CategoryBook:
+    """Active categories by code and by Chinese name. They change rarely (seeding, settings at
+    start-up), and every submission needs one, so they are read once and again on a miss."""
+
+    def __init__(self, db: Database, departments: dict[str, str]):
+        self.db = db
+        self.departments = departments
+        self._cache: dict[str, CategoryOut] = {}
+
+    async def seed(self) -> None:
+        async with self.db.write_session() as session:
+            await ensure_categories(session, self.departments)
+        self._cache = {}
+
+    async def all(self) -> list[CategoryOut]:
+        if not self._cache:
+            await self._load()
+        return list({c.code: c for c in self._cache.values()}.values())
+
+    async def _load(self) -> None:
+        async with self.db.session() as session:
+            rows = await session.scalars(
+                select(Category).where(Category.active.is_(True)).order_by(Category.sort_order, Category.id)
+            )
+            categories = [CategoryOut.model_validate(c) for c in rows]
+        cache: dict[str, CategoryOut] = {}
+        for category in categories:
+            cache[category.code] = cache[category.name_zh] = category
+        self._cache = cache
+
+    async def ref(self, value: str) -> CategoryOut:
+        """The active category with this code or Chinese name, else a clear error listing them."""
+        value = value.strip()
+        if value not in self._cache:
+            await self._load()
+        category = self._cache.get(value)
+        if category is None:
+            names = "、".join(c.name_zh for c in await self.all())
+            raise ValidationFailed(
+                f"未知的举报类别“{value}”。可选类别：{names}",
+                f"Unknown category '{value}'. See GET /api/v1/categories for the list",
+                code="unknown_category",
+            )
+        return category
+
+    async def row(self, value: str, session: AsyncSession) -> Category:
+        ref = await self.ref(value)
+        category = await session.scalar(select(Category).where(Category.code == ref.code))
+        assert category is not None  # the cache only holds rows that exist
+        return category
+
+
+async def notify_followers(
+    session: AsyncSession, report: Report, event: str, message: str | None, now: datetime
+) -> None:
+    """Tell the reporter, and the reporters of duplicates merged into this report."""
+    notify_reporter(session, report, report, event, message, now)
+    for child in await session.scalars(select(Report).where(Report.merged_into_id == report.id)):
+        notify_reporter(session, child, report, event, message, now)
+
+
+def notify_reporter(
+    session: AsyncSession, recipient_report: Report, primary: Report, event: str, message: str | None,
+    now: datetime,
+) -> None:
+    if recipient_report.channel not in PUSH_CHANNELS or not recipient_report.reporter_channel_id:
+        return
+    outbox.enqueue(
+        session,
+        channel=recipient_report.channel,
+        recipient=recipient_report.reporter_channel_id,
+        kind="report_update",
+        payload={
+            "event": event,
+            "tracking_number": recipient_report.tracking_number,
+            "primary_tracking_number": primary.tracking_number,
+            "status": primary.status,
+            "message": message,
+            "language": recipient_report.language,
+        },
+        now=now,
+    )
