@@ -43,6 +43,7 @@ class Settings(BaseSettings):
         default=None, description="signs sessions and CSRF tokens; generated under data_dir if unset"
     )
     redis_url: str | None = None
+    max_request_bytes: int = Field(default=1024 * 1024, description="largest body outside photo/document uploads")
     log_level: str = "INFO"
 
     # --- complaints --------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from civicdesk.container import Services, build_services
 from complaints import custody
 from core.settings import Settings
 
-from .errors import install_error_handlers
+from .errors import error_response, install_error_handlers
+from .limits import BodyLimitMiddleware, body_limits
 from .routes import health, reports, staff_reports
 from .routes import knowledge as knowledge_routes
 from .routes import opendays, opendays_staff
@@ -82,4 +83,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(web_portal.router)
     app.include_router(web_knowledge.router)
     app.include_router(web_opendays.router)
+    # Outermost: a body over its route's limit is refused before any parser sees it.
+    app.add_middleware(BodyLimitMiddleware, limit_for=body_limits(settings), reject=error_response)
     return app

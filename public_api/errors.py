@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -56,7 +56,40 @@ def validation_error(errors: list[dict[str, Any]]) -> ValidationFailed:
     )
 
 
+def is_page(request: Request) -> bool:
+    """Web pages (the portal, the console) get HTML errors; the API and everything else JSON."""
+    path = request.url.path
+    return not (path.startswith("/api/") or path.startswith("/telegram/") or path in ("/openapi.json", "/healthz"))
+
+
+def error_response(request: Request, exc: DomainError, status_code: int,
+                   headers: dict[str, str] | None = None) -> Response:
+    """The project's error shape for any request: JSON on the API, the error page on web pages."""
+    if is_page(request):
+        from .web.templating import page_language, render
+
+        response: Response = render(request, "error.html", {"message": exc.message(page_language(request))},
+                                    status_code=status_code)
+        if headers:
+            response.headers.update(headers)
+        return response
+    return JSONResponse(error_body(exc, request_language(request)), status_code=status_code, headers=headers)
+
+
+class InternalError(DomainError):
+    code = "internal_error"
+
+    def __init__(self) -> None:
+        super().__init__("服务器内部错误，请稍后重试；问题已记录。",
+                         "Internal server error; please try again later. The problem has been logged.")
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette logs the traceback; the client learns nothing about the internals.
+        return error_response(request, InternalError(), 500)
+
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         headers = exc.headers if isinstance(exc, ApiError) else None
@@ -73,13 +106,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(err, request_language(request)), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         messages = {
+            400: (f"请求无法解析：{exc.detail}", f"The request could not be parsed: {exc.detail}"),
             404: ("找不到该地址", "Not found"),
             405: ("不支持该请求方法", "Method not allowed"),
             413: ("请求过大", "Request too large"),
         }
         zh, en = messages.get(exc.status_code, (str(exc.detail), str(exc.detail)))
         err = DomainError(zh, en, code=f"http_{exc.status_code}")
-        return JSONResponse(error_body(err, request_language(request)), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        return error_response(request, err, exc.status_code, getattr(exc, "headers", None))

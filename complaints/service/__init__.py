@@ -67,6 +67,9 @@ class ComplaintService:
     async def submit(self, data: ReportInput, photos: Sequence[PhotoUpload | ProcessedPhoto] = ()) -> SubmitResult:
         return await self.intake.submit(data, photos)
 
+    def check_photo_count(self, count: int) -> None:
+        self.intake.check_photo_count(count)
+
     # --- queries: the reporter's side ----------------------------------------------------------
     async def reporter_view(self, tracking_number: str, token: str, lang: str = "zh") -> ReporterView:
         return await self.queries.reporter_view(tracking_number, token, lang)

@@ -45,12 +45,7 @@ class Intake:
 
         Photos are raw uploads, or ones a channel already ran through `process_photo` when they
         arrived (the bot checks each photo as it comes, so it is not decoded twice)."""
-        if len(photos) > self.policy.max_photos:
-            raise ValidationFailed(
-                f"每份举报最多上传 {self.policy.max_photos} 张照片，本次收到 {len(photos)} 张",
-                f"At most {self.policy.max_photos} photos per report; got {len(photos)}",
-                code="too_many_photos",
-            )
+        self.check_photo_count(len(photos))
         category = await self.categories.ref(data.category)
         # One photo at a time: a request holds at most one decoded image (see PhotoDecoder).
         processed = [await self._processed(p) for p in photos]
@@ -76,6 +71,15 @@ class Intake:
             # Files this submission created, unless a committed report uses the same bytes.
             await asyncio.shield(custody.discard_unreferenced(self.db, self.store, created_keys))
             raise
+
+    def check_photo_count(self, count: int) -> None:
+        """Channels call this before reading the photos' bytes, and submit() again."""
+        if count > self.policy.max_photos:
+            raise ValidationFailed(
+                f"每份举报最多上传 {self.policy.max_photos} 张照片，本次收到 {count} 张",
+                f"At most {self.policy.max_photos} photos per report; got {count}",
+                code="too_many_photos",
+            )
 
     async def _processed(self, photo: PhotoUpload | ProcessedPhoto) -> ProcessedPhoto:
         if isinstance(photo, ProcessedPhoto):

@@ -11,12 +11,9 @@ from pydantic import ValidationError
 from complaints.schemas import CategoryOut, Channel, PhotoUpload, ReporterView, ReportInput, SubmitResult
 
 from ..deps import LangDep, ServicesDep
-from ..errors import ApiError, validation_error
+from ..errors import validation_error
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
-
-# Multipart overhead allowance on top of the photos themselves.
-FORM_OVERHEAD = 1024 * 1024
 
 
 class SubmitResponse(SubmitResult):
@@ -43,14 +40,7 @@ async def submit_report(
     anonymous: Annotated[bool, Form()] = False,
     photos: Annotated[list[UploadFile] | None, File()] = None,
 ) -> SubmitResponse:
-    settings = services.settings
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > settings.max_photos_per_report * settings.max_photo_bytes + FORM_OVERHEAD:
-        raise ApiError(
-            413, f"请求过大：最多 {settings.max_photos_per_report} 张照片，每张不超过 {settings.max_photo_bytes // 2**20} MB",
-            f"Request too large: at most {settings.max_photos_per_report} photos of "
-            f"{settings.max_photo_bytes // 2**20} MB each", code="request_too_large",
-        )
+    settings = services.settings  # the body's size is checked while it streams (public_api.limits)
     try:
         data = ReportInput(
             category=category, description=description, address=address, lat=lat, lon=lon,
@@ -61,11 +51,7 @@ async def submit_report(
     except ValidationError as exc:
         raise validation_error(list(exc.errors())) from None
     uploads = [f for f in photos or [] if f.filename or f.size]
-    if len(uploads) > settings.max_photos_per_report:
-        raise ApiError(
-            422, f"每份举报最多上传 {settings.max_photos_per_report} 张照片",
-            f"At most {settings.max_photos_per_report} photos per report", code="too_many_photos",
-        )
+    services.complaints.check_photo_count(len(uploads))  # before reading any of them
     photo_data = []
     for upload in uploads:
         # Read one byte past the limit: enough to know it is too large without reading it all.

@@ -64,6 +64,7 @@ async def submit_report(
         settings = services.settings
         uploads = [f for f in photos or [] if f.filename]
         try:
+            services.complaints.check_photo_count(len(uploads))  # before reading any of them
             photo_data = [PhotoUpload(await f.read(settings.max_photo_bytes + 1), f.filename) for f in uploads]
             result = await services.complaints.submit(data, photo_data)
         except DomainError as exc:
