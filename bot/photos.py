@@ -1,5 +1,5 @@
 """Photos from Telegram: downloaded through the Bot API (getFile, then the file URL) and checked by
-the same `complaints.photos.process_photo` the API uses, so a refusal reads the same everywhere.
+the same `complaints.photos.check_photo` the API uses, so a refusal reads the same everywhere.
 
 A photo is checked when it arrives (the person hears at once if it is refused) and its file id is
 kept in the conversation; the checked photo is kept in a small in-process cache and handed to the
@@ -21,7 +21,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message
 
-from complaints.photos import PhotoLimits, PhotoRejected, ProcessedPhoto, process_photo
+from complaints.photos import PhotoLimits, PhotoRejected, ProcessedPhoto, check_photo
 from complaints.schemas import PhotoUpload
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class PhotoIntake:
     async def check(self, bot: Bot, photo: IncomingPhoto) -> None:
         """Download and validate; raises PhotoRejected (with the reason) or DownloadFailed."""
         data = await self._fetch(bot, photo)
-        processed = await asyncio.to_thread(process_photo, data, self.limits, photo.filename)
+        processed = await check_photo(data, self.limits, photo.filename)
         self._remember(photo.unique_id, processed)
 
     async def upload(self, bot: Bot, photo: IncomingPhoto) -> PhotoUpload | ProcessedPhoto:

@@ -13,19 +13,22 @@ What it guarantees:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from contextlib import contextmanager
 import io
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 import math
 import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Final, Literal, TypeVar
 
 import pillow_heif
+import simplejpeg
 from PIL import Image, ImageCms, ImageFile
 
 from core.clock import SHANGHAI
@@ -82,9 +85,14 @@ class PhotoLimits:
     max_bytes: int
     max_pixels: int
     public_max_side: int
+    # Bytes the decoded image takes as its file declares it (pixels x channels x bit depth): five
+    # small PNGs of 6320x6320 RGBA at 16 bits would otherwise cost seconds and gigabytes.
+    max_decoded_bytes: int = 160 * 2**20
+    decode_concurrency: int = 2  # photos decoded at once in one process (see check_photo)
 
     def __post_init__(self) -> None:
-        if min(self.max_bytes, self.max_pixels, self.public_max_side) <= 0:
+        if min(self.max_bytes, self.max_pixels, self.public_max_side, self.max_decoded_bytes,
+               self.decode_concurrency) <= 0:
             raise ValueError("photo limits must be positive")
 
     @classmethod
@@ -93,6 +101,8 @@ class PhotoLimits:
             max_bytes=settings.max_photo_bytes,
             max_pixels=settings.max_photo_pixels,
             public_max_side=settings.public_photo_max_side,
+            max_decoded_bytes=settings.max_photo_decoded_bytes,
+            decode_concurrency=settings.photo_decode_concurrency,
         )
 
 
@@ -146,6 +156,10 @@ def _problem(code: RejectCode, details: dict[str, object]) -> tuple[str, str]:
     if code == "photo_too_large":
         return f"太大（{details['size_mb']} MB）。", f"is too large ({details['size_mb']} MB)."
     if code == "photo_too_many_pixels":
+        if "bytes_per_pixel" in details:
+            found = f"{details['width']}x{details['height']}，每像素 {details['bytes_per_pixel']} 字节"
+            found_en = f"{details['width']}x{details['height']} at {details['bytes_per_pixel']} bytes a pixel"
+            return f"解码后过大（{found}）。", f"is too large once decoded ({found_en})."
         if "width" in details:
             found = f"{details['width']}x{details['height']}"
             return f"像素过多（{found}）。", f"has too many pixels ({found})."
@@ -192,6 +206,20 @@ def _display_name(filename: str | None) -> str | None:
 
 
 # --- processing -------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _decode_pool(workers: int) -> ThreadPoolExecutor:
+    """One pool per process: at most `workers` photos are decoded at once, whoever asks (API,
+    portal, bot); the rest wait their turn without holding the event loop's default threads."""
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="photo-decode")
+
+
+async def check_photo(data: bytes, limits: PhotoLimits, filename: str | None = None) -> ProcessedPhoto:
+    """`process_photo` in the process's bounded decode pool; what every channel calls."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_decode_pool(limits.decode_concurrency),
+                                      partial(process_photo, data, limits, filename))
 
 
 def process_photo(
@@ -248,8 +276,14 @@ def _open(
     size = img.size
     try:
         _check_header(img, data, limits, filename)
-        _draft_for_public_copy(img, limits)
-        img.load()
+        _check_container(img, data, limits, filename)
+        if img.format in ("JPEG", "MPO") and img.mode in ("RGB", "L"):
+            decoded = _strict_jpeg(img, data, limits)
+            img.close()
+            img = decoded  # type: ignore[assignment]
+        else:
+            _draft_for_public_copy(img, limits)
+            img.load()
     except PhotoRejected:
         img.close()
         raise
@@ -261,6 +295,51 @@ def _open(
         raise PhotoRejected("photo_damaged", limits, filename) from None
     with img:
         yield img, size
+
+
+def _strict_jpeg(img: ImageFile.ImageFile, data: bytes, limits: PhotoLimits) -> Image.Image:
+    """Decode with libjpeg-turbo in strict mode: Pillow fills missing or corrupt data with grey
+    and says nothing (a 693-byte file declaring 6000x6600 "decodes"); here any libjpeg warning
+    (premature end of data, corrupt data, extraneous bytes) refuses the photo. Decoded at the
+    DCT scale the public copy needs, as _draft_for_public_copy does for Pillow."""
+    width, height = img.size
+    scale = min(1.0, limits.public_max_side / max(width, height)) if max(width, height) >= 2 * limits.public_max_side else 1.0
+    gray = img.mode == "L"
+    pixels = simplejpeg.decode_jpeg(data, colorspace="GRAY" if gray else "RGB", strict=True,
+                                    min_width=max(1, int(width * scale)), min_height=max(1, int(height * scale)))
+    decoded = Image.fromarray(pixels[:, :, 0] if gray else pixels, "L" if gray else "RGB")
+    decoded.info = dict(img.info)  # EXIF (orientation, GPS, time) and the ICC profile
+    decoded.format = img.format
+    return decoded
+
+
+def _check_container(img: ImageFile.ImageFile, data: bytes, limits: PhotoLimits, filename: str | None) -> None:
+    """Files whose container says more data follows than there is: libheif decodes a HEIC cut in
+    half with a green half, so the boxes are checked before decoding. WebP's RIFF size likewise."""
+    if img.format == "HEIF" and not _boxes_complete(data):
+        raise PhotoRejected("photo_damaged", limits, filename)
+    if img.format == "WEBP" and int.from_bytes(data[4:8], "little") + 8 > len(data):
+        raise PhotoRejected("photo_damaged", limits, filename)
+
+
+def _boxes_complete(data: bytes) -> bool:
+    """ISO BMFF top-level boxes (ftyp, meta, mdat, ...) each fit inside the file."""
+    offset = 0
+    while offset < len(data):
+        if offset + 8 > len(data):
+            return False
+        size = int.from_bytes(data[offset:offset + 4], "big")
+        header = 8
+        if size == 1:  # 64-bit size follows the type
+            if offset + 16 > len(data):
+                return False
+            size, header = int.from_bytes(data[offset + 8:offset + 16], "big"), 16
+        elif size == 0:  # the last box runs to the end of the file
+            return True
+        if size < header or offset + size > len(data):
+            return False
+        offset += size
+    return True
 
 
 def _draft_for_public_copy(img: ImageFile.ImageFile, limits: PhotoLimits) -> None:
@@ -287,8 +366,27 @@ def _check_header(img: ImageFile.ImageFile, data: bytes, limits: PhotoLimits, fi
     max_pixels = min(limits.max_pixels, Image.MAX_IMAGE_PIXELS or limits.max_pixels)
     if width * height > max_pixels:
         raise PhotoRejected("photo_too_many_pixels", limits, filename, width=width, height=height)
+    if width * height * _bytes_per_pixel(img, data) > limits.max_decoded_bytes:
+        raise PhotoRejected("photo_too_many_pixels", limits, filename, width=width, height=height,
+                            bytes_per_pixel=_bytes_per_pixel(img, data))
     if img.format in ("JPEG", "MPO") and _jpeg_scan_markers(data) > _MAX_JPEG_SCANS:
         raise PhotoRejected("photo_damaged", limits, filename)
+
+
+_MODE_BYTES: Final = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "I;16": 2, "I;16B": 2, "I;16L": 2,
+                      "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3, "RGBA": 4, "RGBa": 4, "CMYK": 4, "RGBX": 4,
+                      "I": 4, "F": 4}
+_PNG_CHANNELS: Final = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+
+
+def _bytes_per_pixel(img: ImageFile.ImageFile, data: bytes) -> int:
+    """What one pixel costs to decode: Pillow's mode, or a PNG's own bit depth and channels when
+    larger (a 16-bit RGBA PNG is read as 8 bytes a pixel even though Pillow keeps 4)."""
+    size = _MODE_BYTES.get(img.mode, 4)
+    if img.format == "PNG" and data[12:16] == b"IHDR":
+        depth, colour = data[24], data[25]
+        size = max(size, -(-depth * _PNG_CHANNELS.get(colour, 4) // 8))
+    return size
 
 
 def _jpeg_scan_markers(data: bytes) -> int:
@@ -433,7 +531,7 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         img = img.convert("I").point(lambda value: value * (1 / 256)).convert("L")
     if img.mode not in ("RGBA", "LA", "La", "PA", "RGBa") and "transparency" not in img.info:
         return img.convert("RGB")
-    rgba = img.convert("RGBA")
+    rgba = img if img.mode == "RGBA" else img.convert("RGBA")  # no second full-size copy
     background = Image.new("RGB", rgba.size, (255, 255, 255))
     background.paste(rgba, mask=rgba.getchannel("A"))
     return background

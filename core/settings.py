@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     max_photo_bytes: int = 10 * 1024 * 1024
     max_photo_pixels: int = 40_000_000
     max_photos_per_report: int = 5
+    max_photo_decoded_bytes: int = Field(default=160 * 2**20,
+                                         description="pixels x channels x bit depth a photo may decode to")
+    photo_decode_concurrency: int = Field(default=2, description="photos decoded at once per process")
     public_photo_max_side: int = 2048
     # Unset: the regulation's 15 / 60 / 30 days, defined once in complaints/deadlines.py.
     acceptance_due_days: int | None = Field(default=None, ge=1)

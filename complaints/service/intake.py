@@ -19,7 +19,7 @@ from core.ids import new_token, token_hash
 from .. import custody
 from ..geo import bounding_box, haversine_m
 from ..models import DuplicateCandidate, Photo, Report, TrackingCounter
-from ..photos import ProcessedPhoto, process_photo
+from ..photos import ProcessedPhoto, check_photo
 from ..policy import ComplaintPolicy
 from ..schemas import CategoryOut, PhotoUpload, ReportInput, SubmitResult
 from ..storage import PhotoStore
@@ -84,7 +84,7 @@ class Intake:
     async def _processed(self, photo: PhotoUpload | ProcessedPhoto) -> ProcessedPhoto:
         if isinstance(photo, ProcessedPhoto):
             return photo
-        return await asyncio.to_thread(process_photo, photo.data, self.policy.photo_limits, photo.filename)
+        return await check_photo(photo.data, self.policy.photo_limits, photo.filename)
 
     def _store_photo(self, photo: ProcessedPhoto, created: list[str]) -> list[custody.PhotoBlob]:
         original = self.store.put(photo.original, visibility="private", ext=photo.original_format)

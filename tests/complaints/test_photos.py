@@ -452,7 +452,7 @@ SHARED_EXPECTATIONS: dict[str, Expect] = {
     "jpg_mobile_jolla.jpg": Expect(True, size=(3264, 2448)),
     "jpg_orientation_portrait_6.jpg": Expect(True, size=(450, 600)),
     "heic_mobile_iphone_13_pro_max.HEIC": Expect(True, size=(3024, 4032)),
-    "jpg_corrupted.jpg": Expect(None),
+    "jpg_corrupted.jpg": Expect(False, reject_code="photo_damaged"),  # libjpeg: premature end of data segment
     "jpg_invalid_image00971.jpg": Expect(None),
     "jpg_tests_36-memory_error.jpg": Expect(None),
     "jpg_tests_42_IndexError.jpg": Expect(None),

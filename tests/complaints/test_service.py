@@ -335,7 +335,7 @@ async def test_photos_checked_on_arrival_are_not_decoded_again(services: Service
     def must_not_run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise AssertionError("an already checked photo was processed again")
 
-    monkeypatch.setattr(service_module, "process_photo", must_not_run)
+    monkeypatch.setattr(service_module, "check_photo", must_not_run)  # the bounded-pool decode
     result = await services.complaints.submit(report(at=None), [checked])
     detail = await services.complaints.detail(result.tracking_number)
     assert detail.photos[0].gps_lat == pytest.approx(30.1) and detail.location_hint is not None
