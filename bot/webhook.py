@@ -1,6 +1,6 @@
 """Webhook mode: Telegram POSTs updates to the FastAPI app instead of the bot polling for them.
 
-Mounted by `public_api.app.create_app` when `CIVICDESK_TELEGRAM_WEBHOOK_URL` is set. The path ends in
+Mounted by `civicdesk.app.create_app` when `CIVICDESK_TELEGRAM_WEBHOOK_URL` is set. The path ends in
 a secret derived from the configured secrets, and Telegram's `X-Telegram-Bot-Api-Secret-Token`
 header must match too; an update delivered twice (a retry after a slow answer) is handled once.
 The app then also runs the outbox delivery loop, and registers the webhook and the command menu

@@ -39,8 +39,8 @@ def serve(
     """Run the API and web pages (applies migrations first)."""
     import uvicorn
 
-    from core.migrate import upgrade
-    from public_api.app import create_app
+    from civicdesk.migrate import upgrade
+    from civicdesk.app import create_app
 
     settings = _settings()
     logging.basicConfig(level=settings.log_level)
@@ -55,14 +55,14 @@ def serve(
         uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
     else:
         # Each worker process builds its app (and services) from the same environment.
-        uvicorn.run("public_api.app:create_app", factory=True, host=host, port=port, workers=workers,
+        uvicorn.run("civicdesk.app:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level=log_level)
 
 
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "heads") -> None:
     """Apply migrations up to REVISION (default: all heads)."""
-    from core.migrate import upgrade
+    from civicdesk.migrate import upgrade
 
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -159,12 +159,10 @@ def photos_sweep(
 
 
 def _register_packages() -> None:
-    """Each package adds its own commands: ingest/ask/eval, bot, opendays."""
-    import bot.cli
-    import knowledge.cli
-    import opendays.cli
+    """Each group adds its own commands: ingest/ask/eval, bot, opendays."""
+    from civicdesk.commands import bot, knowledge, opendays
 
-    for module in (knowledge.cli, bot.cli, opendays.cli):
+    for module in (knowledge, bot, opendays):
         module.register(app)
 
 

@@ -11,12 +11,41 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.kit.validation import Invalid
+
 from .workflow import PRIORITIES
 
 T = TypeVar("T")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 MIN_DESCRIPTION = 5
 MAX_DESCRIPTION = 5000
+
+
+# The names of these schemas' fields in validation messages: (Chinese, English).
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "category": ("举报类别", "category"),
+    "description": ("问题描述", "description"),
+    "address": ("地址", "address"),
+    "lat": ("纬度", "latitude"),
+    "lon": ("经度", "longitude"),
+    "contact_name": ("联系人姓名", "contact name"),
+    "contact_phone": ("联系电话", "contact phone"),
+    "anonymous": ("匿名", "anonymous"),
+    "photos": ("照片", "photos"),
+    "token": ("查询码", "token"),
+    "to": ("目标状态", "target status"),
+    "priority": ("优先级", "priority"),
+    "department": ("承办部门", "department"),
+    "assignee": ("承办人", "assignee"),
+    "note": ("内部备注", "note"),
+    "public_message": ("给举报人的说明", "public message"),
+    "text": ("内容", "text"),
+    "into": ("主举报编号", "primary report"),
+    "days": ("延长天数", "days"),
+    "reason": ("理由", "reason"),
+    "q": ("搜索词", "search text"),
+    "sort": ("排序", "sort"),
+}
 
 
 class Channel(StrEnum):
@@ -45,15 +74,18 @@ class ReportInput(BaseModel):
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
         if value and not PHONE_RE.match(value):
-            raise ValueError("phone number must be digits, optionally with +, - or spaces")
+            raise Invalid("联系电话只能包含数字、+、- 或空格", "phone number must be digits, optionally with +, - or spaces")
         return value or None
 
     @model_validator(mode="after")
     def _location(self) -> ReportInput:
         if (self.lat is None) != (self.lon is None):
-            raise ValueError("give both lat and lon, or neither")
+            raise Invalid("纬度和经度须同时填写或同时不填", "give both lat and lon, or neither")
         if not self.address and self.lat is None:
-            raise ValueError("give an address or coordinates (lat, lon) so staff can find the site")
+            raise Invalid(
+                "请填写地址或提供位置坐标，以便工作人员找到现场",
+                "give an address or coordinates (lat, lon) so staff can find the site",
+            )
         return self
 
 
@@ -215,5 +247,6 @@ class TriageUpdate(BaseModel):
     @classmethod
     def _priority(cls, value: str | None) -> str | None:
         if value is not None and value not in PRIORITIES:
-            raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
+            names = ", ".join(PRIORITIES)
+            raise Invalid(f"优先级须为以下之一：{names}", f"priority must be one of {names}")
         return value

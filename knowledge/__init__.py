@@ -13,5 +13,5 @@ Public API (import from the modules; this package imports nothing heavy itself, 
 - `knowledge.retrieval`: hybrid BM25 + vector search with direct article lookup.
 - `knowledge.answer`: extractive answers, LLM prompt and citation check, abstention text.
 - `knowledge.evaluation`: recall@1/@5, MRR and abstention metrics on dev.jsonl-style files.
-- `knowledge.cli`: `civicdesk ingest | ask | eval`.
+- `civicdesk/commands/knowledge.py` (outside this package): `civicdesk ingest | ask | eval`.
 """

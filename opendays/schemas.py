@@ -8,9 +8,42 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.kit.validation import Invalid
+
 from .rules import RegChannel
 
 MAX_TEXT = 5000
+
+# The names of these schemas' fields in validation messages: (Chinese, English).
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "title": ("活动名称", "title"),
+    "description": ("活动介绍", "description"),
+    "site_name": ("工地/项目名称", "site name"),
+    "address": ("地址", "address"),
+    "lat": ("纬度", "latitude"),
+    "lon": ("经度", "longitude"),
+    "starts_at": ("开始时间", "start"),
+    "ends_at": ("结束时间", "end"),
+    "capacity": ("名额", "capacity"),
+    "max_party_size": ("每份报名人数上限", "max party size"),
+    "registration_opens_at": ("报名开始时间", "registration opening"),
+    "registration_closes_at": ("报名截止时间", "registration deadline"),
+    "audience": ("面向对象", "audience"),
+    "requires_id": ("需携带身份证", "ID required"),
+    "min_age": ("最低年龄", "minimum age"),
+    "safety_gear_provided": ("提供安全装备", "safety gear provided"),
+    "accessibility_notes": ("无障碍说明", "accessibility notes"),
+    "contact": ("联系方式", "contact"),
+    "name": ("姓名", "name"),
+    "phone": ("手机号码", "phone"),
+    "party_size": ("人数", "party size"),
+    "rating": ("评分", "rating"),
+    "comment": ("意见", "comment"),
+    "reason": ("理由", "reason"),
+    "code": ("签到码", "check-in code"),
+    "text": ("内容", "text"),
+    "token": ("管理码", "token"),
+}
 
 
 class EventFields(BaseModel):
@@ -43,7 +76,7 @@ class EventFields(BaseModel):
     def _coordinates(self) -> EventFields:
         given = self.model_fields_set
         if ("lat" in given) != ("lon" in given) or (self.lat is None) != (self.lon is None):
-            raise ValueError("give both lat and lon, or neither")
+            raise Invalid("纬度和经度须同时填写或同时不填", "give both lat and lon, or neither")
         return self
 
 

@@ -67,10 +67,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(reports.router)
     app.include_router(staff_reports.router)
     app.include_router(knowledge_routes.router)
-    if settings.telegram_webhook_url:
-        from bot.webhook import webhook_router
-
-        app.include_router(webhook_router(settings))
     app.include_router(opendays.router)
     app.include_router(opendays.feeds)
     app.include_router(opendays_staff.router)

@@ -13,7 +13,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 
-from .i18n import describe_errors, request_language
+from core.kit.validation import COMMON_LABELS, Labels, describe_errors
+
+from .i18n import labels_for_path, request_language
 
 STATUS_BY_TYPE: tuple[tuple[type[DomainError], int], ...] = (
     (NotFound, 404),
@@ -46,8 +48,8 @@ def error_body(exc: DomainError, lang: str) -> dict[str, Any]:
     return {"error": exc.as_dict(lang)}
 
 
-def validation_error(errors: list[dict[str, Any]]) -> ValidationFailed:
-    described = describe_errors(errors)
+def validation_error(errors: list[dict[str, Any]], labels: Labels = COMMON_LABELS) -> ValidationFailed:
+    described = describe_errors(errors, labels)
     return ValidationFailed(
         "；".join(d["message_zh"] for d in described),
         "; ".join(d["message_en"] for d in described),
@@ -97,12 +99,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        err = validation_error(list(exc.errors()))
+        err = validation_error(list(exc.errors()), labels_for_path(request.url.path))
         return JSONResponse(error_body(err, request_language(request)), status_code=422)
 
     @app.exception_handler(ValidationError)
     async def _model_validation(request: Request, exc: ValidationError) -> JSONResponse:
-        err = validation_error(list(exc.errors()))
+        err = validation_error(list(exc.errors()), labels_for_path(request.url.path))
         return JSONResponse(error_body(err, request_language(request)), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from civicdesk.container import Services, build_services
 from core.clock import FrozenClock
-from core.migrate import upgrade
+from civicdesk.migrate import upgrade
 from core.settings import Settings
 from tests.support import pg_execute
 
@@ -119,7 +119,7 @@ async def services(settings: Settings, clock: FrozenClock) -> AsyncIterator[Serv
 
 @pytest.fixture
 def app(services: Services):  # noqa: ANN201
-    from public_api.app import create_app
+    from civicdesk.app import create_app
 
     return create_app(services=services)
 

@@ -9,9 +9,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-import core.models_registry  # noqa: F401
+import civicdesk.models_registry  # noqa: F401
 from core.db import Base, create_engine
-from core.migrate import alembic_config, downgrade, upgrade
+from civicdesk.migrate import alembic_config, downgrade, upgrade
 
 
 def _diff(url: str) -> list[object]:

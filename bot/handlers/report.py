@@ -18,10 +18,10 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from pydantic import ValidationError
 
 from complaints.photos import PhotoRejected
-from complaints.schemas import MAX_DESCRIPTION, MIN_DESCRIPTION, Channel, ReportInput
+from complaints.schemas import FIELD_LABELS, MAX_DESCRIPTION, MIN_DESCRIPTION, Channel, ReportInput
 from core.clock import local_date
 from core.errors import DomainError
-from public_api.i18n import describe_errors
+from core.kit.validation import error_lines
 
 from .. import keyboards
 from ..context import BotContext, chat_id_of
@@ -434,8 +434,7 @@ async def on_submit(callback: CallbackQuery, state: FSMContext, tr: Texts, ctx: 
         uploads = [await ctx.intake.upload(bot, photo) for photo in photos]
         result = await ctx.complaints.submit(report, uploads)
     except ValidationError as exc:
-        key = "message_en" if tr.lang == "en" else "message_zh"
-        reason = "; ".join(e[key] for e in describe_errors(exc.errors()))
+        reason = "; ".join(error_lines(exc.errors(), FIELD_LABELS, tr.lang))
         await _submit_failed(bot, chat_id, tr("report.submit_failed", reason=reason), data, tr, ctx)
         return
     except DomainError as exc:  # a refused photo, an unknown category...

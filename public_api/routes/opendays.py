@@ -13,32 +13,9 @@ from opendays.rules import RegChannel
 from opendays.schemas import EventOut, FeedbackInput, RegistrationInput, RegistrationOut, RegistrationResult
 
 from ..deps import LangDep, ServicesDep
-from ..i18n import FIELD_NAMES
 
 router = APIRouter(prefix="/api/v1/open-days", tags=["open days"])
 feeds = APIRouter(tags=["open days"])
-
-# Names of this API's fields in validation messages.
-for _field, _names in {
-    "name": ("姓名", "name"),
-    "phone": ("手机号码", "phone"),
-    "party_size": ("人数", "party size"),
-    "rating": ("评分", "rating"),
-    "comment": ("意见", "comment"),
-    "reason": ("理由", "reason"),
-    "code": ("签到码", "check-in code"),
-    "text": ("内容", "text"),
-    "title": ("活动名称", "title"),
-    "site_name": ("工地/项目名称", "site name"),
-    "starts_at": ("开始时间", "start"),
-    "ends_at": ("结束时间", "end"),
-    "capacity": ("名额", "capacity"),
-    "max_party_size": ("每份报名人数上限", "max party size"),
-    "min_age": ("最低年龄", "minimum age"),
-    "registration_opens_at": ("报名开始时间", "registration opening"),
-    "registration_closes_at": ("报名截止时间", "registration deadline"),
-}.items():
-    FIELD_NAMES.setdefault(_field, _names)
 
 Token = Annotated[str, Query(min_length=8, description="the manage_token returned at registration")]
 

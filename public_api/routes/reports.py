@@ -8,7 +8,15 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 
-from complaints.schemas import CategoryOut, Channel, PhotoUpload, ReporterView, ReportInput, SubmitResult
+from complaints.schemas import (
+    FIELD_LABELS,
+    CategoryOut,
+    Channel,
+    PhotoUpload,
+    ReporterView,
+    ReportInput,
+    SubmitResult,
+)
 
 from ..deps import LangDep, ServicesDep
 from ..errors import validation_error
@@ -49,7 +57,7 @@ async def submit_report(
             language=lang,
         )
     except ValidationError as exc:
-        raise validation_error(list(exc.errors())) from None
+        raise validation_error(list(exc.errors()), FIELD_LABELS) from None
     uploads = [f for f in photos or [] if f.filename or f.size]
     services.complaints.check_photo_count(len(uploads))  # before reading any of them
     photo_data = []

@@ -12,10 +12,10 @@ from pydantic import ValidationError
 
 from core.clock import SHANGHAI
 from core.errors import DomainError
-from opendays.schemas import EventFields, EventInput, RegistrationInput
+from core.kit.validation import error_lines
+from opendays.schemas import FIELD_LABELS, EventFields, EventInput, RegistrationInput
 
 from ..deps import ServicesDep
-from ..i18n import describe_errors
 from .auth import Csrf, StaffTriager, StaffViewer
 from .downloads import csv_download
 from .templating import page_language, render
@@ -31,7 +31,7 @@ BOOL_FIELDS = ("requires_id", "safety_gear_provided")
 
 def _errors(exc: Exception, lang: str) -> list[str]:
     if isinstance(exc, ValidationError):
-        return [e["message_zh" if lang == "zh" else "message_en"] for e in describe_errors(exc.errors())]
+        return error_lines(exc.errors(), FIELD_LABELS, lang)
     if isinstance(exc, DomainError):
         return [exc.message(lang)]
     return [str(exc)]

@@ -9,11 +9,11 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from complaints.schemas import Channel, PhotoUpload, ReportInput
+from complaints.schemas import FIELD_LABELS, Channel, PhotoUpload, ReportInput
 from core.errors import DomainError, NotFound
+from core.kit.validation import error_lines
 
 from ..deps import ServicesDep
-from ..i18n import describe_errors
 from .auth import Csrf
 from .templating import page_language, render
 
@@ -57,7 +57,7 @@ async def submit_report(
         )
     except ValueError as exc:  # pydantic's ValidationError is a ValueError; so is float("abc")
         if isinstance(exc, ValidationError):
-            errors = [e["message_zh" if lang == "zh" else "message_en"] for e in describe_errors(exc.errors())]
+            errors = error_lines(exc.errors(), FIELD_LABELS, lang)
         else:
             errors = ["纬度和经度必须是数字" if lang == "zh" else "Latitude and longitude must be numbers"]
     if not errors:

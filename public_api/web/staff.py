@@ -9,12 +9,14 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 
 from accounts.roles import Role
-from complaints.schemas import ReportFilters, TriageUpdate
+from complaints.schemas import FIELD_LABELS, ReportFilters, TriageUpdate
 from complaints.workflow import PRIORITIES, TRANSITIONS, Status
 from core.clock import SHANGHAI
 from core.errors import DomainError
+from core.kit.validation import error_lines
 
 from ..deps import ServicesDep
 from ..routes.reports import photo_response
@@ -120,8 +122,10 @@ async def _act(request: Request, number: str, action) -> Response:  # noqa: ANN0
     lang = page_language(request)
     try:
         await action()
-    except DomainError as exc:
-        query = urlencode({"error": exc.message(lang)})
+    except (DomainError, ValidationError) as exc:
+        message = exc.message(lang) if isinstance(exc, DomainError) else "；".join(
+            error_lines(exc.errors(), FIELD_LABELS, lang))
+        query = urlencode({"error": message})
         return RedirectResponse(f"/staff/reports/{number}?{query}#actions", status_code=303)
     return RedirectResponse(f"/staff/reports/{number}?msg=saved", status_code=303)
 

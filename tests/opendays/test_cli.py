@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from civicdesk.cli import app
 from civicdesk.container import build_services
-from core.migrate import upgrade
+from civicdesk.migrate import upgrade
 from core.settings import Settings
 
 from .support import event_input

@@ -201,3 +201,28 @@ async def test_portal_report_errors_keep_the_text_and_say_what_to_fix(client: ht
                                   files={"photos": ("notes.jpg", b"plain text, not a photo", "image/jpeg")})
     assert bad_photo.status_code == 422 and "仅支持 JPEG" in bad_photo.text
     assert (await services.complaints.search(ReportFilters())).total == 0
+
+
+async def test_open_day_form_errors_are_worded_in_the_pages_language(client: httpx.AsyncClient,
+                                                                      services: Services, clock: FrozenClock) -> None:
+    """Open-day fields carry their own labels: a blank name on a Chinese form says 姓名, not `name`."""
+    start = clock.now() + timedelta(days=7)
+    event = await services.opendays.create(EventInput(
+        title="保障房工地开放日", site_name="城西保障房", address="城西路 1 号", starts_at=start,
+        ends_at=start + timedelta(hours=2), capacity=10), "admin1")
+    await services.opendays.publish(event.id, "admin1")
+    await client.get(f"/open-days/{event.id}")
+    blank = await client.post(f"/open-days/{event.id}/register", data=form(client, name="  ", party_size="1"))
+    assert blank.status_code == 422 and "姓名至少需要 1 个字符" in blank.text and "name至少" not in blank.text
+    english = await client.post(f"/open-days/{event.id}/register?lang=en", data=form(client, name="", party_size="1"))
+    assert english.status_code == 422 and "name needs at least 1 characters" in english.text
+
+
+async def test_console_triage_errors_are_worded_not_a_500(client: httpx.AsyncClient, services: Services,
+                                                           staff_tokens) -> None:  # noqa: ANN001
+    number = await report(services)
+    await sign_in(client, "triager1")
+    response = await client.post(f"/staff/reports/{number}/triage", data=form(client, department="部" * 200))
+    assert response.status_code == 303
+    shown = await client.get(response.headers["location"])
+    assert "承办部门不能超过 120 个字符" in shown.text

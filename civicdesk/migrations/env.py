@@ -7,7 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import core.models_registry  # noqa: F401  (registers all tables)
+import civicdesk.models_registry  # noqa: F401  (registers all tables)
 from core.db import Base, create_engine
 
 config = context.config

@@ -54,7 +54,7 @@ def bot_command(
         raise typer.Exit(code=1)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if migrate:
-        from core.migrate import upgrade
+        from civicdesk.migrate import upgrade
 
         upgrade(settings.resolved_database_url)
     asyncio.run(run_polling(settings))
@@ -64,7 +64,7 @@ async def run_polling(settings, *, handle_signals: bool = True) -> None:  # type
     """Long polling with the outbox delivery loop alongside, until SIGINT/SIGTERM."""
     from civicdesk.container import build_services
 
-    from .app import BotRuntime, allowed_updates, set_commands
+    from bot.app import BotRuntime, allowed_updates, set_commands
 
     services = build_services(settings)
     await services.complaints.ensure_seed_data()
@@ -87,8 +87,8 @@ async def run_polling(settings, *, handle_signals: bool = True) -> None:  # type
 
 
 async def _webhook(settings, set_it: bool) -> None:  # type: ignore[no-untyped-def]
-    from .app import build_bot
-    from .webhook import WebhookConfig, register_webhook
+    from bot.app import build_bot
+    from bot.webhook import WebhookConfig, register_webhook
 
     bot = build_bot(settings)
     try:
