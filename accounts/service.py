@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.db import Database
@@ -16,10 +17,10 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.ids import new_token, token_hash
 
 from .models import ApiToken, StaffSession, StaffUser
+from .passwords import check_password, temporary_password
 from .roles import Role
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,80}$")
-MIN_PASSWORD = 10
 SESSION_LIFETIME = timedelta(hours=12)
 # Touching last_used_at on every request would turn every read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -32,10 +33,23 @@ class StaffIdentity:
     display_name: str
     role: Role
     active: bool = True
+    must_change_password: bool = False
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    identity: StaffIdentity
+    token: str  # the first API token, shown once
+    temporary_password: str | None  # set when no password was given; must be changed at first sign-in
 
 
 def _identity(user: StaffUser) -> StaffIdentity:
-    return StaffIdentity(user.id, user.username, user.display_name or user.username, Role(user.role), user.active)
+    return StaffIdentity(user.id, user.username, user.display_name or user.username, Role(user.role), user.active,
+                         bool(user.must_change_password))
+
+
+def _not_found(username: str) -> NotFound:
+    return NotFound(f"找不到用户 {username}", f"No user {username}", code="user_not_found")
 
 
 class AccountService:
@@ -45,9 +59,14 @@ class AccountService:
         self._hasher = PasswordHasher()
 
     async def create(
-        self, username: str, role: str, password: str | None = None, display_name: str = ""
-    ) -> tuple[StaffIdentity, str]:
-        """Create a staff account and its first API token; the token is returned once, never stored."""
+        self, username: str, role: str, password: str | None = None, display_name: str = "",
+        must_change_password: bool | None = None,
+    ) -> NewAccount:
+        """Create a staff account and its first API token; the token is returned once, never stored.
+
+        Without a password the account gets a temporary one (returned once) that must be changed at
+        the first sign-in, so every account can sign in. `must_change_password` forces the same for a
+        password someone else chose (an admin creating the account in the console)."""
         username = username.strip()
         if not USERNAME_RE.match(username):
             raise ValidationFailed(
@@ -60,7 +79,9 @@ class AccountService:
             raise ValidationFailed(
                 "角色须为 admin、triager 或 viewer", "Role must be admin, triager or viewer", code="invalid_role"
             ) from None
-        password_hash = self._hash_password(password) if password is not None else None
+        temporary = temporary_password() if password is None else None
+        password_hash = self._hash_password(password if password is not None else temporary, username)  # type: ignore[arg-type]
+        must_change = temporary is not None if must_change_password is None else must_change_password
         token = new_token()
         now = self.clock.now()
         async with self.db.write_session() as session:
@@ -68,19 +89,17 @@ class AccountService:
                 raise Conflict(f"用户名 {username} 已存在", f"User {username} already exists", code="user_exists")
             user = StaffUser(
                 username=username, display_name=display_name or username, role=role_value.value,
-                password_hash=password_hash, active=True, created_at=now,
+                password_hash=password_hash, active=True, must_change_password=must_change, created_at=now,
             )
             session.add(user)
             await session.flush()
             session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), label="cli", created_at=now))
-        return _identity(user), token
+        return NewAccount(_identity(user), token, temporary)
 
     async def issue_token(self, username: str, label: str = "") -> str:
         token = new_token()
         async with self.db.write_session() as session:
-            user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
-            if user is None:
-                raise NotFound(f"找不到用户 {username}", f"No user {username}", code="user_not_found")
+            user = await self._user(session, username)
             session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), label=label,
                                  created_at=self.clock.now()))
         return token
@@ -109,9 +128,7 @@ class AccountService:
             # Hash anyway so a wrong username costs as much time as a wrong password.
             self._hasher.hash(password or "x")
             return None
-        try:
-            self._hasher.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
+        if not self._verify(user.password_hash, password):
             return None
         return _identity(user)
 
@@ -137,13 +154,52 @@ class AccountService:
             if row is not None:
                 await session.delete(row)
 
-    async def set_password(self, username: str, password: str) -> None:
-        password_hash = self._hash_password(password)
+    async def set_password(self, username: str, password: str, must_change: bool = False) -> None:
+        """Set a password (from a shell, or an admin's choice) and sign the account out everywhere."""
+        password_hash = self._hash_password(password, username)
         async with self.db.write_session() as session:
-            user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
-            if user is None:
-                raise NotFound(f"找不到用户 {username}", f"No user {username}", code="user_not_found")
-            user.password_hash = password_hash
+            user = await self._user(session, username)
+            self._store_password(user, password_hash, must_change)
+            await session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+
+    async def reset_password(self, username: str) -> str:
+        """An admin's reset: a temporary password (returned once), to be changed at next sign-in;
+        the account's browser sessions end."""
+        temporary = temporary_password()
+        await self.set_password(username, temporary, must_change=True)
+        return temporary
+
+    async def change_password(self, user_id: int, current: str, new: str, keep_session: str | None = None) -> None:
+        """Self-service: the current password proves it is the owner; other sessions end."""
+        async with self.db.session() as session:
+            user = await session.get(StaffUser, user_id)
+        if user is None or not user.active:
+            raise _not_found(str(user_id))
+        if not self._verify(user.password_hash, current):
+            raise ValidationFailed("当前密码不正确", "The current password is wrong", code="wrong_password")
+        if new == current:
+            raise ValidationFailed("新密码不能与当前密码相同", "The new password must differ from the current one",
+                                   code="weak_password")
+        password_hash = self._hash_password(new, user.username)
+        async with self.db.write_session() as session:
+            row = await session.get(StaffUser, user_id)
+            assert row is not None
+            self._store_password(row, password_hash, False)
+            query = delete(StaffSession).where(StaffSession.user_id == user_id)
+            if keep_session:
+                query = query.where(StaffSession.token_hash != token_hash(keep_session))
+            await session.execute(query)
+
+    def _store_password(self, user: StaffUser, password_hash: str, must_change: bool) -> None:
+        user.password_hash = password_hash
+        user.must_change_password = must_change
+        user.password_changed_at = self.clock.now()
+
+    async def _user(self, session: AsyncSession, username: str) -> StaffUser:
+        user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
+        if user is None:
+            raise _not_found(username)
+        return user
 
     async def list(self) -> list[StaffIdentity]:
         async with self.db.session() as session:
@@ -151,15 +207,17 @@ class AccountService:
 
     async def set_active(self, username: str, active: bool) -> None:
         async with self.db.write_session() as session:
-            user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
-            if user is None:
-                raise NotFound(f"找不到用户 {username}", f"No user {username}", code="user_not_found")
+            user = await self._user(session, username)
             user.active = active
 
-    def _hash_password(self, password: str) -> str:
-        if len(password) < MIN_PASSWORD:
-            raise ValidationFailed(
-                f"密码至少 {MIN_PASSWORD} 个字符", f"Password must have at least {MIN_PASSWORD} characters",
-                code="weak_password",
-            )
+    def _verify(self, password_hash: str | None, password: str) -> bool:
+        if not password_hash:
+            return False
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def _hash_password(self, password: str, username: str = "") -> str:
+        check_password(password, username)
         return self._hasher.hash(password)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from accounts.service import NewAccount
 
 app = typer.Typer(help="Civic Desk: county housing and construction bureau platform.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -83,21 +86,51 @@ def staff_add(
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
 
-    async def run() -> str:
+    async def run() -> NewAccount:
         services = build_services(_settings())
         try:
-            _, token = await services.accounts.create(name, role, password=password, display_name=display_name)
-            return token
+            return await services.accounts.create(name, role, password=password, display_name=display_name)
         finally:
             await services.aclose()
 
     try:
-        token = asyncio.run(run())
+        account = asyncio.run(run())
     except DomainError as exc:
         _fail(f"error: {exc.message_en} / {exc.message_zh}")
         return
+    if account.temporary_password:
+        typer.echo(f"temporary password (to be changed at the first sign-in): {account.temporary_password}")
     typer.echo(f"created {role} '{name}'. API token (shown once, keep it safe):")
-    typer.echo(token)
+    typer.echo(account.token)
+
+
+@staff_app.command("passwd")
+def staff_passwd(name: Annotated[str, typer.Argument(help="username")]) -> None:
+    """Set an account's password, read from stdin (asked twice on a terminal); signs it out everywhere."""
+    from civicdesk.container import build_services
+    from core.errors import DomainError
+
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("new password: ")
+        if getpass.getpass("repeat it: ") != password:
+            _fail("error: the passwords differ / 两次输入的密码不一致")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+
+    async def run() -> None:
+        services = build_services(_settings())
+        try:
+            await services.accounts.set_password(name, password)
+        finally:
+            await services.aclose()
+
+    try:
+        asyncio.run(run())
+    except DomainError as exc:
+        _fail(f"error: {exc.message_en} / {exc.message_zh}")
+    typer.echo(f"password of '{name}' changed; its browser sessions were signed out")
 
 
 @staff_app.command("token")

@@ -136,5 +136,5 @@ async def staff_tokens(services: Services) -> dict[str, str]:
     """An API token for one account of each role."""
     tokens = {}
     for role in ("admin", "triager", "viewer"):
-        _, tokens[role] = await services.accounts.create(f"{role}1", role, password="correct horse battery")
+        tokens[role] = (await services.accounts.create(f"{role}1", role, password="correct horse battery")).token
     return tokens

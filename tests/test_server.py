@@ -51,3 +51,27 @@ def test_serve_with_two_workers(tmp_path: Path) -> None:
                 numbers.add(response.json()["tracking_number"])
         year = min(numbers)[:4]
         assert sorted(numbers) == [f"{year}-{n:06d}" for n in range(1, 7)]
+
+
+def test_readme_staff_add_gives_an_account_that_signs_in(server: LiveServer) -> None:
+    """`civicdesk staff add NAME --role triager` (no password) prints a temporary password; the
+    console asks for a new one at the first sign-in; `civicdesk staff passwd` sets one from stdin."""
+    added = server.cli("staff", "add", "zhangsan", "--role", "triager")
+    assert added.returncode == 0, added.stderr
+    temporary = added.stdout.split("temporary password (to be changed at the first sign-in): ")[1].split()[0]
+    with httpx.Client(base_url=server.url, timeout=10) as browser:
+        browser.get("/staff/login")
+        signed_in = browser.post("/staff/login", data={"username": "zhangsan", "password": temporary,
+                                                       "csrf_token": browser.cookies["cd_csrf"]})
+        assert signed_in.status_code == 303 and signed_in.headers["location"] == "/staff/password"
+    weak = server.cli("staff", "passwd", "zhangsan", stdin="password123\n")
+    assert weak.returncode == 1 and "common" in weak.stderr
+    changed = server.cli("staff", "passwd", "zhangsan", stdin="a long chosen password\n")
+    assert changed.returncode == 0, changed.stderr
+    with httpx.Client(base_url=server.url, timeout=10) as browser:
+        browser.get("/staff/login")
+        signed_in = browser.post("/staff/login", data={"username": "zhangsan", "password": "a long chosen password",
+                                                       "csrf_token": browser.cookies["cd_csrf"]})
+        assert signed_in.headers["location"] == "/staff"
+    missing = server.cli("staff", "passwd", "nobody", stdin="a long chosen password\n")
+    assert missing.returncode == 1 and "No user" in missing.stderr

@@ -1,4 +1,5 @@
-// The only script on the site: fill latitude/longitude from the browser, and a back link.
+// The only script on the site: fill latitude/longitude from the browser, a back link, and a
+// confirmation before destructive form posts (data-confirm holds the question).
 document.addEventListener("click", (event) => {
   const locate = event.target.closest("[data-locate]");
   if (locate && navigator.geolocation) {
@@ -9,4 +10,8 @@ document.addEventListener("click", (event) => {
   }
   const back = event.target.closest("[data-back]");
   if (back) { event.preventDefault(); history.back(); }
+});
+document.addEventListener("submit", (event) => {
+  const question = event.target.closest("[data-confirm]");
+  if (question && !window.confirm(question.dataset.confirm)) event.preventDefault();
 });

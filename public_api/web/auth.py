@@ -11,10 +11,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from accounts.roles import Role, role_allows
 from accounts.service import StaffIdentity
+from core.errors import DomainError, ValidationFailed
 
 from ..deps import ServicesDep
 from .security import csrf_valid, is_secure
-from .templating import render
+from .templating import page_language, render
 
 SESSION_COOKIE = "cd_staff"
 LOGIN_LIMIT = 5  # attempts per username and address in LOGIN_WINDOW_S; success resets
@@ -36,12 +37,22 @@ class CsrfFailed(Exception):
     pass
 
 
+class PasswordChangeRequired(Exception):
+    pass
+
+
+# The pages an account with a temporary password may still open.
+PASSWORD_PAGES = ("/staff/password", "/staff/logout")
+
+
 def require_page_role(role: Role) -> Callable[..., Awaitable[StaffIdentity]]:
     async def dependency(request: Request, services: ServicesDep) -> StaffIdentity:
         token = request.cookies.get(SESSION_COOKIE)
         identity = await services.accounts.by_session(token) if token else None
         if identity is None:
             raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        if identity.must_change_password and request.url.path not in PASSWORD_PAGES:
+            raise PasswordChangeRequired()
         if not role_allows(identity.role, role):
             raise PageForbidden()
         request.state.staff = identity
@@ -95,10 +106,31 @@ async def login(
                                                     "username": username}, status_code=401)
     await services.limiter.reset(key)
     token = await services.accounts.open_session(identity, request.headers.get("user-agent", ""))
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    target = "/staff/password" if identity.must_change_password else _safe_next(next)
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=is_secure(request),
                         path="/staff", max_age=12 * 3600)
     return response
+
+
+@router.get("/staff/password")
+async def password_page(request: Request, staff: StaffViewer, msg: str | None = None) -> Response:
+    return render(request, "staff/password.html", {"staff": staff, "msg": msg})
+
+
+@router.post("/staff/password", dependencies=[Csrf])
+async def change_password(
+    request: Request, services: ServicesDep, staff: StaffViewer,
+    current: Annotated[str, Form()] = "", new: Annotated[str, Form()] = "", repeat: Annotated[str, Form()] = "",
+) -> Response:
+    lang = page_language(request)
+    try:
+        if new != repeat:
+            raise ValidationFailed("两次输入的新密码不一致", "The two new passwords differ", code="password_mismatch")
+        await services.accounts.change_password(staff.id, current, new, keep_session=request.cookies.get(SESSION_COOKIE))
+    except DomainError as exc:
+        return render(request, "staff/password.html", {"staff": staff, "error": exc.message(lang)}, status_code=400)
+    return RedirectResponse("/staff?msg=password_changed", status_code=303)
 
 
 @router.post("/staff/logout", dependencies=[Csrf])
@@ -123,6 +155,10 @@ def install_page_errors(app: object) -> None:
     @app.exception_handler(PageForbidden)
     async def _forbidden(request: Request, exc: PageForbidden) -> Response:
         return render(request, "error.html", {"message_key": "forbidden"}, status_code=403)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _password(request: Request, exc: PasswordChangeRequired) -> Response:
+        return RedirectResponse("/staff/password", status_code=303)
 
     @app.exception_handler(CsrfFailed)
     async def _csrf(request: Request, exc: CsrfFailed) -> Response:

@@ -60,12 +60,13 @@ def _filters(request: Request) -> tuple[ReportFilters, dict[str, str]]:
 
 
 @router.get("")
-async def dashboard(request: Request, services: ServicesDep, staff: StaffViewer) -> Response:
+async def dashboard(request: Request, services: ServicesDep, staff: StaffViewer, msg: str | None = None) -> Response:
     board = await services.complaints.dashboard()
     lang = page_language(request)
     chart = bar_chart_svg([(w.week_start[5:], w.count) for w in board.per_week],
                           title="每周举报数" if lang == "zh" else "Reports per week")
-    return render(request, "staff/dashboard.html", {"staff": staff, "board": board, "chart": chart})
+    return render(request, "staff/dashboard.html", {"staff": staff, "board": board, "chart": chart,
+                                                    "msg": msg if msg in ("password_changed",) else None})
 
 
 @router.get("/reports")
@@ -207,15 +208,27 @@ async def create_account(
     display_name: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        _, token = await services.accounts.create(username, role, password=password or None,
-                                                  display_name=display_name)
+        # A password the admin chose is known to two people: its owner changes it at first sign-in.
+        account = await services.accounts.create(username, role, password=password or None,
+                                                 display_name=display_name, must_change_password=True)
     except DomainError as exc:
-        return RedirectResponse("/staff/accounts?" + urlencode({"error": exc.message(page_language(request))}),
-                                status_code=303)
-    # The token is shown once, on this response only; it is never stored in clear.
+        return _accounts_error(request, exc.message(page_language(request)))
+    # The token (and a temporary password) are shown once, on this response only; never stored in clear.
     return render(request, "staff/accounts.html", {
-        "staff": staff, "users": await services.accounts.list(), "new_token": token, "new_user": username,
-        "roles": [r.value for r in Role],
+        "staff": staff, "users": await services.accounts.list(), "new_token": account.token, "new_user": username,
+        "temporary_password": account.temporary_password, "roles": [r.value for r in Role],
+    })
+
+
+@router.post("/accounts/{username}/password", dependencies=[Csrf])
+async def reset_password(request: Request, username: str, services: ServicesDep, staff: StaffAdmin) -> Response:
+    try:
+        temporary = await services.accounts.reset_password(username)
+    except DomainError as exc:
+        return _accounts_error(request, exc.message(page_language(request)))
+    return render(request, "staff/accounts.html", {
+        "staff": staff, "users": await services.accounts.list(), "reset_user": username,
+        "temporary_password": temporary, "roles": [r.value for r in Role],
     })
 
 
@@ -223,7 +236,10 @@ async def create_account(
 async def set_active(request: Request, username: str, services: ServicesDep, staff: StaffAdmin,
                      active: Annotated[bool, Form()] = False) -> Response:
     if username == staff.username and not active:
-        return RedirectResponse("/staff/accounts?" + urlencode({"error": "不能停用自己的账号 / You cannot deactivate yourself"}),
-                                status_code=303)
+        return _accounts_error(request, "不能停用自己的账号 / You cannot deactivate yourself")
     await services.accounts.set_active(username, active)
     return RedirectResponse("/staff/accounts", status_code=303)
+
+
+def _accounts_error(request: Request, message: str) -> Response:
+    return RedirectResponse("/staff/accounts?" + urlencode({"error": message}), status_code=303)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .text_console import CONSOLE_TEXT
+
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "site_name": "县住建局 · 民生服务台",
@@ -396,6 +398,10 @@ TEXT: dict[str, dict[str, str]] = {
         "top_sources": "Top sources",
     },
 }
+
+
+for _lang, _entries in CONSOLE_TEXT.items():
+    TEXT[_lang].update(_entries)
 
 
 def translate(lang: str, key: str, **values: object) -> str:

@@ -226,3 +226,39 @@ async def test_console_triage_errors_are_worded_not_a_500(client: httpx.AsyncCli
     assert response.status_code == 303
     shown = await client.get(response.headers["location"])
     assert "承办部门不能超过 120 个字符" in shown.text
+
+
+async def test_temporary_password_forces_a_change_then_self_service(client: httpx.AsyncClient,
+                                                                    services: Services, staff_tokens) -> None:  # noqa: ANN001
+    await sign_in(client, "admin1")
+    created = await client.post("/staff/accounts", data=form(client, username="zhao", role="triager"))
+    assert created.status_code == 200 and 'id="temporary-password"' in created.text
+    temporary = created.text.split('id="temporary-password">')[1].split("</code>")[0]
+    page = await client.get("/staff/accounts")
+    assert "办理员" in page.text and ">triager<" not in page.text and "data-confirm=" in page.text
+
+    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as zhao:  # noqa: SLF001
+        await zhao.get("/staff/login")
+        login = await zhao.post("/staff/login", data=form(zhao, username="zhao", password=temporary, next="/staff"))
+        assert login.headers["location"] == "/staff/password"
+        # Every other page sends the account to the password form until it is changed.
+        assert (await zhao.get("/staff/reports")).headers["location"] == "/staff/password"
+        form_page = await zhao.get("/staff/password")
+        assert "临时密码" in form_page.text
+        mismatch = await zhao.post("/staff/password", data=form(zhao, current=temporary, new="a fresh secret 1",
+                                                               repeat="a fresh secret 2"))
+        assert mismatch.status_code == 400 and "不一致" in mismatch.text
+        common = await zhao.post("/staff/password", data=form(zhao, current=temporary, new="1234567890",
+                                                             repeat="1234567890"))
+        assert common.status_code == 400 and "属于最常见的密码之一" in common.text
+        done = await zhao.post("/staff/password", data=form(zhao, current=temporary, new="a fresh secret 1",
+                                                           repeat="a fresh secret 1"))
+        assert done.headers["location"] == "/staff?msg=password_changed"
+        assert "密码已修改" in (await zhao.get("/staff?msg=password_changed")).text
+        assert (await zhao.get("/staff/reports")).status_code == 200
+
+        # An admin's reset ends zhao's session and forces another change.
+        reset = await client.post("/staff/accounts/zhao/password", data=form(client))
+        assert reset.status_code == 200 and 'id="temporary-password"' in reset.text
+        assert (await zhao.get("/staff/reports")).headers["location"].startswith("/staff/login")
+    assert (await services.accounts.by_password("zhao", "a fresh secret 1")) is None

@@ -1,0 +1,51 @@
+"""Text of the staff console's account, password and department pages, per language; merged into
+the catalog in `text.py` (kept apart so neither file grows past a readable size)."""
+
+from __future__ import annotations
+
+CONSOLE_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "api_token_once": "API 令牌（只显示这一次）：",
+        "account_created": "账号已创建：",
+        "temporary_password_for": "{user} 的临时密码（只显示这一次，首次登录时须修改）：",
+        "password_optional": "不填写密码则生成临时密码；无论哪种方式，对方首次登录时都须修改密码。",
+        "password_pending": "待修改密码",
+        "account_status": "状态",
+        "actions": "操作",
+        "reset_password": "重置密码",
+        "confirm_reset_password": "确定重置 {user} 的密码吗？其登录将被注销，需使用临时密码重新登录。",
+        "confirm_deactivate": "确定停用账号 {user} 吗？停用后该账号无法登录，令牌也将失效。",
+        "role_admin": "管理员",
+        "role_triager": "办理员",
+        "role_viewer": "查看员",
+        "change_password": "修改密码",
+        "must_change_password": "您正在使用临时密码，请先设置新密码。",
+        "current_password": "当前密码",
+        "new_password": "新密码",
+        "repeat_password": "再次输入新密码",
+        "password_rules": "至少 10 个字符，不能是最常见的密码，也不能就是用户名。",
+        "password_changed": "密码已修改。",
+    },
+    "en": {
+        "api_token_once": "API token (shown only once):",
+        "account_created": "Account created:",
+        "temporary_password_for": "Temporary password for {user} (shown only once; to be changed at the first sign-in):",
+        "password_optional": "Leave the password empty to generate a temporary one; either way it must be changed at the first sign-in.",
+        "password_pending": "password change pending",
+        "account_status": "Status",
+        "actions": "Actions",
+        "reset_password": "Reset password",
+        "confirm_reset_password": "Reset the password of {user}? They are signed out and sign in again with a temporary password.",
+        "confirm_deactivate": "Deactivate the account {user}? It can no longer sign in and its tokens stop working.",
+        "role_admin": "Administrator",
+        "role_triager": "Case handler",
+        "role_viewer": "Viewer",
+        "change_password": "Change password",
+        "must_change_password": "You are using a temporary password; please set a new one first.",
+        "current_password": "Current password",
+        "new_password": "New password",
+        "repeat_password": "New password again",
+        "password_rules": "At least 10 characters, not one of the most common passwords, and not the username.",
+        "password_changed": "Password changed.",
+    },
+}
