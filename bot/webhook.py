@@ -24,6 +24,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from pydantic import ValidationError
 
 from civicdesk.container import Services
+from core.ids import secrets_equal
 from core.settings import Settings
 
 from .app import BotRuntime, allowed_updates, set_commands
@@ -77,10 +78,10 @@ class WebhookEndpoint:
 
     async def handle(self, request: Request, path_secret: str) -> dict[str, object]:
         expected_path = self.config.route.rsplit("/", 1)[1]
-        if not hmac.compare_digest(path_secret, expected_path):
+        if not secrets_equal(path_secret, expected_path):
             raise HTTPException(status_code=404, detail="Not Found")
         header = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(header, self.config.header_secret):
+        if not secrets_equal(header, self.config.header_secret):
             raise HTTPException(status_code=403, detail="wrong secret token")
         runtime = await self.ensure(request.app.state.services)
         try:

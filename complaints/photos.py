@@ -196,6 +196,19 @@ def _number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def stored_filename(filename: str | None, max_length: int = 255) -> str | None:
+    """The sender's file name as kept with the photo: its last path part, printable characters
+    only (no NUL), and at most `max_length` characters with the extension kept."""
+    if not filename:
+        return None
+    name = "".join(ch for ch in re.split(r"[\\/]", filename)[-1] if ch.isprintable()).strip()
+    if len(name) > max_length:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext[:16] if dot and stem else ""
+        name = name[: max_length - len(ext) - (1 if ext else 0)] + (f".{ext}" if ext else "")
+    return name or None
+
+
 def _display_name(filename: str | None) -> str | None:
     """The last path part, without control characters and not absurdly long (it is shown to people)."""
     if not filename:
@@ -249,7 +262,7 @@ def process_photo(
         public_height=public_size[1],
         gps=gps,
         taken_at=taken_at,
-        filename=filename,
+        filename=stored_filename(filename),
     )
 
 

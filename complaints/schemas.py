@@ -19,6 +19,8 @@ T = TypeVar("T")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 MIN_DESCRIPTION = 5
 MAX_DESCRIPTION = 5000
+# Deepest page a listing goes to (200 a page: two million rows); deeper offsets fail or crawl.
+MAX_PAGE = 10_000
 
 
 # The names of these schemas' fields in validation messages: (Chinese, English).

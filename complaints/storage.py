@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -23,6 +24,7 @@ from core.errors import NotFound, ValidationFailed
 if TYPE_CHECKING:
     from core.settings import Settings
 
+log = logging.getLogger(__name__)
 Visibility = Literal["private", "public"]
 
 _EXT: Final = re.compile(r"[a-z0-9]{1,8}")
@@ -42,7 +44,7 @@ class InvalidPhotoKey(ValidationFailed):
     code = "photo_key_invalid"
 
     def __init__(self, key: str):
-        super().__init__("照片标识无效。", "Invalid photo key.", key=key[:200])
+        super().__init__("照片标识无效。", "Invalid photo key.")  # the key itself is internal
 
 
 class PhotoStore(Protocol):
@@ -92,7 +94,8 @@ def check_key(key: str) -> str:
 
 
 def _not_found(key: str) -> NotFound:
-    return NotFound("照片不存在。", "Photo not found.", key=key)
+    log.warning("photo file %s is missing", key)  # for the operator; the client only learns "not found"
+    return NotFound("照片不存在。", "Photo not found.", code="photo_not_found")
 
 
 class LocalPhotoStore:

@@ -18,7 +18,15 @@ def token_hash(token: str) -> str:
 
 
 def token_matches(token: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(token_hash(token), stored_hash)
+    return secrets_equal(token_hash(token), stored_hash)
+
+
+def secrets_equal(given: str | None, expected: str | None) -> bool:
+    """Constant-time comparison of two secrets as UTF-8 bytes: `hmac.compare_digest` raises
+    TypeError on non-ASCII str, and anyone can send a non-ASCII header or form field."""
+    if given is None or expected is None:
+        return False
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape"))
 
 
 def short_code(length: int = 6) -> str:

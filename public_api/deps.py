@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from accounts.roles import Role, role_allows
 from accounts.service import StaffIdentity
@@ -22,6 +22,12 @@ def get_services(request: Request) -> Services:
 def get_lang(request: Request) -> str:
     return request_language(request)
 
+
+# Row ids are PostgreSQL `integer`s: a larger number cannot name a row, and sending it to the
+# database would fail there (asyncpg refuses it), so every id in a path is bounded here.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a row id")]
+Position = Annotated[int, Path(ge=1, le=1000, description="the photo's position in the report, from 1")]
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 LangDep = Annotated[str, Depends(get_lang)]

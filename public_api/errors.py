@@ -93,19 +93,19 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, InternalError(), 500)
 
     @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> Response:
         headers = exc.headers if isinstance(exc, ApiError) else None
-        return JSONResponse(error_body(exc, request_language(request)), status_code=status_for(exc), headers=headers)
+        return error_response(request, exc, status_for(exc), headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _request_validation(request: Request, exc: RequestValidationError) -> Response:
         err = validation_error(list(exc.errors()), labels_for_path(request.url.path))
-        return JSONResponse(error_body(err, request_language(request)), status_code=422)
+        return error_response(request, err, 422)
 
     @app.exception_handler(ValidationError)
-    async def _model_validation(request: Request, exc: ValidationError) -> JSONResponse:
+    async def _model_validation(request: Request, exc: ValidationError) -> Response:
         err = validation_error(list(exc.errors()), labels_for_path(request.url.path))
-        return JSONResponse(error_body(err, request_language(request)), status_code=422)
+        return error_response(request, err, 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.db import Database
-from core.errors import NotFound
+from core.errors import NotFound, ValidationFailed
 
 from ..deadlines import due_at, is_overdue, overdue_clause
 from ..models import Category, DuplicateCandidate, Report, ReportEvent
 from ..schemas import (
+    MAX_PAGE,
     AuditEvent,
     CategoryOut,
     DuplicateOut,
@@ -34,6 +35,7 @@ from .records import report_by_number, report_for_token, report_or_none
 # Event kinds the reporter sees in their history.
 PUBLIC_KINDS = frozenset({"created", "status", "reply", "merge", "extension"})
 EXPORT_LIMIT = 50_000
+
 
 
 class Queries:
@@ -130,6 +132,8 @@ class Queries:
     # --- staff -------------------------------------------------------------------------------
     async def search(self, filters: ReportFilters, page: int = 1, per_page: int = 25) -> Page[ReportSummary]:
         page, per_page = max(page, 1), min(max(per_page, 1), 200)
+        if page > MAX_PAGE:  # an offset the databases refuse (or take ages to skip to)
+            raise ValidationFailed(f"页码不能超过 {MAX_PAGE}", f"page must be at most {MAX_PAGE}", code="page_out_of_range")
         now = self.clock.now()
         query = _filtered(select(Report), filters, now)
         async with self.db.session() as session:

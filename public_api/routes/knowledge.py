@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from core.errors import ValidationFailed
 from knowledge.service import MAX_K, MAX_QUESTION_CHARS
 
-from ..deps import LangDep, ServicesDep, Triager, Viewer
+from ..deps import LangDep, RowId, ServicesDep, Triager, Viewer
 
 router = APIRouter(prefix="/api/v1", tags=["knowledge"])
 
@@ -93,7 +93,7 @@ async def ask(body: AskIn, services: ServicesDep, lang: LangDep) -> dict[str, An
 
 
 @router.post("/ask/{question_id}/vote", response_model=QuestionOut)
-async def vote(question_id: int, body: VoteIn, services: ServicesDep) -> Any:
+async def vote(question_id: RowId, body: VoteIn, services: ServicesDep) -> Any:
     """Tell whether an answer helped (anonymous)."""
     return await services.knowledge.vote(question_id, body.helpful)
 
@@ -130,7 +130,7 @@ async def list_questions(
     abstained: bool | None = None,
     unhelpful: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Any:
     """Logged questions, newest first: `abstained=true` for unanswered, `unhelpful=true` for badly rated."""
     return await services.knowledge.questions(abstained=abstained, unhelpful=unhelpful, limit=limit, offset=offset)

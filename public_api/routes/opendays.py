@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from opendays.rules import RegChannel
 from opendays.schemas import EventOut, FeedbackInput, RegistrationInput, RegistrationOut, RegistrationResult
 
-from ..deps import LangDep, ServicesDep
+from ..deps import LangDep, RowId, ServicesDep
 
 router = APIRouter(prefix="/api/v1/open-days", tags=["open days"])
 feeds = APIRouter(tags=["open days"])
@@ -41,31 +41,31 @@ async def upcoming(
 
 
 @router.get("/registrations/{registration_id}", response_model=RegistrationOut)
-async def my_registration(registration_id: int, token: Token, services: ServicesDep, lang: LangDep) -> RegistrationOut:
+async def my_registration(registration_id: RowId, token: Token, services: ServicesDep, lang: LangDep) -> RegistrationOut:
     return await services.opendays.registration_by_token(registration_id, token, lang)
 
 
 @router.post("/registrations/{registration_id}/cancel", response_model=RegistrationOut)
 async def cancel_registration(
-    registration_id: int, token: Token, services: ServicesDep, lang: LangDep
+    registration_id: RowId, token: Token, services: ServicesDep, lang: LangDep
 ) -> RegistrationOut:
     return await services.opendays.cancel_by_token(registration_id, token, lang)
 
 
 @router.post("/registrations/{registration_id}/feedback", response_model=RegistrationOut)
 async def give_feedback(
-    registration_id: int, body: FeedbackInput, token: Token, services: ServicesDep, lang: LangDep
+    registration_id: RowId, body: FeedbackInput, token: Token, services: ServicesDep, lang: LangDep
 ) -> RegistrationOut:
     return await services.opendays.feedback_by_token(registration_id, token, body.rating, body.comment, lang)
 
 
 @router.get("/{event_id}", response_model=EventOut)
-async def event(event_id: int, services: ServicesDep, lang: LangDep) -> EventOut:
+async def event(event_id: RowId, services: ServicesDep, lang: LangDep) -> EventOut:
     return await services.opendays.public_event(event_id, lang)
 
 
 @router.post("/{event_id}/registrations", response_model=RegistrationResponse, status_code=201)
-async def register(event_id: int, body: WebRegistrationIn, services: ServicesDep, lang: LangDep) -> RegistrationResponse:
+async def register(event_id: RowId, body: WebRegistrationIn, services: ServicesDep, lang: LangDep) -> RegistrationResponse:
     result = await services.opendays.register(event_id, RegistrationInput(
         name=body.name, phone=body.phone, party_size=body.party_size, channel=RegChannel.WEB, language=lang,
     ))
@@ -87,5 +87,5 @@ async def feed(services: ServicesDep, lang: LangDep) -> Response:
 
 
 @feeds.get("/open-days/{event_id}.ics", response_class=Response)
-async def event_ics(event_id: int, services: ServicesDep, lang: LangDep) -> Response:
+async def event_ics(event_id: RowId, services: ServicesDep, lang: LangDep) -> Response:
     return calendar_response(await services.opendays.event_ics(event_id, lang), f"openday-{event_id}.ics")

@@ -17,7 +17,7 @@ from opendays.schemas import (
     StaffRegistrationDetail,
 )
 
-from ..deps import LangDep, ServicesDep, Triager, Viewer
+from ..deps import LangDep, RowId, ServicesDep, Triager, Viewer
 
 router = APIRouter(prefix="/api/v1/staff/open-days", tags=["staff: open days"])
 
@@ -56,47 +56,47 @@ async def create_event(body: EventInput, services: ServicesDep, staff: Triager) 
 
 
 @router.get("/{event_id}", response_model=EventStaffOut)
-async def event_detail(event_id: int, services: ServicesDep, _: Viewer, lang: LangDep) -> EventStaffOut:
+async def event_detail(event_id: RowId, services: ServicesDep, _: Viewer, lang: LangDep) -> EventStaffOut:
     return await services.opendays.staff_event(event_id, lang)
 
 
 @router.patch("/{event_id}", response_model=EventStaffOut)
-async def edit_event(event_id: int, body: EventFields, services: ServicesDep, staff: Triager) -> EventStaffOut:
+async def edit_event(event_id: RowId, body: EventFields, services: ServicesDep, staff: Triager) -> EventStaffOut:
     return await services.opendays.update(event_id, body, staff.username)
 
 
 @router.post("/{event_id}/publish", response_model=EventStaffOut)
-async def publish(event_id: int, services: ServicesDep, staff: Triager) -> EventStaffOut:
+async def publish(event_id: RowId, services: ServicesDep, staff: Triager) -> EventStaffOut:
     return await services.opendays.publish(event_id, staff.username)
 
 
 @router.post("/{event_id}/cancel", response_model=EventStaffOut)
-async def cancel(event_id: int, body: CancelIn, services: ServicesDep, staff: Triager) -> EventStaffOut:
+async def cancel(event_id: RowId, body: CancelIn, services: ServicesDep, staff: Triager) -> EventStaffOut:
     return await services.opendays.cancel(event_id, body.reason, staff.username)
 
 
 @router.post("/{event_id}/finish", response_model=EventStaffOut)
-async def finish(event_id: int, services: ServicesDep, staff: Triager) -> EventStaffOut:
+async def finish(event_id: RowId, services: ServicesDep, staff: Triager) -> EventStaffOut:
     return await services.opendays.finish(event_id, staff.username)
 
 
 @router.get("/{event_id}/registrations", response_model=list[StaffRegistration])
 async def registrations(
-    event_id: int, services: ServicesDep, _: Viewer, lang: LangDep,
+    event_id: RowId, services: ServicesDep, _: Viewer, lang: LangDep,
     status: Annotated[str | None, Query(pattern=REG_STATUS)] = None,
 ) -> list[StaffRegistration]:
     return await services.opendays.registrations(event_id, status, lang)
 
 
 @router.get("/{event_id}/registrations.csv", response_class=Response)
-async def registrations_csv(event_id: int, services: ServicesDep, _: Viewer, lang: LangDep) -> Response:
+async def registrations_csv(event_id: RowId, services: ServicesDep, _: Viewer, lang: LangDep) -> Response:
     return csv_response(await services.opendays.registrations_csv(event_id, lang),
                         f"openday-{event_id}-registrations.csv")
 
 
 @router.get("/{event_id}/registrations/{registration_id}", response_model=StaffRegistrationDetail)
 async def registration_detail(
-    event_id: int, registration_id: int, services: ServicesDep, _: Viewer, lang: LangDep
+    event_id: RowId, registration_id: RowId, services: ServicesDep, _: Viewer, lang: LangDep
 ) -> StaffRegistrationDetail:
     """The one view with the registrant's full phone number."""
     return await services.opendays.registration_detail(event_id, registration_id, lang)
@@ -104,21 +104,21 @@ async def registration_detail(
 
 @router.post("/{event_id}/check-in", response_model=StaffRegistrationDetail)
 async def check_in(
-    event_id: int, body: CheckInIn, services: ServicesDep, staff: Triager, lang: LangDep
+    event_id: RowId, body: CheckInIn, services: ServicesDep, staff: Triager, lang: LangDep
 ) -> StaffRegistrationDetail:
     return await services.opendays.check_in(event_id, body.code, staff.username, lang)
 
 
 @router.put("/{event_id}/minutes", response_model=EventStaffOut)
-async def minutes(event_id: int, body: MinutesIn, services: ServicesDep, staff: Triager) -> EventStaffOut:
+async def minutes(event_id: RowId, body: MinutesIn, services: ServicesDep, staff: Triager) -> EventStaffOut:
     return await services.opendays.set_minutes(event_id, body.text, staff.username)
 
 
 @router.get("/{event_id}/feedback", response_model=list[FeedbackOut])
-async def feedback(event_id: int, services: ServicesDep, _: Viewer) -> list[FeedbackOut]:
+async def feedback(event_id: RowId, services: ServicesDep, _: Viewer) -> list[FeedbackOut]:
     return await services.opendays.feedback(event_id)
 
 
 @router.get("/{event_id}/feedback.csv", response_class=Response)
-async def feedback_csv(event_id: int, services: ServicesDep, _: Viewer, lang: LangDep) -> Response:
+async def feedback_csv(event_id: RowId, services: ServicesDep, _: Viewer, lang: LangDep) -> Response:
     return csv_response(await services.opendays.feedback_csv(event_id, lang), f"openday-{event_id}-feedback.csv")

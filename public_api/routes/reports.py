@@ -18,7 +18,7 @@ from complaints.schemas import (
     SubmitResult,
 )
 
-from ..deps import LangDep, ServicesDep
+from ..deps import LangDep, Position, ServicesDep
 from ..errors import validation_error
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -81,7 +81,7 @@ async def reporter_view(
 
 @router.get("/reports/{tracking_number}/photos/{n}", response_class=Response)
 async def public_photo(
-    tracking_number: str, n: int, services: ServicesDep, token: Annotated[str, Query(min_length=8)]
+    tracking_number: str, n: Position, services: ServicesDep, token: Annotated[str, Query(min_length=8)]
 ) -> Response:
     key, mime = await services.complaints.public_photo(tracking_number, n, token)
     return photo_response(services, key, mime)

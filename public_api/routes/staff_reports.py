@@ -10,9 +10,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from accounts.service import StaffIdentity
-from complaints.schemas import Page, ReportDetail, ReportFilters, ReportSummary, TriageUpdate
+from complaints.schemas import MAX_PAGE, Page, ReportDetail, ReportFilters, ReportSummary, TriageUpdate
 
-from ..deps import ServicesDep, Triager, Viewer
+from ..deps import Position, ServicesDep, Triager, Viewer
 from .reports import photo_response
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
@@ -65,7 +65,7 @@ async def list_reports(
     created_to: datetime | None = None,
     include_merged: bool = True,
     sort: Annotated[str, Query(pattern=r"^-?(created_at|due_at|priority|status|tracking_number)$")] = "-created_at",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> Page[ReportSummary]:
     filters = ReportFilters(
@@ -87,13 +87,13 @@ async def report_detail(tracking_number: str, services: ServicesDep, _: Viewer) 
 
 
 @router.get("/reports/{tracking_number}/photos/{n}", response_class=Response)
-async def staff_public_photo(tracking_number: str, n: int, services: ServicesDep, _: Viewer) -> Response:
+async def staff_public_photo(tracking_number: str, n: Position, services: ServicesDep, _: Viewer) -> Response:
     key, mime = await services.complaints.public_photo(tracking_number, n, token=None)
     return photo_response(services, key, mime)
 
 
 @router.get("/reports/{tracking_number}/photos/{n}/original", response_class=Response)
-async def staff_original_photo(tracking_number: str, n: int, services: ServicesDep, _: Triager) -> Response:
+async def staff_original_photo(tracking_number: str, n: Position, services: ServicesDep, _: Triager) -> Response:
     key, mime = await services.complaints.original_photo(tracking_number, n)
     return photo_response(services, key, mime)
 

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from core.errors import DomainError
 
-from ..deps import ServicesDep
+from ..deps import MAX_ROW_ID, ServicesDep
 from .auth import Csrf, StaffTriager, StaffViewer
 from .templating import page_language, render
 
@@ -33,7 +33,7 @@ async def ask(request: Request, services: ServicesDep, q: str = "") -> Response:
 
 
 @router.post("/ask/vote", dependencies=[Csrf])
-async def vote(request: Request, services: ServicesDep, question_id: Annotated[int, Form()],
+async def vote(request: Request, services: ServicesDep, question_id: Annotated[int, Form(ge=1, le=MAX_ROW_ID)],
                helpful: Annotated[bool, Form()], q: Annotated[str, Form()] = "") -> Response:
     try:
         await services.knowledge.vote(question_id, helpful)

@@ -15,7 +15,7 @@ from core.errors import DomainError
 from core.kit.validation import error_lines
 from opendays.schemas import FIELD_LABELS, EventFields, EventInput, RegistrationInput
 
-from ..deps import ServicesDep
+from ..deps import RowId, ServicesDep
 from .auth import Csrf, StaffTriager, StaffViewer
 from .downloads import csv_download
 from .templating import page_language, render
@@ -47,14 +47,14 @@ async def open_days(request: Request, services: ServicesDep) -> Response:
 
 
 @router.get("/open-days/{event_id:int}")
-async def open_day(request: Request, event_id: int, services: ServicesDep) -> Response:
+async def open_day(request: Request, event_id: RowId, services: ServicesDep) -> Response:
     event = await services.opendays.public_event(event_id, lang=page_language(request))
     return render(request, "portal/open_day.html", {"e": event, "form": {}})
 
 
 @router.post("/open-days/{event_id:int}/register", dependencies=[Csrf])
 async def register(
-    request: Request, event_id: int, services: ServicesDep,
+    request: Request, event_id: RowId, services: ServicesDep,
     name: Annotated[str, Form()] = "", phone: Annotated[str, Form()] = "", party_size: Annotated[str, Form()] = "1",
 ) -> Response:
     lang = page_language(request)
@@ -72,7 +72,7 @@ async def register(
 
 
 @router.get("/open-days/registrations/{registration_id:int}")
-async def registration(request: Request, registration_id: int, services: ServicesDep, token: str = "",
+async def registration(request: Request, registration_id: RowId, services: ServicesDep, token: str = "",
                        new: str = "", error: str = "") -> Response:
     lang = page_language(request)
     try:
@@ -83,21 +83,21 @@ async def registration(request: Request, registration_id: int, services: Service
 
 
 @router.post("/open-days/registrations/{registration_id:int}/cancel", dependencies=[Csrf])
-async def cancel_registration(request: Request, registration_id: int, services: ServicesDep,
+async def cancel_registration(request: Request, registration_id: RowId, services: ServicesDep,
                               token: Annotated[str, Form()] = "") -> Response:
     return await _manage(request, registration_id, token,
                          lambda lang: services.opendays.cancel_by_token(registration_id, token, lang=lang))
 
 
 @router.post("/open-days/registrations/{registration_id:int}/feedback", dependencies=[Csrf])
-async def feedback(request: Request, registration_id: int, services: ServicesDep,
+async def feedback(request: Request, registration_id: RowId, services: ServicesDep,
                    token: Annotated[str, Form()] = "", rating: Annotated[str, Form()] = "",
                    comment: Annotated[str, Form()] = "") -> Response:
     return await _manage(request, registration_id, token, lambda lang: services.opendays.feedback_by_token(
         registration_id, token, int(rating) if rating.isdigit() else 0, comment, lang=lang))
 
 
-async def _manage(request: Request, registration_id: int, token: str, action: Any) -> Response:
+async def _manage(request: Request, registration_id: RowId, token: str, action: Any) -> Response:
     lang = page_language(request)
     query = {"token": token}
     try:
@@ -167,7 +167,7 @@ async def create_event(request: Request, services: ServicesDep, staff: StaffTria
 
 
 @router.get("/staff/open-days/{event_id:int}")
-async def staff_event(request: Request, event_id: int, services: ServicesDep, staff: StaffViewer,
+async def staff_event(request: Request, event_id: RowId, services: ServicesDep, staff: StaffViewer,
                       msg: str | None = None, error: str | None = None, edit: str = "") -> Response:
     lang = page_language(request)
     event = await services.opendays.staff_event(event_id, lang=lang)
@@ -182,7 +182,7 @@ async def staff_event(request: Request, event_id: int, services: ServicesDep, st
 
 
 @router.post("/staff/open-days/{event_id:int}/edit", dependencies=[Csrf])
-async def edit_event(request: Request, event_id: int, services: ServicesDep, staff: StaffTriager) -> Response:
+async def edit_event(request: Request, event_id: RowId, services: ServicesDep, staff: StaffTriager) -> Response:
     lang = page_language(request)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
@@ -194,7 +194,7 @@ async def edit_event(request: Request, event_id: int, services: ServicesDep, sta
     return RedirectResponse(f"/staff/open-days/{event_id}?msg=saved", status_code=303)
 
 
-async def _event_action(request: Request, event_id: int, action: Any) -> Response:
+async def _event_action(request: Request, event_id: RowId, action: Any) -> Response:
     try:
         await action()
     except (ValidationError, DomainError) as exc:
@@ -204,29 +204,29 @@ async def _event_action(request: Request, event_id: int, action: Any) -> Respons
 
 
 @router.post("/staff/open-days/{event_id:int}/publish", dependencies=[Csrf])
-async def publish(request: Request, event_id: int, services: ServicesDep, staff: StaffTriager) -> Response:
+async def publish(request: Request, event_id: RowId, services: ServicesDep, staff: StaffTriager) -> Response:
     return await _event_action(request, event_id, lambda: services.opendays.publish(event_id, staff.username))
 
 
 @router.post("/staff/open-days/{event_id:int}/cancel", dependencies=[Csrf])
-async def cancel(request: Request, event_id: int, services: ServicesDep, staff: StaffTriager,
+async def cancel(request: Request, event_id: RowId, services: ServicesDep, staff: StaffTriager,
                  reason: Annotated[str, Form()] = "") -> Response:
     return await _event_action(request, event_id, lambda: services.opendays.cancel(event_id, reason, staff.username))
 
 
 @router.post("/staff/open-days/{event_id:int}/finish", dependencies=[Csrf])
-async def finish(request: Request, event_id: int, services: ServicesDep, staff: StaffTriager) -> Response:
+async def finish(request: Request, event_id: RowId, services: ServicesDep, staff: StaffTriager) -> Response:
     return await _event_action(request, event_id, lambda: services.opendays.finish(event_id, staff.username))
 
 
 @router.post("/staff/open-days/{event_id:int}/minutes", dependencies=[Csrf])
-async def minutes(request: Request, event_id: int, services: ServicesDep, staff: StaffTriager,
+async def minutes(request: Request, event_id: RowId, services: ServicesDep, staff: StaffTriager,
                   text: Annotated[str, Form()] = "") -> Response:
     return await _event_action(request, event_id, lambda: services.opendays.set_minutes(event_id, text, staff.username))
 
 
 @router.post("/staff/open-days/{event_id:int}/check-in", dependencies=[Csrf])
-async def check_in(request: Request, event_id: int, services: ServicesDep, staff: StaffTriager,
+async def check_in(request: Request, event_id: RowId, services: ServicesDep, staff: StaffTriager,
                    code: Annotated[str, Form()] = "") -> Response:
     lang = page_language(request)
     return await _event_action(request, event_id,
@@ -234,19 +234,19 @@ async def check_in(request: Request, event_id: int, services: ServicesDep, staff
 
 
 @router.get("/staff/open-days/{event_id:int}/registrations/{registration_id:int}")
-async def staff_registration(request: Request, event_id: int, registration_id: int, services: ServicesDep,
+async def staff_registration(request: Request, event_id: RowId, registration_id: RowId, services: ServicesDep,
                              staff: StaffViewer) -> Response:
     detail = await services.opendays.registration_detail(event_id, registration_id, lang=page_language(request))
     return render(request, "staff/registration.html", {"staff": staff, "reg": detail, "event_id": event_id})
 
 
 @router.get("/staff/open-days/{event_id:int}/registrations.csv")
-async def registrations_csv(request: Request, event_id: int, services: ServicesDep, staff: StaffViewer) -> Response:
+async def registrations_csv(request: Request, event_id: RowId, services: ServicesDep, staff: StaffViewer) -> Response:
     body = await services.opendays.registrations_csv(event_id, lang=page_language(request))
     return csv_download(body, f"open-day-{event_id}-registrations.csv")
 
 
 @router.get("/staff/open-days/{event_id:int}/feedback.csv")
-async def feedback_csv(request: Request, event_id: int, services: ServicesDep, staff: StaffViewer) -> Response:
+async def feedback_csv(request: Request, event_id: RowId, services: ServicesDep, staff: StaffViewer) -> Response:
     body = await services.opendays.feedback_csv(event_id, lang=page_language(request))
     return csv_download(body, f"open-day-{event_id}-feedback.csv")

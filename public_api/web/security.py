@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 
 from fastapi import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.ids import new_token
+from core.ids import new_token, secrets_equal
 
 CSRF_COOKIE = "cd_csrf"
 CSRF_FIELD = "csrf_token"
@@ -50,7 +49,7 @@ def ensure_csrf_cookie(request: Request) -> CsrfCookie:
 
 def csrf_valid(request: Request, submitted: str | None) -> bool:
     cookie = request.cookies.get(CSRF_COOKIE)
-    return bool(cookie and submitted and hmac.compare_digest(cookie, submitted))
+    return bool(cookie and submitted and secrets_equal(submitted, cookie))
 
 
 SECURITY_HEADERS = {

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from accounts.roles import Role
-from complaints.schemas import FIELD_LABELS, ReportFilters, TriageUpdate
+from complaints.schemas import FIELD_LABELS, MAX_PAGE, ReportFilters, TriageUpdate
 from complaints.workflow import PRIORITIES, TRANSITIONS, Status
 from core.clock import SHANGHAI
 from core.errors import DomainError
@@ -73,7 +73,7 @@ async def dashboard(request: Request, services: ServicesDep, staff: StaffViewer,
 async def reports(request: Request, services: ServicesDep, staff: StaffViewer) -> Response:
     filters, params = _filters(request)
     try:
-        page = max(int(request.query_params.get("page", "1")), 1)
+        page = min(max(int(request.query_params.get("page", "1")), 1), MAX_PAGE)
     except ValueError:
         page = 1
     result = await services.complaints.search(filters, page, PER_PAGE)

@@ -77,3 +77,14 @@ async def test_start_up_registers_the_webhook_and_commands_and_delivers(app, set
         assert set(zh) == set(en) >= {"start", "report", "status", "language", "cancel", "help"}
         assert endpoint.runtime.delivery._task is not None and not endpoint.runtime.delivery._task.done()
     assert endpoint.runtime is None  # closed with the app
+
+
+async def test_a_non_ascii_secret_header_is_refused_with_403(app, client, settings, fake_api):
+    """hmac.compare_digest raises TypeError on non-ASCII str; secrets are compared as bytes."""
+    route = WebhookConfig.from_settings(settings).route
+    update = Person(fake_api).text("/start")
+    refused = await client.post(route, json=update, headers={SECRET_HEADER: "密钥".encode()})
+    assert refused.status_code == 403
+    wrong_path = await client.post(route.rsplit("/", 1)[0] + "/%E5%AF%86", json=update,
+                                   headers={SECRET_HEADER: HEADER_SECRET})
+    assert wrong_path.status_code == 404
