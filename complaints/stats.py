@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
@@ -13,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import SHANGHAI
+from core.kit.csv import csv_text
 
 from .models import Category, Report
 from .schemas import ReportSummary
@@ -93,19 +92,16 @@ CSV_COLUMNS = ("编号 tracking_number", "类别 category", "状态 status", "�
 
 
 def to_csv(rows: Iterable[ReportSummary]) -> str:
-    """UTF-8 with a BOM so Excel opens the Chinese text correctly; times in the bureau's zone."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    """Excel-safe (core.kit.csv: citizens' text never runs as a formula); times in the bureau's zone."""
 
     def local(value: datetime | None) -> str:
         return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else ""
 
-    for r in rows:
-        writer.writerow([
+    return csv_text(CSV_COLUMNS, (
+        [
             r.tracking_number, r.category.name_zh, status_label(r.status), r.priority, r.department or "",
             r.assignee or "", r.channel, r.address, r.description, local(r.created_at), local(r.due_at),
             "是" if r.overdue else "", r.photo_count, r.merged_into or "",
-        ])
-    return out.getvalue()
+        ]
+        for r in rows
+    ))

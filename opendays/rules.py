@@ -133,9 +133,3 @@ def localize(value: datetime, tz: ZoneInfo) -> datetime:
 
 def local_text(value: datetime, tz: ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-
-def csv_safe(value: object) -> str:
-    """Spreadsheet programs run cells that start with = + - @ as formulas; quote them out."""
-    text_value = "" if value is None else str(value)
-    return "'" + text_value if text_value[:1] in ("=", "+", "-", "@", "\t", "\r") else text_value

@@ -14,8 +14,6 @@ when only one seat frees up, and seats never stay empty while someone who fits i
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from core.clock import Clock
 from core.db import Database
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.ids import new_token, short_code, token_hash, token_matches
+from core.kit.csv import csv_text
 
 from . import ics
 from .models import OpenDayEvent, OpenDayFeedback, OpenDayRegistration, OpenDaySubscription
@@ -40,7 +39,6 @@ from .rules import (
     EventStatus,
     RegChannel,
     RegStatus,
-    csv_safe,
     event_status_label,
     local_text,
     localize,
@@ -360,13 +358,7 @@ class OpenDayService:
                                   for f in rows))
 
     def _csv(self, header: list[str], rows: Iterable[list[Any]]) -> bytes:
-        """UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([csv_safe(v) for v in row])
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        return csv_text(header, rows).encode("utf-8")  # Excel-safe: names and comments never run
 
     def _local(self, value: datetime | None) -> str:
         return local_text(value, self.policy.tz) if value else ""
