@@ -53,6 +53,10 @@ class BotContext:
     def now(self) -> datetime:
         return self.services.clock.now()
 
+    def local_date(self, value: datetime) -> str:
+        """A date in the bureau's time zone, as people read it."""
+        return self.services.bureau_time.date_text(value)
+
     def photo_lock(self, user_id: int) -> asyncio.Lock:
         """Serialises changes to one person's photos (an album is taken in apart from its updates)."""
         lock = self._photo_locks.get(user_id)

@@ -36,6 +36,7 @@ from sqlalchemy import update
 from civicdesk.container import Services
 from complaints.workflow import status_label
 from core import outbox
+from core.kit.channels import ChannelName
 from core.outbox import PENDING, OutboxMessage
 
 from . import keyboards
@@ -44,7 +45,7 @@ from .i18n import Html, Texts, normalize, texts
 from .users import BotUsers
 
 log = logging.getLogger(__name__)
-CHANNEL = "telegram"
+CHANNEL = ChannelName.TELEGRAM.value
 # Other kinds than report_update: kind -> send(delivery, chat_id, kind, payload, tr).
 SENDERS = {kind: opendays.send_outbox_message for kind in opendays.OUTBOX_KINDS}
 

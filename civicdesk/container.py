@@ -10,6 +10,7 @@ from complaints.service import ComplaintPolicy, ComplaintService
 from complaints.storage import LocalPhotoStore, PhotoStore
 from core.clock import Clock, SystemClock
 from core.db import Database
+from core.kit.bureau_time import BureauTime
 from core.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from core.settings import Settings
 from knowledge.service import KnowledgeService, build_knowledge
@@ -26,6 +27,7 @@ class Services:
     accounts: AccountService
     opendays: OpenDayService
     limiter: RateLimiter
+    bureau_time: BureauTime = field(default_factory=BureauTime)
     redis: Any = None  # redis.asyncio.Redis when CIVICDESK_REDIS_URL is set
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -61,5 +63,6 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         accounts=AccountService(db, clock),
         opendays=OpenDayService(db, OpenDayPolicy.from_settings(settings), clock),
         limiter=RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter(),
+        bureau_time=BureauTime.from_settings(settings),
         redis=redis,
     )

@@ -31,7 +31,7 @@ import pillow_heif
 import simplejpeg
 from PIL import Image, ImageCms, ImageFile
 
-from core.clock import SHANGHAI
+from core.kit.bureau_time import DEFAULT_TZ
 from core.errors import ValidationFailed
 
 if TYPE_CHECKING:
@@ -236,7 +236,7 @@ async def check_photo(data: bytes, limits: PhotoLimits, filename: str | None = N
 
 
 def process_photo(
-    data: bytes, limits: PhotoLimits, filename: str | None = None, *, camera_tz: tzinfo = SHANGHAI
+    data: bytes, limits: PhotoLimits, filename: str | None = None, *, camera_tz: tzinfo = DEFAULT_TZ
 ) -> ProcessedPhoto:
     """Validate an uploaded photo and build its metadata-free public copy; raises PhotoRejected.
 

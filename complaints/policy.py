@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.kit.bureau_time import BureauTime
+
 from .deadlines import DeadlinePolicy
 from .photos import PhotoLimits
 
@@ -17,6 +19,7 @@ class ComplaintPolicy:
     duplicate_radius_m: float
     duplicate_window_days: int
     category_departments: dict[str, str]
+    bureau_time: BureauTime = BureauTime()
 
     @classmethod
     def from_settings(cls, settings: Any) -> ComplaintPolicy:
@@ -27,4 +30,5 @@ class ComplaintPolicy:
             duplicate_radius_m=settings.duplicate_radius_m,
             duplicate_window_days=settings.duplicate_window_days,
             category_departments=dict(settings.category_departments),
+            bureau_time=BureauTime.from_settings(settings),
         )

@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.kit.channels import ChannelName
 from core.kit.validation import Invalid
 
 from .workflow import PRIORITIES
@@ -51,10 +52,12 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
 
 
 class Channel(StrEnum):
-    WEB = "web"
-    TELEGRAM = "telegram"
-    OPEN311 = "open311"
-    API = "api"
+    """Where reports come in (names from core.kit.channels)."""
+
+    WEB = ChannelName.WEB.value
+    TELEGRAM = ChannelName.TELEGRAM.value
+    OPEN311 = ChannelName.OPEN311.value
+    API = ChannelName.API.value
 
 
 class ReportInput(BaseModel):

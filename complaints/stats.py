@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.clock import SHANGHAI
+from core.kit.bureau_time import BureauTime
 from core.kit.csv import csv_text
 
 from .models import Category, Report
@@ -36,12 +36,7 @@ class Dashboard(BaseModel):
     per_week: list[WeekCount]
 
 
-def start_of_local_day(now: datetime) -> datetime:
-    local = now.astimezone(SHANGHAI)
-    return datetime.combine(local.date(), time.min, tzinfo=SHANGHAI)
-
-
-async def dashboard(session: AsyncSession, now: datetime, overdue_clause: object) -> Dashboard:
+async def dashboard(session: AsyncSession, now: datetime, overdue_clause: object, bureau: BureauTime) -> Dashboard:
     async def grouped(column: object) -> dict[str, int]:
         rows = await session.execute(select(column, func.count(Report.id)).group_by(column))
         return {str(key) if key is not None else "": count for key, count in rows}
@@ -52,7 +47,7 @@ async def dashboard(session: AsyncSession, now: datetime, overdue_clause: object
     )
     by_category = {name: count for name, count in rows}
     by_department = await grouped(Report.department)
-    today = start_of_local_day(now)
+    today = bureau.start_of_day(now)
     new_today = await session.scalar(select(func.count(Report.id)).where(Report.created_at >= today)) or 0
     overdue = await session.scalar(select(func.count(Report.id)).where(overdue_clause)) or 0  # type: ignore[arg-type]
 
@@ -71,7 +66,7 @@ async def dashboard(session: AsyncSession, now: datetime, overdue_clause: object
     weeks = [first_week + timedelta(weeks=i) for i in range(WEEKS_SHOWN)]
     counts = [0] * WEEKS_SHOWN
     for value in created:
-        index = (value.astimezone(SHANGHAI) - first_week).days // 7
+        index = (bureau.local(value) - first_week).days // 7
         if 0 <= index < WEEKS_SHOWN:
             counts[index] += 1
     return Dashboard(
@@ -91,12 +86,9 @@ CSV_COLUMNS = ("编号 tracking_number", "类别 category", "状态 status", "�
                "办理期限 due_at", "逾期 overdue", "照片 photos", "合并到 merged_into")
 
 
-def to_csv(rows: Iterable[ReportSummary]) -> str:
+def to_csv(rows: Iterable[ReportSummary], bureau: BureauTime) -> str:
     """Excel-safe (core.kit.csv: citizens' text never runs as a formula); times in the bureau's zone."""
-
-    def local(value: datetime | None) -> str:
-        return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else ""
-
+    local = bureau.text
     return csv_text(CSV_COLUMNS, (
         [
             r.tracking_number, r.category.name_zh, status_label(r.status), r.priority, r.department or "",

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from core.errors import Conflict, ValidationFailed
+from core.kit.language import pick
 
 if TYPE_CHECKING:
     from .deadlines import DeadlinePolicy
@@ -64,7 +65,7 @@ STATUS_LABELS: dict[Status, tuple[str, str]] = {
 
 def status_label(status: str, lang: str = "zh") -> str:
     zh, en = STATUS_LABELS[Status(status)]
-    return en if lang.startswith("en") else zh
+    return pick(lang, zh, en)
 
 
 class InvalidTransition(Conflict):

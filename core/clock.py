@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class Clock(Protocol):
@@ -39,7 +36,3 @@ class FrozenClock:
 def as_utc(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; all stored times are UTC, so make them aware again."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def local_date(value: datetime, tz: ZoneInfo = SHANGHAI) -> str:
-    return as_utc(value).astimezone(tz).strftime("%Y-%m-%d")

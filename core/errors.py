@@ -7,6 +7,8 @@ which package raised it.
 
 from __future__ import annotations
 
+from core.kit.language import pick
+
 
 class DomainError(Exception):
     """Base class for errors a user or client can fix or should be told about."""
@@ -22,7 +24,7 @@ class DomainError(Exception):
         self.details = details
 
     def message(self, lang: str = "zh") -> str:
-        return self.message_en if lang.startswith("en") else self.message_zh
+        return pick(lang, self.message_zh, self.message_en)
 
     def as_dict(self, lang: str = "zh") -> dict[str, object]:
         body: dict[str, object] = {

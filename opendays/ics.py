@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
+from core.kit.language import is_english, normalize_language
+
 from .models import OpenDayEvent
 from .rules import EventStatus
 
@@ -22,7 +24,7 @@ def requirement_lines(
     accessibility_notes: str, contact: str, lang: str = "zh",
 ) -> list[str]:
     """The visitor requirements as short sentences (the calendar description and the bot)."""
-    en = lang.startswith("en")
+    en = is_english(lang)
     lines = []
     if audience:
         lines.append(f"Audience: {audience}" if en else f"面向：{audience}")
@@ -89,7 +91,7 @@ def calendar_bytes(
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name or CALENDAR_NAME["en" if lang.startswith("en") else "zh"])
+    cal.add("x-wr-calname", name or CALENDAR_NAME[normalize_language(lang)])
     cal.add("x-wr-timezone", tz.key)
     years: list[int] = []
     for event in events:

@@ -10,6 +10,8 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from core.errors import ValidationFailed
+from core.kit.channels import PUSH_CHANNELS, ChannelName
+from core.kit.language import pick
 
 
 class EventStatus(StrEnum):
@@ -27,12 +29,10 @@ class RegStatus(StrEnum):
 
 
 class RegChannel(StrEnum):
-    TELEGRAM = "telegram"
-    WEB = "web"
+    """Where registrations come in (names from core.kit.channels)."""
 
-
-# Channels that can push a message to the registrant (through the outbox).
-PUSH_CHANNELS = frozenset({RegChannel.TELEGRAM.value})
+    TELEGRAM = ChannelName.TELEGRAM.value
+    WEB = ChannelName.WEB.value
 # Statuses that hold a seat.
 SEATED = (RegStatus.CONFIRMED.value, RegStatus.ATTENDED.value)
 
@@ -52,7 +52,7 @@ REG_LABELS = {
 
 def _label(labels: dict, value: str, lang: str) -> str:  # type: ignore[type-arg]
     zh, en = labels[value]
-    return en if lang.startswith("en") else zh
+    return pick(lang, zh, en)
 
 
 def event_status_label(value: str, lang: str = "zh") -> str:

@@ -30,6 +30,7 @@ from core.db import Database
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.ids import new_token, short_code, token_hash, token_matches
 from core.kit.csv import csv_text
+from core.kit.language import is_english, normalize_language
 
 from . import ics
 from .models import OpenDayEvent, OpenDayFeedback, OpenDayRegistration, OpenDaySubscription
@@ -327,7 +328,7 @@ class OpenDayService:
 
     async def registrations_csv(self, event_id: int, lang: str = "zh") -> bytes:
         rows = await self.registrations(event_id, lang=lang)
-        en = lang.startswith("en")
+        en = is_english(lang)
         header = (
             ["Registration", "Name", "Phone (masked)", "Party size", "Channel", "Status", "Check-in code",
              "Waitlist position", "Registered at", "Checked in at", "Cancelled at"]
@@ -352,7 +353,7 @@ class OpenDayService:
 
     async def feedback_csv(self, event_id: int, lang: str = "zh") -> bytes:
         rows = await self.feedback(event_id)
-        header = (["Registration", "Name", "Rating", "Comment", "Submitted at"] if lang.startswith("en")
+        header = (["Registration", "Name", "Rating", "Comment", "Submitted at"] if is_english(lang)
                   else ["报名编号", "姓名", "评分", "意见建议", "提交时间"])
         return self._csv(header, ([f.registration_id, f.name, f.rating, f.comment, self._local(f.updated_at)]
                                   for f in rows))
@@ -468,7 +469,7 @@ class OpenDayService:
                 event_id=event.id, name=data.name, phone=phone, party_size=data.party_size,
                 channel=data.channel.value, channel_user_id=data.channel_user_id,
                 chat_id=data.chat_id if not web else None,
-                language="en" if data.language.startswith("en") else "zh", person_key=key,
+                language=normalize_language(data.language), person_key=key,
                 check_in_code=await self._new_code(session, event.id),
                 status=(RegStatus.CONFIRMED if seated else RegStatus.WAITLISTED).value,
                 token_hash=token_hash(token) if token else None,
@@ -717,7 +718,7 @@ class OpenDayService:
     async def subscribe(self, channel: str, recipient: str, language: str = "zh") -> bool:
         """Returns True when the chat was not subscribed before."""
         now = self.clock.now()
-        language = "en" if language.startswith("en") else "zh"
+        language = normalize_language(language)
         async with self.db.write_session() as session:
             sub = await session.scalar(select(OpenDaySubscription).where(
                 OpenDaySubscription.channel == channel, OpenDaySubscription.recipient == recipient))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from complaints import schemas as complaints_schemas
+from core.kit.language import DEFAULT_LANGUAGE, LANGUAGES, normalize_language
 from core.kit.validation import Labels
 from opendays import schemas as opendays_schemas
 
@@ -30,12 +31,10 @@ def request_language(request: Request) -> str:
     """`?lang=en|zh` wins; otherwise the first of Accept-Language we speak; Chinese by default."""
     explicit = request.query_params.get("lang")
     if explicit:
-        return "en" if explicit.lower().startswith("en") else "zh"
+        return normalize_language(explicit)
     header = request.headers.get("accept-language", "")
     for part in header.split(","):
         tag = part.split(";")[0].strip().lower()
-        if tag.startswith("en"):
-            return "en"
-        if tag.startswith("zh"):
-            return "zh"
-    return "zh"
+        if tag[:2] in LANGUAGES:  # the first one we speak
+            return normalize_language(tag)
+    return DEFAULT_LANGUAGE

@@ -19,7 +19,6 @@ from pydantic import ValidationError
 
 from complaints.photos import PhotoRejected
 from complaints.schemas import FIELD_LABELS, MAX_DESCRIPTION, MIN_DESCRIPTION, Channel, ReportInput
-from core.clock import local_date
 from core.errors import DomainError
 from core.kit.validation import error_lines
 
@@ -450,7 +449,7 @@ async def on_submit(callback: CallbackQuery, state: FSMContext, tr: Texts, ctx: 
     await state.clear()
     await bot.send_message(
         chat_id,
-        tr("report.submitted", number=result.tracking_number, due=local_date(result.acceptance_due_at)),
+        tr("report.submitted", number=result.tracking_number, due=ctx.local_date(result.acceptance_due_at)),
         reply_markup=keyboards.main_menu(tr),
     )
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.types import CallbackQuery, Message
 
 from complaints.schemas import Channel, ReporterView
-from core.clock import local_date
 from core.errors import NotFound
 
 from .. import keyboards
@@ -60,10 +62,10 @@ async def show_report(bot: Bot, chat_id: int, user_id: int, number: str, tr: Tex
     except NotFound as exc:
         await bot.send_message(chat_id, tr("status.not_found", number=number, reason=exc.message(tr.lang)))
         return
-    await bot.send_message(chat_id, render_report(view, tr))
+    await bot.send_message(chat_id, render_report(view, tr, ctx.local_date))
 
 
-def render_report(view: ReporterView, tr: Texts) -> Html:
+def render_report(view: ReporterView, tr: Texts, local_date: Callable[[datetime], str]) -> Html:
     location = view.address or (f"{view.lat:.5f}, {view.lon:.5f}" if view.lat is not None else "—")
     parts = [
         tr(

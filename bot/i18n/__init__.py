@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 from functools import cache, lru_cache
 
+from core.kit.language import normalize_language
+
 from . import en, opendays, zh
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
@@ -26,11 +28,7 @@ class Html(str):
 
 
 def normalize(lang: str | None, default: str = DEFAULT_LANGUAGE) -> str:
-    if lang and lang.lower().startswith("en"):
-        return "en"
-    if lang and lang.lower().startswith("zh"):
-        return "zh"
-    return default if default in CATALOGS else DEFAULT_LANGUAGE
+    return normalize_language(lang, default if default in CATALOGS else DEFAULT_LANGUAGE)  # type: ignore[arg-type]
 
 
 class Texts:

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from core.errors import DomainError
+from core.kit.channels import ChannelName
 from core.settings import Settings
 
 
@@ -77,7 +78,7 @@ async def _ask(question: str, *, k: int, as_json: bool, lang: str, mode: str, ll
         answer = service.answer(text, k=k, lang=lang, mode=mode, use_llm=llm)
         if logging_works:
             try:
-                await service.log(answer, channel="cli", lang=lang)
+                await service.log(answer, channel=ChannelName.CLI.value, lang=lang)
             except SQLAlchemyError:
                 logging_works = False
                 typer.echo("note: questions are not logged until the database exists (civicdesk db upgrade)",

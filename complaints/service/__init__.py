@@ -51,7 +51,7 @@ class ComplaintService:
         self.policy = policy
         self.clock = clock
         self.category_book = CategoryBook(db, policy.category_departments)
-        self.queries = Queries(db, clock)
+        self.queries = Queries(db, clock, policy.bureau_time)
         self.intake = Intake(db, store, policy, clock, self.category_book)
         self.triage = Triage(db, policy, clock, self.category_book, self.queries)
 

@@ -11,10 +11,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.clock import SHANGHAI, Clock
+from core.clock import Clock
 from core.db import Database
 from core.errors import ValidationFailed
 from core.ids import new_token, token_hash
+from core.kit.language import normalize_language
 
 from .. import custody
 from ..geo import bounding_box, haversine_m
@@ -125,7 +126,7 @@ class Intake:
             reporter_name=None if anonymous else data.contact_name,
             reporter_phone=None if anonymous else data.contact_phone,
             anonymous=anonymous,
-            language="en" if data.language.startswith("en") else "zh",
+            language=normalize_language(data.language),
             status=Status.SUBMITTED.value,
             priority="normal",
             department=category.default_department,
@@ -159,9 +160,9 @@ class Intake:
         return report
 
     async def _next_tracking_number(self, session: AsyncSession, now: datetime) -> str:
-        """YYYY-NNNNNN, sequential per (Shanghai) year. The upsert is atomic on both backends:
+        """YYYY-NNNNNN, sequential per year in the bureau's time zone. The upsert is atomic on both backends:
         PostgreSQL locks the counter row until commit, SQLite holds the write lock."""
-        year = now.astimezone(SHANGHAI).year
+        year = self.policy.bureau_time.year(now)
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         stmt = (
             insert(TrackingCounter)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import Clock
 from core.db import Database
 from core.errors import NotFound, ValidationFailed
+from core.kit.bureau_time import BureauTime
 
 from ..deadlines import due_at, is_overdue, overdue_clause
 from ..models import Category, DuplicateCandidate, Report, ReportEvent
@@ -37,11 +38,11 @@ PUBLIC_KINDS = frozenset({"created", "status", "reply", "merge", "extension"})
 EXPORT_LIMIT = 50_000
 
 
-
 class Queries:
-    def __init__(self, db: Database, clock: Clock):
+    def __init__(self, db: Database, clock: Clock, bureau: BureauTime):
         self.db = db
         self.clock = clock
+        self.bureau = bureau
 
     # --- the reporter's side -----------------------------------------------------------------
     async def reporter_view(self, tracking_number: str, token: str, lang: str = "zh") -> ReporterView:
@@ -145,7 +146,7 @@ class Queries:
     async def dashboard(self) -> Dashboard:
         now = self.clock.now()
         async with self.db.session() as session:
-            return await dashboard(session, now, overdue_clause(now))
+            return await dashboard(session, now, overdue_clause(now), self.bureau)
 
     async def export_csv(self, filters: ReportFilters, limit: int = EXPORT_LIMIT) -> str:
         """Every report matching the filters (up to `limit`), as CSV for Excel."""
@@ -153,7 +154,7 @@ class Queries:
         query = _sorted(_filtered(select(Report), filters, now), filters.sort).limit(limit)
         async with self.db.session() as session:
             rows = [_summary(r, now) for r in await session.scalars(query)]
-        return to_csv(rows)
+        return to_csv(rows, self.bureau)
 
     async def overdue(self, limit: int = 500) -> list[ReportSummary]:
         result = await self.search(ReportFilters(overdue=True, sort="due_at"), per_page=min(limit, 200))

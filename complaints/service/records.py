@@ -13,6 +13,7 @@ from core import outbox
 from core.db import Database
 from core.errors import NotFound, ValidationFailed
 from core.ids import token_matches
+from core.kit.channels import PUSH_CHANNELS
 
 from ..categories import ensure_categories
 from ..models import Category, Report, ReportEvent
@@ -20,8 +21,6 @@ from ..schemas import CategoryOut
 
 REPORTER = "reporter"
 SYSTEM = "system"
-# Channels that can push a message back to the reporter (through the outbox).
-PUSH_CHANNELS = frozenset({"telegram"})
 
 
 async def report_or_none(session: AsyncSession, tracking_number: str, with_photos: bool = False) -> Report | None:

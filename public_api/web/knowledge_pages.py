@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from core.errors import DomainError
+from core.kit.channels import ChannelName
 
 from ..deps import MAX_ROW_ID, ServicesDep
 from .auth import Csrf, StaffTriager, StaffViewer
@@ -26,7 +27,7 @@ async def ask(request: Request, services: ServicesDep, q: str = "") -> Response:
     if not question:
         return render(request, "portal/ask.html", {"q": ""})
     try:
-        answer = await services.knowledge.ask(question, lang=lang, channel="web")
+        answer = await services.knowledge.ask(question, lang=lang, channel=ChannelName.WEB.value)
     except DomainError as exc:
         return render(request, "portal/ask.html", {"q": question, "error": exc.message(lang)}, status_code=422)
     return render(request, "portal/ask.html", {"q": question, "answer": answer})

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from core.clock import SHANGHAI
 from core.errors import DomainError
+from core.kit.bureau_time import BureauTime
 from core.kit.validation import error_lines
 from opendays.schemas import FIELD_LABELS, EventFields, EventInput, RegistrationInput
 
@@ -110,7 +110,7 @@ async def _manage(request: Request, registration_id: RowId, token: str, action: 
 # --- staff ---------------------------------------------------------------------------------------
 
 
-def _parse_event_form(form: dict[str, str]) -> dict[str, Any]:
+def _parse_event_form(form: dict[str, str], bureau: BureauTime) -> dict[str, Any]:
     """Form strings -> event fields: datetime-local inputs are the bureau's local time."""
     values: dict[str, Any] = {}
     for key in EVENT_FIELDS:
@@ -121,7 +121,7 @@ def _parse_event_form(form: dict[str, str]) -> dict[str, Any]:
             continue
         elif key in DATETIME_FIELDS:
             try:
-                values[key] = datetime.fromisoformat(raw).replace(tzinfo=SHANGHAI)
+                values[key] = bureau.read_local(datetime.fromisoformat(raw).replace(tzinfo=None))
             except ValueError:
                 values[key] = raw  # let validation name the field
         else:
@@ -129,8 +129,8 @@ def _parse_event_form(form: dict[str, str]) -> dict[str, Any]:
     return values
 
 
-def _form_values(event: Any) -> dict[str, Any]:
-    local = {k: getattr(event, k).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+def _form_values(event: Any, bureau: BureauTime) -> dict[str, Any]:
+    local = {k: bureau.text(getattr(event, k), "%Y-%m-%dT%H:%M")
              for k in DATETIME_FIELDS if getattr(event, k, None)}
     requirements = event.requirements
     return {
@@ -159,7 +159,7 @@ async def create_event(request: Request, services: ServicesDep, staff: StaffTria
     lang = page_language(request)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
-        event = await services.opendays.create(EventInput(**_parse_event_form(form)), staff.username)
+        event = await services.opendays.create(EventInput(**_parse_event_form(form, services.bureau_time)), staff.username)
     except (ValidationError, DomainError) as exc:
         return render(request, "staff/open_day_form.html",
                       {"staff": staff, "form": form, "event": None, "errors": _errors(exc, lang)}, status_code=422)
@@ -177,7 +177,8 @@ async def staff_event(request: Request, event_id: RowId, services: ServicesDep, 
         "feedback": await services.opendays.feedback(event_id),
     }
     if edit and context["can_edit"]:
-        return render(request, "staff/open_day_form.html", {"staff": staff, "form": _form_values(event), "event": event})
+        form = _form_values(event, services.bureau_time)
+        return render(request, "staff/open_day_form.html", {"staff": staff, "form": form, "event": event})
     return render(request, "staff/open_day.html", context)
 
 
@@ -186,7 +187,7 @@ async def edit_event(request: Request, event_id: RowId, services: ServicesDep, s
     lang = page_language(request)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
-        await services.opendays.update(event_id, EventFields(**_parse_event_form(form)), staff.username)
+        await services.opendays.update(event_id, EventFields(**_parse_event_form(form, services.bureau_time)), staff.username)
     except (ValidationError, DomainError) as exc:
         event = await services.opendays.staff_event(event_id, lang=lang)
         return render(request, "staff/open_day_form.html",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -14,7 +14,6 @@ from pydantic import ValidationError
 from accounts.roles import Role
 from complaints.schemas import FIELD_LABELS, MAX_PAGE, ReportFilters, TriageUpdate
 from complaints.workflow import PRIORITIES, TRANSITIONS, Status
-from core.clock import SHANGHAI
 from core.errors import DomainError
 from core.kit.validation import error_lines
 
@@ -23,14 +22,14 @@ from ..routes.reports import photo_response
 from .auth import Csrf, StaffAdmin, StaffTriager, StaffViewer
 from .charts import bar_chart_svg
 from .downloads import csv_download
-from .templating import page_language, render
+from .templating import bureau_time, page_language, render
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 PER_PAGE = 25
 FILTER_KEYS = ("status", "category", "department", "overdue", "q", "created_from", "created_to", "sort")
 
 
-def _local_day(value: str | None, next_day: bool = False) -> datetime | None:
+def _local_day(request: Request, value: str | None, next_day: bool = False) -> datetime | None:
     """A YYYY-MM-DD from a date input as the start of that day (or of the next, for an exclusive
     upper bound) in the bureau's time zone; anything else is ignored."""
     if not value:
@@ -39,7 +38,7 @@ def _local_day(value: str | None, next_day: bool = False) -> datetime | None:
         day = datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         return None
-    return datetime.combine(day + timedelta(days=1 if next_day else 0), time.min, tzinfo=SHANGHAI)
+    return bureau_time(request).day_start(day + timedelta(days=1 if next_day else 0))
 
 
 def _filters(request: Request) -> tuple[ReportFilters, dict[str, str]]:
@@ -51,8 +50,8 @@ def _filters(request: Request) -> tuple[ReportFilters, dict[str, str]]:
         department=params.get("department"),
         overdue=True if params.get("overdue") == "1" else None,
         q=params.get("q", "")[:200] or None,
-        created_from=_local_day(params.get("created_from")),
-        created_to=_local_day(params.get("created_to"), next_day=True),
+        created_from=_local_day(request, params.get("created_from")),
+        created_to=_local_day(request, params.get("created_to"), next_day=True),
         sort=sort if sort.lstrip("-") in ("created_at", "due_at", "priority", "status", "tracking_number")
         else "-created_at",
     )
@@ -96,7 +95,7 @@ async def reports(request: Request, services: ServicesDep, staff: StaffViewer) -
 async def reports_csv(request: Request, services: ServicesDep, staff: StaffViewer) -> Response:
     filters, _ = _filters(request)
     body = await services.complaints.export_csv(filters)
-    stamp = services.clock.now().astimezone(SHANGHAI).strftime("%Y%m%d-%H%M")
+    stamp = services.bureau_time.text(services.clock.now(), "%Y%m%d-%H%M")
     return csv_download(body, f"reports-{stamp}.csv")
 
 

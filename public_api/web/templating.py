@@ -9,10 +9,11 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment, FileSystemLoader, pass_context
+from jinja2.runtime import Context
 
 from complaints.workflow import status_label
-from core.clock import SHANGHAI
+from core.kit.bureau_time import BureauTime
 
 from .security import ensure_csrf_cookie
 from .text import translate
@@ -34,8 +35,14 @@ def page_language(request: Request) -> str:
     return request_language(request)
 
 
-def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return value.astimezone(SHANGHAI).strftime(fmt) if value else ""
+def bureau_time(request: Request) -> BureauTime:
+    return request.app.state.services.bureau_time
+
+
+@pass_context
+def local_time(context: Context, value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """`{{ value | local }}`: a stored time in the bureau's time zone."""
+    return bureau_time(context["request"]).text(value, fmt)
 
 
 # Autoescaping for every template, whatever its file name: report text is untrusted input.

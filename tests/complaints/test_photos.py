@@ -19,7 +19,7 @@ from complaints.photos import (
     ProcessedPhoto,
     process_photo,
 )
-from core.clock import SHANGHAI
+from core.kit.bureau_time import DEFAULT_TZ as SHANGHAI
 from core.errors import ValidationFailed
 from core.settings import Settings
 

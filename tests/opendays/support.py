@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from civicdesk.container import Services
-from core.clock import SHANGHAI
+from core.kit.bureau_time import DEFAULT_TZ as SHANGHAI
 from core.outbox import OutboxMessage
 from opendays.schemas import EventInput, EventStaffOut, RegistrationInput, RegistrationResult
 from opendays.rules import RegChannel

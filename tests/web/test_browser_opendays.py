@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import httpx
 from icalendar import Calendar
 
-from core.clock import SHANGHAI
+from core.kit.bureau_time import DEFAULT_TZ as SHANGHAI
 from tests.web.conftest import sign_in
 
 

@@ -12,7 +12,8 @@ import pytest
 
 from civicdesk.container import Services
 from complaints.schemas import Channel, ReportFilters, ReportInput
-from core.clock import SHANGHAI, FrozenClock
+from core.clock import FrozenClock
+from core.kit.bureau_time import DEFAULT_TZ as SHANGHAI
 from opendays.schemas import EventInput, RegistrationInput
 
 PASSWORD = "correct horse battery"  # the staff_tokens fixture's password
