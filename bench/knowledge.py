@@ -29,10 +29,10 @@ PREFIXES = ("", "请问，", "您好，想咨询一下：", "麻烦问下，")
 
 def _service(data_dir: Path, cache: Path | None):  # type: ignore[no-untyped-def]
     from core.settings import Settings
-    from knowledge.service import KnowledgeService
+    from knowledge.service import build_knowledge
 
     settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
-    return KnowledgeService(settings, embeddings_cache=cache)
+    return build_knowledge(settings, embeddings_cache=cache)
 
 
 def ask_worker(data_dir: str, cache: str) -> None:
@@ -71,7 +71,7 @@ def main() -> None:
         started = time.perf_counter()
         report = service.ingest([CORPUS], progress=sys.stderr.isatty())
         cold = time.perf_counter() - started
-        articles = sum(d.article_count for d in service.documents())
+        articles = sum(d.article_count for d in service.index.documents())
 
         started = time.perf_counter()
         again = service.ingest([CORPUS])

@@ -13,6 +13,7 @@ from aiogram.types import (
 )
 
 from complaints.schemas import CategoryOut, ReporterView
+from knowledge.schemas import AnswerOut
 
 from .i18n import LANGUAGE_NAMES, Texts
 
@@ -32,6 +33,14 @@ class EditCb(CallbackData, prefix="re"):
 class VoteCb(CallbackData, prefix="v"):
     question_id: int
     helpful: bool
+
+
+class SourcesCb(CallbackData, prefix="src"):
+    question_id: int
+
+
+class HandoffCb(CallbackData, prefix="ho"):
+    code: str  # the report category the answer suggests
 
 
 class StatusCb(CallbackData, prefix="st"):
@@ -147,6 +156,24 @@ def edit_fields(tr: Texts) -> InlineKeyboardMarkup:
         ]
     )
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def inline(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[list(row) for row in rows])
+
+
+def answer_actions(tr: Texts, answer: AnswerOut) -> InlineKeyboardMarkup | None:
+    """Under an answer: 查看条文 (the full articles), 我要举报 (when suggested), and the votes."""
+    rows: list[list[InlineKeyboardButton]] = []
+    if answer.question_id is not None and answer.sources and not answer.abstained:
+        rows.append([InlineKeyboardButton(text=tr.plain("ask.show_sources"),
+                                          callback_data=SourcesCb(question_id=answer.question_id).pack())])
+    if answer.report_suggestion is not None:
+        rows.append([InlineKeyboardButton(text=tr.plain("ask.report_button"),
+                                          callback_data=HandoffCb(code=answer.report_suggestion.category).pack())])
+    if answer.question_id is not None:
+        rows += votes(tr, answer.question_id).inline_keyboard
+    return inline(rows) if rows else None
 
 
 def votes(tr: Texts, question_id: int) -> InlineKeyboardMarkup:

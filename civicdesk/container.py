@@ -36,8 +36,14 @@ class Services:
         """Policy answers; built on first use (the embedding model and Chroma load lazily inside)."""
         service = self.extras.get("knowledge")
         if service is None:
-            service = self.extras["knowledge"] = build_knowledge(self.settings, self.db, clock=self.clock)
+            service = self.extras["knowledge"] = build_knowledge(
+                self.settings, self.db, clock=self.clock, categories=self.report_categories
+            )
         return service
+
+    async def report_categories(self) -> list[str]:
+        """The active report category codes (what a policy answer may suggest reporting under)."""
+        return [category.code for category in await self.complaints.categories()]
 
     async def aclose(self) -> None:
         if self.redis is not None:

@@ -1,82 +1,181 @@
-"""Composing answers from retrieved articles: extractive by default, optionally by an LLM whose every
-citation is checked against the retrieved sources; abstaining when retrieval is not confident."""
+"""Composing the short answer: the one to three sentences of the retrieved articles that answer the
+question, each followed by its citation; optionally written by an LLM under the same contract, every
+citation checked against the retrieved sources. The full articles stay in the sources."""
 
 from __future__ import annotations
 
-import logging
+import math
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from knowledge.retrieval import Hit
 from knowledge.splitter import ARTICLE_RE, short_title
+from knowledge.text import expansions, tokenize
+from knowledge.titles import english_citation, english_title
 
-log = logging.getLogger(__name__)
+SENTENCES = 3  # at most this many sentences in an answer
+TARGET_CHARS = 260  # a further sentence is added only while the answer stays about this short
+MAX_CHARS = 700  # never longer (an LLM reply over it is refused)
+LONG_SENTENCE = 240  # a longer sentence is ranked by its clauses (split at ；) instead
+CANDIDATE_HITS = 3  # sentences come from the best few articles only
 
-QUOTED = 3  # articles quoted in an extractive answer
-QUOTE_CHARS = 360  # longer articles are cut at a sentence end, the source keeps the full text
+
+@dataclass(frozen=True)
+class Unit:
+    """A quotable piece of an article: a sentence, a clause of a long one, or a list intro with items."""
+
+    text: str
+    hit: int  # rank of the article among the hits
+    position: int  # order within the article
+    tokens: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass
-class Answer:
-    question: str
-    answer: str
-    abstained: bool
-    sources: list[Hit]
-    mode: str  # extractive | llm | fallback | abstain
-    llm: bool = False
-    retrieval: str = "hybrid"
-    confidence: float = 0.0
-    fallback_reason: str = ""
-    question_id: int | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "question": self.question,
-            "answer": self.answer,
-            "abstained": self.abstained,
-            "sources": [hit.as_source() for hit in self.sources],
-            "mode": self.mode,
-            "llm": self.llm,
-            "retrieval": self.retrieval,
-            "confidence": round(self.confidence, 4),
-        }
-        if self.fallback_reason:
-            body["fallback_reason"] = self.fallback_reason
-        if self.question_id is not None:
-            body["question_id"] = self.question_id
-        return body
+class Composed:
+    text: str
+    cited: list[int]  # hit ranks quoted, in order
 
 
-# --- extractive ---------------------------------------------------------------------------------
-def extractive_answer(question: str, hits: list[Hit], lang: str = "zh") -> str:
-    quoted = hits[:QUOTED]
-    if not quoted:
-        return ""
-    first = quoted[0].citation()
-    others = "、".join(h.citation() for h in quoted[1:])
+class Quotable:
+    """What the composer needs of a retrieved unit (a `Hit` satisfies it)."""
+
+    law: str
+    article: str
+    text: str
+    ref: str
+
+    def citation(self) -> str: ...
+
+
+# --- sentence units --------------------------------------------------------------------------------
+_SPLIT = re.compile(r"(?<=[。！？!?])")
+_ITEM = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)]|\d{1,2}[.、．]\s*)")
+_ACTIONABLE = re.compile(r"\d+\s*(?:日|天|个工作日|小时|元|万元|%)|[一二三四五六七八九十百]+(?:日|个工作日|万元|元)|部门|机关|投诉|举报|罚款")
+
+
+def body_of(hit: Quotable) -> str:
+    return ARTICLE_RE.sub("", hit.text, count=1).strip() if hit.article else hit.text.strip()
+
+
+def units_of(text: str, hit: int) -> list[Unit]:
+    """Sentences of an article; a list intro (ending in ：) with its items is one unit when short."""
+    merged: list[str] = []
+    in_list = False  # the last merged piece is a list intro (with items so far)
+    for line in (part.strip() for part in text.splitlines()):
+        if not line or line.startswith("#"):
+            continue
+        for piece in (s.strip() for s in _SPLIT.split(line) if s.strip()):
+            if in_list and _ITEM.match(piece) and len(merged[-1]) + len(piece) <= LONG_SENTENCE * 1.6:
+                merged[-1] = f"{merged[-1]}{piece}"
+                continue
+            merged.append(piece)
+            in_list = piece.endswith(("：", ":")) or bool(_ITEM.match(piece))
+    units: list[Unit] = []
+    for piece in merged:
+        clauses = [piece] if len(piece) <= LONG_SENTENCE else [c for c in re.split(r"(?<=[；;])", piece) if c.strip()]
+        for clause in (c.strip() for c in clauses):
+            if len(clause) >= 6:
+                units.append(Unit(clause, hit, len(units), frozenset(tokenize(clause))))
+    return units
+
+
+def _query_weights(question: str) -> dict[str, float]:
+    weights: dict[str, float] = {}
+    for token in tokenize(question):
+        weights[token] = 1.0
+    for term in expansions(question):
+        for token in tokenize(term):
+            weights.setdefault(token, 0.5)
+    return weights
+
+
+def rank_units(question: str, hits: Sequence[Quotable]) -> list[tuple[float, Unit]]:
+    """Every sentence of the best articles, scored: the share of the question's (idf-weighted) words it
+    holds, plus a prior for the article's rank, for being the article's opening rule, and for carrying
+    a deadline, an amount or a department (what a person can act on)."""
+    units = [u for rank, hit in enumerate(hits[:CANDIDATE_HITS]) for u in units_of(body_of(hit), rank)]
+    if not units:
+        return []
+    weights = _query_weights(question)
+    df: dict[str, int] = {}
+    for unit in units:
+        for token in unit.tokens & weights.keys():
+            df[token] = df.get(token, 0) + 1
+    idf = {t: math.log(1 + len(units) / (1 + df.get(t, 0))) for t in weights}
+    total = sum(weights[t] * idf[t] for t in weights) or 1.0
+    scored = []
+    for unit in units:
+        coverage = sum(weights[t] * idf[t] for t in unit.tokens & weights.keys()) / total
+        score = coverage + 0.25 / (1 + unit.hit) + (0.08 if unit.position == 0 else 0.0)
+        if _ACTIONABLE.search(unit.text):
+            score += 0.06
+        scored.append((score, unit))
+    scored.sort(key=lambda pair: (-pair[0], pair[1].hit, pair[1].position))
+    return scored
+
+
+def select_units(question: str, hits: Sequence[Quotable]) -> list[Unit]:
+    """The best sentence, then further ones while they score at least half as well and the answer stays
+    short; in reading order (by article rank, then position)."""
+    ranked = rank_units(question, hits)
+    if not ranked:
+        return []
+    best_score, best = ranked[0]
+    chosen = [best]
+    length = len(best.text)
+    for score, unit in ranked[1:]:
+        if len(chosen) >= SENTENCES or score < best_score * 0.5:
+            break
+        if length + len(unit.text) > TARGET_CHARS or unit.text in {u.text for u in chosen}:
+            continue
+        chosen.append(unit)
+        length += len(unit.text)
+    if len(best.text) > MAX_CHARS - 40:  # one very long clause: cut at a comma, never inside a number
+        cut = best.text.rfind("，", 0, MAX_CHARS - 60)
+        chosen = [Unit(best.text[: cut if cut > 0 else MAX_CHARS - 60] + "……", best.hit, best.position)]
+    return sorted(chosen, key=lambda u: (u.hit, u.position))
+
+
+def short_citation(hit: Quotable) -> str:
+    """《short title》第X条; a guide's section by its own heading only (the chapter is in the source)."""
+    if hit.article:
+        return f"《{short_title(hit.law)}》{hit.article}"
+    section = getattr(getattr(hit, "first", None), "section", "") or getattr(getattr(hit, "first", None), "chapter", "")
+    return f"《{hit.law}》“{section}”" if section else f"《{hit.law}》"
+
+
+def compose(question: str, hits: Sequence[Quotable], lang: str = "zh") -> Composed:
+    units = select_units(question, hits)
+    if not units:
+        return Composed("", [])
+    # consecutive sentences of one article are one quoted passage with one citation (said once)
+    passages: list[tuple[int, list[str]]] = []
+    for unit in units:
+        if passages and passages[-1][0] == unit.hit:
+            passages[-1][1].append(unit.text)
+        else:
+            passages.append((unit.hit, [unit.text]))
+    cited = [rank for rank, _ in passages]
     if lang.startswith("en"):
-        kind = "provisions" if quoted[0].article else "passages"
-        lead = f"The {kind} most relevant to your question are {first}"
-        lead += f", followed by {others.replace('、', ', ')}." if others else "."
-    else:
-        kind = "规定" if quoted[0].article else "内容"
-        lead = f"与您的问题最相关的{kind}是{first}" + (f"，另见{others}。" if others else "。")
-    lines = [lead, ""]
-    for hit in quoted:
-        lines.append(f"{hit.citation()}：{_quote(hit)}")
-    return "\n".join(lines).strip()
+        lines = ["From the regulations (quoted in the original Chinese):"]
+        for rank, texts in passages:
+            hit = hits[rank]
+            where = english_citation(hit.law, hit.article) if hit.article else _english_guide(hit)
+            lines.append(f"\u2022 \u201c{''.join(texts)}\u201d \u2014 {where}")
+        return Composed("\n".join(lines), list(dict.fromkeys(cited)))
+    text = ""
+    for rank, texts in passages:
+        body = "".join(t if t.endswith(("。", "！", "？")) else f"{t.rstrip('；;，,：:')}。" for t in texts[:-1])
+        text += f"{body}{texts[-1].rstrip('。；;，,：:')}（{short_citation(hits[rank])}）。"
+    return Composed(text, list(dict.fromkeys(cited)))
 
 
-def _quote(hit: Hit) -> str:
-    text = ARTICLE_RE.sub("", hit.text).strip() if hit.article else hit.text.strip()
-    text = text.replace("\n", " ")
-    if len(text) <= QUOTE_CHARS:
-        return text
-    cut = max(text.rfind(mark, 0, QUOTE_CHARS) for mark in "。；")
-    return (text[: cut + 1] if cut > QUOTE_CHARS // 2 else text[:QUOTE_CHARS]) + "……"
+def _english_guide(hit: Quotable) -> str:
+    title = english_title(hit.law)
+    return f"the {title} ({short_citation(hit)})" if title else short_citation(hit)
 
 
+# --- abstention ------------------------------------------------------------------------------------
 def abstain_answer(lang: str = "zh", contact: str = "") -> str:
     if lang.startswith("en"):
         text = (
@@ -92,32 +191,58 @@ def abstain_answer(lang: str = "zh", contact: str = "") -> str:
     return f"{text}\n\n{contact}" if contact else text
 
 
+# --- measuring an answer ---------------------------------------------------------------------------
+_CITED_LAW = re.compile(r"《([^《》]{2,60})》")
+_CITED_ARTICLE = re.compile(r"第[零〇一二三四五六七八九十百千0-9]+条")
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n+")
+
+
+def answer_sentences(text: str) -> list[tuple[str, bool]]:
+    """The answer's sentences, each with whether it carries a citation: its own, or that of the quoted
+    passage it belongs to (consecutive sentences of one article end in one citation; a bullet line is
+    one passage)."""
+    out: list[tuple[str, bool]] = []
+    for line in text.splitlines():
+        line = line.strip(" \u2022")
+        if len(line) < 4 or line.endswith(("：", ":")):
+            continue  # a lead-in line ("From the regulations ...:") is not an answer sentence
+        pending: list[str] = []
+        for piece in _SENTENCE_END.split(line):
+            piece = (piece or "").strip()
+            if len(piece) < 2:
+                continue
+            pending.append(piece)
+            if _CITED_LAW.search(piece):
+                out += [(sentence, True) for sentence in pending]
+                pending = []
+        out += [(sentence, False) for sentence in pending]
+    return out
+
+
 # --- LLM ------------------------------------------------------------------------------------------
 SYSTEM_PROMPT_ZH = (
     "你是县住房和城乡建设局的政策问答助手。只能依据用户消息中给出的【资料】回答，不得使用资料以外的知识。"
-    "回答要简明（不超过300字），面向普通群众和企业。每个结论后都必须用《法规全称》第X条 的格式注明出处"
-    "（办事指南写《指南标题》），只能引用资料中列出的条文。资料不能回答问题时，直接说明资料未涉及。"
+    "用一到三句话直接回答问题（合计不超过300字），期限、金额和负责部门照原文写全。每句话后面都用"
+    "（《法规简称》第X条）注明出处（办事指南写《指南标题》），只能引用资料中列出的条文。"
+    "资料不能回答问题时，直接说明资料未涉及。"
 )
 SYSTEM_PROMPT_EN = (
     "You answer policy questions for a county housing and construction bureau. Use ONLY the provided "
-    "[Sources]; no outside knowledge. Be brief (under 150 words). After every statement cite its source "
-    "as 《full title》第X条 exactly as listed; cite nothing that is not listed. If the sources do not "
-    "answer the question, say so."
+    "[Sources]; no outside knowledge. Answer in one to three English sentences (under 120 words), keeping "
+    "deadlines, amounts and departments exactly as written. End every sentence with its source as "
+    "(《title》第X条) exactly as listed; cite nothing that is not listed. If the sources do not answer the "
+    "question, say so."
 )
 
 
-def llm_messages(question: str, hits: list[Hit], lang: str = "zh") -> list[tuple[str, str]]:
+def llm_messages(question: str, hits: Sequence[Quotable], lang: str = "zh") -> list[tuple[str, str]]:
     sources = "\n\n".join(f"[{i}] {hit.citation()}\n{hit.text}" for i, hit in enumerate(hits, start=1))
     if lang.startswith("en"):
         return [("system", SYSTEM_PROMPT_EN), ("human", f"[Sources]\n{sources}\n\n[Question]\n{question}")]
     return [("system", SYSTEM_PROMPT_ZH), ("human", f"【资料】\n{sources}\n\n【问题】\n{question}")]
 
 
-_CITED_LAW = re.compile(r"《([^《》]{2,60})》")
-_CITED_ARTICLE = re.compile(r"第[零〇一二三四五六七八九十百千0-9]+条")
-
-
-def check_citations(reply: str, hits: list[Hit]) -> tuple[bool, str]:
+def check_citations(reply: str, hits: Sequence[Quotable]) -> tuple[bool, str]:
     """(ok, reason): every 《title》 and every `第X条` after it must be among the retrieved sources.
 
     An article number written without a title belongs to the last title named before it. A reply
@@ -149,4 +274,21 @@ def check_citations(reply: str, hits: list[Hit]) -> tuple[bool, str]:
         cited += 1
     if not cited:
         return False, "the reply cites no source"
+    return True, ""
+
+
+def check_short_answer(reply: str, hits: Sequence[Quotable]) -> tuple[bool, str]:
+    """The LLM's reply under the extractive answer's contract: cited correctly, short, and every sentence
+    carrying its citation."""
+    ok, reason = check_citations(reply, hits)
+    if not ok:
+        return ok, reason
+    if len(reply) > MAX_CHARS:
+        return False, f"the reply is {len(reply)} characters long (at most {MAX_CHARS})"
+    sentences = answer_sentences(reply)
+    if len(sentences) > SENTENCES + 1:
+        return False, f"the reply has {len(sentences)} sentences (at most {SENTENCES})"
+    bare = [s for s, cited in sentences if not cited]
+    if bare:
+        return False, f"a sentence carries no citation: {bare[0][:40]}"
     return True, ""

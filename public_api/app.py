@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -46,11 +47,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             sweeper = asyncio.create_task(custody.sweep_forever(
                 built.db, built.photos, interval_s=settings.photo_sweep_interval_s,
                 grace_s=settings.photo_sweep_grace_s))
+        # this process indexes uploaded documents in the background (see knowledge.jobs)
+        jobs = asyncio.create_task(built.knowledge.run_jobs(), name="knowledge-jobs")
         try:
             yield
         finally:
             if sweeper is not None:
                 sweeper.cancel()
+            jobs.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await jobs
             if owned:
                 await app.state.services.aclose()
 

@@ -1,7 +1,8 @@
 """Policy questions: any text outside a conversation is a question for `knowledge/`.
 
-The answer and its citations are sent as escaped Telegram HTML, split under the length limit, with
-👍/👎 buttons whose vote is stored with the logged question.
+The short cited answer is sent as escaped Telegram HTML; the full articles stay behind a "查看条文"
+button, so no text is sent twice. A question describing a reportable problem gets a "我要举报" button
+that starts the report flow with the category chosen. 👍/👎 votes are stored with the logged question.
 """
 
 from __future__ import annotations
@@ -11,19 +12,22 @@ import logging
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatAction
 from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from complaints.schemas import Channel
 from core.errors import DomainError, NotFound
+from knowledge.schemas import AnswerOut
 
 from .. import keyboards
-from ..context import BotContext
+from ..context import BotContext, chat_id_of
 from ..html import split_html
 from ..i18n import Html, Texts
-from ..keyboards import VoteCb
+from ..keyboards import HandoffCb, SourcesCb, VoteCb
+from .report import start_report_for
 
 log = logging.getLogger(__name__)
-SOURCES = 3  # articles cited under an answer (a phone screen is small)
+SOURCES = 3  # articles behind an answer (a phone screen is small)
 
 
 async def on_question(message: Message, tr: Texts, ctx: BotContext, bot: Bot) -> None:
@@ -39,24 +43,50 @@ async def on_question(message: Message, tr: Texts, ctx: BotContext, bot: Bot) ->
         await message.answer(tr("ask.unavailable"))
         return
     pieces = split_html(render_answer(answer, tr))
-    markup = keyboards.votes(tr, answer.question_id) if answer.question_id is not None else None
+    markup = keyboards.answer_actions(tr, answer)
     for i, piece in enumerate(pieces):
         await message.answer(piece, reply_markup=markup if i == len(pieces) - 1 else None)
 
 
-def render_answer(answer: object, tr: Texts) -> Html:
-    """The answer's text, then its sources as numbered citations (《法律》第N条)."""
-    parts = [tr("ask.answer", text=getattr(answer, "answer", ""))]
-    sources = [] if getattr(answer, "abstained", False) else list(getattr(answer, "sources", []))
-    if sources:
-        parts.append("")
-        parts.append(tr("ask.sources"))
-        for n, hit in enumerate(sources, 1):
-            parts.append(tr("ask.source_line", n=n, citation=hit.citation()))
-    if getattr(answer, "abstained", False):
-        parts.append("")
-        parts.append(tr("ask.abstained_note"))
+def render_answer(answer: AnswerOut, tr: Texts) -> Html:
+    """The short answer alone (it carries its citations); the articles are one button away."""
+    parts = [tr("ask.answer", text=answer.answer)]
+    if answer.report_suggestion is not None:
+        parts += ["", tr("ask.handoff_note")]
+    elif answer.abstained:
+        parts += ["", tr("ask.abstained_note")]
     return Html("\n".join(parts))
+
+
+def render_sources(answer_sources: list, tr: Texts) -> Html:  # type: ignore[type-arg]
+    lines: list[str] = []
+    for source in answer_sources:
+        lines.append(tr("ask.source_title", citation=source.citation))
+        lines.append(tr("ask.source_text", text=source.text))
+        lines.append("")
+    return Html("\n".join(lines).strip())
+
+
+async def on_sources(callback: CallbackQuery, callback_data: SourcesCb, tr: Texts, ctx: BotContext, bot: Bot) -> None:
+    """"查看条文": the full articles behind an answer, as a new message."""
+    try:
+        sources = await ctx.knowledge.question_sources(callback_data.question_id)
+    except NotFound:
+        sources = []
+    if not sources:
+        await callback.answer(tr.plain("button.expired"))
+        return
+    await callback.answer()
+    for piece in split_html(render_sources(sources, tr)):
+        await bot.send_message(chat_id_of(callback), piece)
+
+
+async def on_handoff(
+    callback: CallbackQuery, callback_data: HandoffCb, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot
+) -> None:
+    """"我要举报" under an answer: the report flow, its category already chosen."""
+    await callback.answer()
+    await start_report_for(bot, chat_id_of(callback), state, tr, ctx, callback_data.code)
 
 
 async def on_vote(callback: CallbackQuery, callback_data: VoteCb, tr: Texts, ctx: BotContext) -> None:
@@ -66,8 +96,11 @@ async def on_vote(callback: CallbackQuery, callback_data: VoteCb, tr: Texts, ctx
         await callback.answer(tr.plain("button.expired"))
         return
     await callback.answer(tr.plain("ask.vote_thanks"))
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
+    if isinstance(callback.message, Message) and callback.message.reply_markup is not None:
+        # keep "查看条文" and "我要举报"; drop the vote row
+        rows = [row for row in callback.message.reply_markup.inline_keyboard
+                if not any((b.callback_data or "").startswith(f"{VoteCb.__prefix__}:") for b in row)]
+        await callback.message.edit_reply_markup(reply_markup=keyboards.inline(rows) if rows else None)
 
 
 async def on_other_message(message: Message, tr: Texts) -> None:
@@ -87,6 +120,8 @@ def router() -> Router:
     r = Router(name="ask")
     r.message.register(on_question, StateFilter(None), F.text, ~F.text.startswith("/"))
     r.callback_query.register(on_vote, VoteCb.filter())
+    r.callback_query.register(on_sources, SourcesCb.filter())
+    r.callback_query.register(on_handoff, HandoffCb.filter())
     r.message.register(on_other_message, StateFilter(None))
     r.callback_query.register(on_stale_button)
     return r

@@ -65,6 +65,25 @@ async def start_report(message: Message, state: FSMContext, tr: Texts, ctx: BotC
     await prompt_step(message.bot, message.chat.id, "category", state, tr, ctx)  # type: ignore[arg-type]
 
 
+async def start_report_for(bot: Bot, chat_id: int, state: FSMContext, tr: Texts, ctx: BotContext, code: str) -> None:
+    """The hand-off from a policy answer: a new draft with its category chosen, on to the location.
+
+    A draft in progress is resumed instead (it is not thrown away); an unknown code asks for one."""
+    if await in_flow(state):
+        await prompt_current(bot, chat_id, state, tr, ctx)
+        return
+    await state.set_data({"photos": [], "touched": ctx.now().isoformat()})
+    categories = {c.code: c for c in await ctx.complaints.categories()}
+    category = categories.get(code)
+    if category is None:
+        await state.set_state(ReportFlow.category)
+        await prompt_step(bot, chat_id, "category", state, tr, ctx)
+        return
+    name = category.name_en if tr.lang == "en" else category.name_zh
+    await bot.send_message(chat_id, tr("report.category_chosen", category=name))
+    await advance(bot, chat_id, state, tr, ctx, "location", category=category.code)
+
+
 async def in_flow(state: FSMContext) -> bool:
     current = await state.get_state()
     return bool(current and current.startswith("ReportFlow:"))

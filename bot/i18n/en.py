@@ -50,12 +50,15 @@ TEXTS: dict[str, str] = {
     # --- policy questions ----------------------------------------------------------------------
     "ask.answer": "{text}",
     "ask.refused": "{reason}",
-    "ask.sources": "<b>Sources:</b>",
-    "ask.source_line": "{n}. {citation}",
     "ask.abstained_note": (
         'For more help, tap "Report a problem" to tell us about a specific case, or call the 12345 '
         "government service hotline."
     ),
+    "ask.show_sources": "📖 Show the articles",
+    "ask.report_button": "📝 Report this",
+    "ask.handoff_note": 'What you describe can be reported: tap "Report this", the category is already chosen.',
+    "ask.source_title": "<b>{citation}</b>",
+    "ask.source_text": "{text}",
     "ask.vote_up": "👍 Helpful",
     "ask.vote_down": "👎 Not helpful",
     "ask.vote_thanks": "Thank you for your feedback!",

@@ -93,7 +93,7 @@ async def _ask(question: str, *, k: int, as_json: bool, lang: str, mode: str, ll
                 if not line:
                     continue
                 try:
-                    body = (await answer_logged(line)).as_dict()
+                    body = (await answer_logged(line)).model_dump(mode="json")
                 except DomainError as exc:
                     body = {"question": line, "error": exc.as_dict(lang)}
                 typer.echo(json.dumps(body, ensure_ascii=False))
@@ -104,13 +104,17 @@ async def _ask(question: str, *, k: int, as_json: bool, lang: str, mode: str, ll
             _fail(exc)
             return
         if as_json:
-            typer.echo(json.dumps(answer.as_dict(), ensure_ascii=False, indent=2))
+            typer.echo(answer.model_dump_json(indent=2))
             return
         typer.echo(answer.answer)
         if answer.sources and not answer.abstained:
             typer.echo("\n来源 / sources:")
-            for hit in answer.sources:
-                typer.echo(f"  {hit.citation()}  ({hit.file}, score {hit.score:.3f})")
+            for source in answer.sources:
+                typer.echo(f"  {source.citation}  ({source.file}, score {source.score:.3f})")
+        if answer.report_suggestion:
+            typer.echo(f"\n举报类别 / report category: {answer.report_suggestion.category}")
+        if answer.missing:
+            typer.echo(f"\n{answer.missing.staff_hint_zh}\n{answer.missing.staff_hint_en}", err=True)
     finally:
         await db.dispose()
 

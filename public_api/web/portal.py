@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from complaints.schemas import FIELD_LABELS, Channel, PhotoUpload, ReportInput
+from complaints.schemas import FIELD_LABELS, MAX_DESCRIPTION, Channel, PhotoUpload, ReportInput
 from core.errors import DomainError, NotFound
 from core.kit.validation import error_lines
 
@@ -26,8 +26,12 @@ async def home(request: Request) -> Response:
 
 
 @router.get("/report")
-async def report_form(request: Request, services: ServicesDep) -> Response:
-    return render(request, "portal/report.html", {"categories": await services.complaints.categories(), "form": {}})
+async def report_form(request: Request, services: ServicesDep, category: str = "", description: str = "") -> Response:
+    """The report form; `?category=&description=` prefill it (the policy answer's hand-off to a report)."""
+    categories = await services.complaints.categories()
+    form = {"category": category if category in {c.code for c in categories} else "",
+            "description": description[:MAX_DESCRIPTION]}
+    return render(request, "portal/report.html", {"categories": categories, "form": form})
 
 
 @router.post("/report", dependencies=[Csrf])

@@ -90,7 +90,8 @@ class Chat:
             for button in call.buttons():
                 if label in button["text"]:
                     return await self.send(
-                        self.person.press(button["callback_data"], call.message_id or 1000)
+                        self.person.press(button["callback_data"], call.message_id or 1000,
+                                          call.params.get("reply_markup"))
                     )
         raise AssertionError(f"no inline button {label!r} was shown")
 
@@ -148,11 +149,12 @@ EMBEDDINGS_CACHE = (
 @pytest.fixture
 def knowledge(services: Services):  # noqa: ANN201
     """The real knowledge service over a small test regulation, logging into the test's database."""
-    from knowledge.service import KnowledgeService
+    from knowledge.service import build_knowledge
 
     EMBEDDINGS_CACHE.parent.mkdir(parents=True, exist_ok=True)
-    service = KnowledgeService(
-        services.settings, services.db, clock=services.clock, embeddings_cache=EMBEDDINGS_CACHE
+    service = build_knowledge(
+        services.settings, services.db, clock=services.clock, embeddings_cache=EMBEDDINGS_CACHE,
+        categories=services.report_categories,
     )
     service.ingest([KNOWLEDGE_DATA])
     services.extras["knowledge"] = service  # what `services.knowledge` hands out

@@ -414,7 +414,17 @@ class Person:
             },
         }
 
-    def press(self, data: str, message_id: int = 1000) -> dict[str, Any]:
+    def press(self, data: str, message_id: int = 1000, markup: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A tap on an inline button of message `message_id` (whose keyboard Telegram sends along)."""
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": self.id, "type": "private"},
+            "from": BOT_USER,
+            "text": "…",
+        }
+        if markup:
+            message["reply_markup"] = markup
         return {
             "update_id": self.api.new_update_id(),
             "callback_query": {
@@ -422,12 +432,6 @@ class Person:
                 "from": self.user,
                 "chat_instance": "ci",
                 "data": data,
-                "message": {
-                    "message_id": message_id,
-                    "date": int(time.time()),
-                    "chat": {"id": self.id, "type": "private"},
-                    "from": BOT_USER,
-                    "text": "…",
-                },
+                "message": message,
             },
         }

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 
-from bot.handlers.ask import render_answer
+from bot.handlers.ask import render_answer, render_sources
 from bot.html import LIMIT, split_html
 from bot.i18n import texts
-from knowledge.answer import Answer
-from knowledge.retrieval import Hit
-from knowledge.splitter import Chunk
+from knowledge.schemas import AnswerOut, Source
 
 
 def _balanced(piece: str) -> bool:
@@ -52,31 +50,33 @@ def test_a_line_without_any_break_is_still_cut():
     assert [len(p) for p in pieces] == [LIMIT, LIMIT, 10]
 
 
-def _hit(law: str, article: str, text: str) -> Hit:
-    chunk = Chunk(id=f"{law}-{article}", doc_id=law, kind="law", text=text, law=law, article=article)
-    return Hit(ref=chunk.id, chunks=[chunk], score=0.9)
+def _source(law: str, article: str, text: str) -> Source:
+    return Source(ref=f"{law}|{article}", law=law, short_title=law, article=article, chapter="", file="f.md",
+                  score=0.9, text=text, citation=f"《{law}》{article}")
 
 
-def test_answer_is_escaped_and_sources_are_cited():
-    answer = Answer(
+def test_answer_is_escaped_and_its_sources_are_not_repeated():
+    answer = AnswerOut(
         question="q",
-        answer="依据 <规定> 和 “A & B”，不得擅自拆改承重墙。",
+        answer="依据 <规定> 和 “A & B”，不得擅自拆改承重墙（《住宅室内装饰装修管理办法》第五条）。",
         abstained=False,
         mode="extractive",
-        sources=[_hit("住宅室内装饰装修管理办法", "第五条", "…"), _hit("建筑法", "第四十九条", "…")],
+        sources=[_source("住宅室内装饰装修管理办法", "第五条", "第五条 全文…"), _source("建筑法", "第四十九条", "…")],
     )
     html = render_answer(answer, texts("zh"))
     assert html.startswith("依据 &lt;规定&gt; 和 “A &amp; B”")
-    assert "<b>依据：</b>\n1. 《住宅室内装饰装修管理办法》第五条\n2. 《建筑法》第四十九条" in html
+    assert "全文" not in html and "《建筑法》第四十九条" not in html  # the articles are behind 查看条文
+    shown = render_sources(answer.sources, texts("zh"))
+    assert shown.startswith("<b>《住宅室内装饰装修管理办法》第五条</b>\n第五条 全文…")
 
 
 def test_abstained_answer_lists_no_sources_but_says_where_to_turn():
-    answer = Answer(
+    answer = AnswerOut(
         question="q",
         answer="抱歉，没有找到。",
         abstained=True,
         mode="abstain",
-        sources=[_hit("建筑法", "第一条", "…")],
+        sources=[_source("建筑法", "第一条", "…")],
     )
     html = render_answer(answer, texts("en"))
     assert "Sources" not in html and "12345" in html

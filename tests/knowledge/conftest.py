@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
-from knowledge.service import SAMPLE_DIR, KnowledgeService
+from knowledge.service import SAMPLE_DIR, KnowledgeService, build_knowledge
 from tests.support import shared_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +45,7 @@ def knowledge_settings(directory: Path, **overrides: object) -> Settings:
 
 
 def make_service(directory: Path, db=None, **overrides: object) -> KnowledgeService:  # noqa: ANN001
-    return KnowledgeService(knowledge_settings(directory, **overrides), db, embeddings_cache=EMBEDDINGS_CACHE)
+    return build_knowledge(knowledge_settings(directory, **overrides), db, embeddings_cache=EMBEDDINGS_CACHE)
 
 
 @pytest.fixture

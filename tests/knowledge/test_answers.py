@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.answer import check_citations
+from knowledge.answer import answer_sentences, check_citations
+from knowledge.titles import english_citation
 from knowledge.service import KnowledgeService
 from tests.knowledge.conftest import DATA, make_service
 from tests.knowledge.fake_openai import FakeOpenAI
@@ -33,28 +34,51 @@ def llm_service(tmp_path: Path, fake_llm: FakeOpenAI) -> KnowledgeService:
     return service
 
 
-def test_extractive_answer_quotes_articles_with_citations(sample_service: KnowledgeService) -> None:
+def test_extractive_answer_is_a_few_cited_sentences(sample_service: KnowledgeService) -> None:
     answer = sample_service.answer(NIGHT_QUESTION)
     assert not answer.abstained and answer.mode == "extractive" and not answer.llm
     assert answer.sources[0].law == LAW and answer.sources[0].article == "第七条"
-    lead, _, body = answer.answer.partition("\n\n")
-    assert lead.startswith("与您的问题最相关的规定是《示范县建筑工地文明施工管理办法》第七条")
-    assert "《示范县建筑工地文明施工管理办法》第七条：除抢修、抢险作业外" in body
-    english = sample_service.answer(NIGHT_QUESTION, lang="en")
-    assert english.answer.startswith("The provisions most relevant to your question are 《示范县建筑工地文明施工管理办法》第七条")
-    body = answer.as_dict()
-    assert set(body) >= {"question", "answer", "abstained", "sources", "mode", "llm"}
-    assert set(body["sources"][0]) == {"law", "article", "chapter", "file", "score", "text"}
+    # the rule itself, its hours kept whole, then its citation; no lead sentence, no article quoted whole
+    assert answer.answer.startswith("除抢修、抢险作业外，施工单位不得在夜间二十二时至次日六时进行产生噪声的施工作业")
+    assert f"（《{LAW}》第七条）" in answer.answer
+    assert len(answer.answer) <= 300
+    sentences = answer_sentences(answer.answer)
+    assert 1 <= len(sentences) <= 3 and all(cited for _, cited in sentences)
+    assert answer.answer.count(f"《{LAW}》第七条") == 1  # two sentences of one article: one citation
+    # the full article stays in the sources, with its number, and the answer names which ones it quotes
+    assert answer.sources[0].text.startswith("第七条 除抢修、抢险作业外")
+    assert answer.cited[0] == answer.sources[0].ref
+    body = answer.model_dump()
+    assert set(body) >= {"question", "answer", "abstained", "sources", "mode", "llm", "report_suggestion", "missing"}
+    assert set(body["sources"][0]) >= {"law", "article", "chapter", "file", "score", "text", "citation", "ref"}
     assert body["sources"][0]["chapter"] == "第二章 施工现场管理 第二节 扬尘和噪声"
 
 
-def test_guide_answers_cite_the_section(sample_service: KnowledgeService) -> None:
-    answer = sample_service.answer("办施工许可证需要准备哪些材料？")
-    assert not answer.abstained
-    top = answer.sources[0]
-    assert top.law == "县住房和城乡建设局办事指南" and top.article == ""
-    assert "施工许可证" in top.chapter
-    assert "“二、建筑工程施工许可证办理" in answer.answer
+def test_english_answer_quotes_the_chinese_sentence_in_english(sample_service: KnowledgeService) -> None:
+    english = sample_service.answer(NIGHT_QUESTION, lang="en")
+    lines = english.answer.splitlines()
+    assert lines[0] == "From the regulations (quoted in the original Chinese):"
+    assert "\u201c除抢修、抢险作业外，施工单位不得在夜间二十二时至次日六时" in lines[1]
+    assert lines[1].endswith(f"\u2014 《{LAW}》第七条")  # no English title known: the Chinese citation alone
+    assert all(cited for _, cited in answer_sentences(english.answer))
+
+
+def test_english_citation_names_the_law_in_english_and_chinese() -> None:
+    assert english_citation("中华人民共和国噪声污染防治法", "第四十三条") == (
+        "Article 43 of the Law on the Prevention and Control of Noise Pollution of the People's Republic of "
+        "China (《噪声污染防治法》第四十三条)"
+    )
+    assert english_citation("保障农民工工资支付条例", "第三十条") == (
+        "Article 30 of the Regulations on Ensuring Payment of Wages to Migrant Workers (《保障农民工工资支付条例》第三十条)"
+    )
+    assert english_citation("某县管理办法", "第三条") == "《某县管理办法》第三条"
+
+
+def test_list_items_and_deadlines_are_quoted_whole(sample_service: KnowledgeService) -> None:
+    answer = sample_service.answer("办施工许可证需要准备哪些材料？多久能办下来？")
+    assert "1. 建筑工程施工许可证申请表；2. 用地批准手续和建设工程规划许可证；" in answer.answer
+    assert "7 个工作日内作出决定" in answer.answer
+    assert len(answer.answer) <= 700
 
 
 def test_out_of_scope_questions_abstain_and_point_to_contacts(
@@ -112,9 +136,23 @@ def test_llm_citing_anything_else_falls_back(llm_service: KnowledgeService, fake
     answer = llm_service.answer(NIGHT_QUESTION)
     assert not answer.llm and answer.mode == "fallback"
     assert "噪声污染防治法" in answer.fallback_reason
-    assert answer.answer.startswith("与您的问题最相关的规定是")
+    assert answer.answer == llm_service.answer(NIGHT_QUESTION, use_llm=False).answer  # the extractive one
     fake_llm.reply = lambda messages: "夜里不能施工。"  # no citation
     assert llm_service.answer(NIGHT_QUESTION).mode == "fallback"
+
+
+def test_llm_answer_keeps_the_short_answer_contract(llm_service: KnowledgeService, fake_llm: FakeOpenAI) -> None:
+    # a sentence without its citation
+    fake_llm.reply = lambda messages: f"夜间不得施工（《{LAW}》第七条）。另外白天也要注意。"
+    answer = llm_service.answer(NIGHT_QUESTION)
+    assert answer.mode == "fallback" and "carries no citation" in answer.fallback_reason
+    # too long
+    fake_llm.reply = lambda messages: "夜间不得施工，" * 120 + f"（《{LAW}》第七条）。"
+    answer = llm_service.answer(NIGHT_QUESTION)
+    assert answer.mode == "fallback" and "characters long" in answer.fallback_reason
+    # the prompt asks for the same contract
+    prompt = "\n".join(m["content"] for m in fake_llm.requests[-1]["body"]["messages"])
+    assert "一到三句话" in prompt and "期限、金额和负责部门" in prompt
 
 
 def test_llm_timeout_and_errors_fall_back(llm_service: KnowledgeService, fake_llm: FakeOpenAI) -> None:

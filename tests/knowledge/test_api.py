@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+from typing import Any
+
 import httpx
 import pytest
 
 from civicdesk.container import Services
+from knowledge.schemas import MAX_QUESTION_CHARS
 from tests.knowledge.conftest import EMBEDDINGS_CACHE, TEST_LAW
 from tests.knowledge.test_loaders import LAW_LINES, make_docx
 from tests.support import bearer
@@ -30,12 +35,16 @@ async def test_ask_returns_answer_with_sources_and_logs_it(
     assert body["question"] == NIGHT_QUESTION and body["abstained"] is False and body["llm"] is False
     assert body["mode"] == "extractive" and len(body["sources"]) == 3
     top = body["sources"][0]
-    assert set(top) == {"law", "article", "chapter", "file", "score", "text"}
+    assert set(top) == {"ref", "law", "short_title", "law_en", "article", "chapter", "file", "score", "text",
+                        "citation"}
     assert (top["law"], top["article"]) == ("示范县建筑工地文明施工管理办法", "第七条")
-    assert "《示范县建筑工地文明施工管理办法》第七条" in body["answer"]
+    assert "（《示范县建筑工地文明施工管理办法》第七条）" in body["answer"] and len(body["answer"]) <= 300
+    assert top["text"].startswith("第七条") and top["text"] not in body["answer"]  # the full text only in sources
+    assert body["report_suggestion"] == {"category": "night_noise", "score": body["report_suggestion"]["score"]}
+    assert body["missing"] is None
 
     english = await client.post("/api/v1/ask", json={"question": NIGHT_QUESTION, "lang": "en"})
-    assert english.json()["answer"].startswith("The provisions most relevant")
+    assert english.json()["answer"].startswith("From the regulations (quoted in the original Chinese):")
     out = await client.post("/api/v1/ask", json={"question": "红烧肉怎么做才不腻？"})
     assert out.json()["abstained"] is True and out.json()["sources"]
 
@@ -59,7 +68,7 @@ async def test_ask_returns_answer_with_sources_and_logs_it(
 
 
 async def test_ask_rejects_bad_input(client: httpx.AsyncClient, knowledge: Services) -> None:
-    for payload in ({"question": ""}, {"question": "问" * 1001}, {"question": "施工许可证", "k": 0},
+    for payload in ({"question": ""}, {"question": "问" * (MAX_QUESTION_CHARS + 1)}, {"question": "施工许可证", "k": 0},
                     {"question": "施工许可证", "k": 21}, {}):
         response = await client.post("/api/v1/ask", json=payload)
         assert response.status_code == 422, payload
@@ -78,9 +87,14 @@ async def test_staff_document_management(
     files = {"file": ("物业办法.docx", make_docx(LAW_LINES), "application/octet-stream")}
     assert (await client.post("/api/v1/staff/knowledge/documents", files=files, headers=viewer)).status_code == 403
     created = await client.post("/api/v1/staff/knowledge/documents", files=files, headers=triager)
-    assert created.status_code == 201, created.text
-    doc = created.json()
-    assert doc["title"] == "示范县物业管理办法" and doc["article_count"] == 4 and doc["changed"] is True
+    assert created.status_code == 202, created.text
+    job = created.json()
+    assert job["state"] == "queued" and job["filename"] == "物业办法.docx"
+    job = await run_jobs_until_done(client, knowledge, job["id"], viewer)
+    assert job["state"] == "ready" and job["changed"] is True and job["chunks_done"] == job["chunks_total"] > 0
+    doc = next(d for d in (await client.get("/api/v1/staff/knowledge/documents", headers=viewer)).json()
+               if d["id"] == job["document_id"])
+    assert doc["title"] == "示范县物业管理办法" and doc["article_count"] == 4
     answer = (await client.post("/api/v1/ask", json={"question": "示范县物业管理办法第四条"})).json()
     assert answer["sources"][0]["article"] == "第四条" and answer["sources"][0]["file"] == "物业办法.docx"
 
@@ -90,7 +104,7 @@ async def test_staff_document_management(
     )
     assert wrong.status_code == 422
     assert "不支持的文件类型" in wrong.json()["error"]["messages"]["zh"]
-    knowledge.settings.knowledge_max_upload_bytes = 100
+    knowledge.knowledge.policy = dataclasses.replace(knowledge.knowledge.policy, max_upload_bytes=100)
     too_big = await client.post(
         "/api/v1/staff/knowledge/documents", files={"file": ("大.md", "第一条 内容。".encode() * 50, "text/markdown")},
         headers=triager,
@@ -103,3 +117,55 @@ async def test_staff_document_management(
     assert again.status_code == 404
     sources = {d["source"] for d in (await client.get("/api/v1/staff/knowledge/documents", headers=viewer)).json()}
     assert "物业办法.docx" not in sources
+
+
+async def run_jobs_until_done(client: httpx.AsyncClient, services: Services, job_id: int,
+                              headers: dict[str, str]) -> dict[str, Any]:
+    """Run the job runner (what the server's lifespan starts) until the job is ready or failed."""
+    runner = asyncio.create_task(services.knowledge.run_jobs(poll_s=0.05))
+    try:
+        for _ in range(600):
+            job = (await client.get(f"/api/v1/staff/knowledge/jobs/{job_id}", headers=headers)).json()
+            if job["state"] in ("ready", "failed"):
+                return job
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"job {job_id} did not finish: {job}")
+    finally:
+        runner.cancel()
+
+
+async def test_upload_is_a_job_that_reports_progress_and_failure(
+    client: httpx.AsyncClient, knowledge: Services, staff_tokens: dict[str, str]
+) -> None:
+    viewer, triager = bearer(staff_tokens["viewer"]), bearer(staff_tokens["triager"])
+    law = "\n\n".join(["# 示范县渣土运输管理办法"] + [f"第{n}条 渣土运输车辆应当密闭，第{n}项要求。" for n in
+                                                   "一二三四五六七八"]).encode()
+    created = await client.post("/api/v1/staff/knowledge/documents", headers=triager,
+                                files={"file": ("渣土办法.md", law, "text/markdown")})
+    assert created.status_code == 202 and created.json()["state"] == "queued"
+    # progress is recorded while embedding: every reported state is consistent
+    seen: list[tuple[int, int]] = []
+    store = knowledge.knowledge.jobs
+    original = store.progress
+
+    def spy(job_id: int, done: int, total: int) -> None:
+        seen.append((done, total))
+        original(job_id, done, total)
+
+    store.progress = spy  # type: ignore[method-assign]
+    job = await run_jobs_until_done(client, knowledge, created.json()["id"], viewer)
+    assert job["state"] == "ready" and job["error"] is None
+    assert seen and all(0 <= done <= total == seen[0][1] for done, total in seen) and seen[-1][0] == seen[-1][1]
+    answer = (await client.post("/api/v1/ask", json={"question": "示范县渣土运输管理办法第三条"})).json()
+    assert answer["sources"][0]["article"] == "第三条"
+
+    # an unreadable PDF is accepted at once and fails with the reason
+    broken = await client.post("/api/v1/staff/knowledge/documents", headers=triager,
+                               files={"file": ("坏文件.pdf", b"%PDF-1.4 not really", "application/pdf")})
+    assert broken.status_code == 202
+    failed = await run_jobs_until_done(client, knowledge, broken.json()["id"], viewer)
+    assert failed["state"] == "failed" and failed["error"]
+    listed = (await client.get("/api/v1/staff/knowledge/jobs", headers=viewer)).json()
+    assert [j["id"] for j in listed[:2]] == [failed["id"], job["id"]]
+    assert (await client.get("/api/v1/staff/knowledge/jobs/99999", headers=viewer)).status_code == 404
+    assert (await client.get("/api/v1/staff/knowledge/jobs")).status_code == 401

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ValidationFailed
-from knowledge.service import KnowledgeService
+from knowledge.service import KnowledgeService, build_knowledge
 from tests.knowledge.conftest import EMBEDDINGS_CACHE, TEST_LAW, knowledge_settings
 from tests.knowledge.fake_openai import DIM, FakeOpenAI
 
@@ -28,7 +28,7 @@ def openai_service(directory: Path, server: FakeOpenAI) -> KnowledgeService:
         directory, embeddings="openai", embeddings_base_url=server.url, embeddings_model="fake-embed",
         embeddings_api_key="secret",
     )
-    return KnowledgeService(settings)
+    return build_knowledge(settings)
 
 
 def test_openai_compatible_embeddings_server(tmp_path: Path, fake_server: FakeOpenAI) -> None:
@@ -48,7 +48,7 @@ def test_openai_compatible_embeddings_server(tmp_path: Path, fake_server: FakeOp
 def test_switching_back_end_rebuilds_the_index(tmp_path: Path, fake_server: FakeOpenAI) -> None:
     directory = tmp_path / "var"
     openai_service(directory, fake_server).ingest([TEST_LAW])
-    nano = KnowledgeService(knowledge_settings(directory), embeddings_cache=EMBEDDINGS_CACHE)
+    nano = build_knowledge(knowledge_settings(directory), embeddings_cache=EMBEDDINGS_CACHE)
     with pytest.raises(ValidationFailed) as info:
         nano.answer(NIGHT_QUESTION)
     assert info.value.code == "index_needs_rebuild"
@@ -60,13 +60,13 @@ def test_switching_back_end_rebuilds_the_index(tmp_path: Path, fake_server: Fake
 
 
 def test_misconfigured_back_ends_fail_clearly(tmp_path: Path) -> None:
-    missing_url = KnowledgeService(knowledge_settings(tmp_path, embeddings="openai"))
+    missing_url = build_knowledge(knowledge_settings(tmp_path, embeddings="openai"))
     with pytest.raises(ValidationFailed) as info:
-        missing_url.documents()
+        missing_url.index.documents()
     assert "CIVICDESK_EMBEDDINGS_BASE_URL" in info.value.message_en
-    local = KnowledgeService(
+    local = build_knowledge(
         knowledge_settings(tmp_path, embeddings="local", embeddings_local_path=tmp_path / "no-model")
     )
     with pytest.raises(ValidationFailed) as info:
-        local.documents()
+        local.index.documents()
     assert "sentence-transformers" in info.value.message_en or "not found" in info.value.message_en

@@ -15,7 +15,7 @@ from tests.knowledge.test_loaders import LAW_LINES, make_docx, make_pdf
 
 
 def _docs(service: KnowledgeService) -> dict[str, tuple[int, int]]:
-    return {d.source: (d.chunk_count, d.article_count) for d in service.documents()}
+    return {d.source: (d.chunk_count, d.article_count) for d in service.index.documents()}
 
 
 def test_incremental_ingest_skips_replaces_and_removes(tmp_path: Path) -> None:
@@ -66,47 +66,75 @@ def test_missing_path_is_reported_and_nothing_is_lost(sample_service: KnowledgeS
     assert _docs(sample_service) == before
 
 
-def test_upload_pdf_and_docx_then_delete(sample_service: KnowledgeService) -> None:
-    info, changed = sample_service.upload("示范县物业管理办法.pdf", make_pdf(LAW_LINES))
-    assert changed and info.kind == "law" and info.article_count == 4 and info.title == "示范县物业管理办法"
-    same, changed_again = sample_service.upload("示范县物业管理办法.pdf", make_pdf(LAW_LINES))
-    assert same.id == info.id and not changed_again
-    docx_info, _ = sample_service.upload("物业办法.docx", make_docx(LAW_LINES))
-    assert docx_info.article_count == 4
+async def _upload(service: KnowledgeService, name: str, data: bytes):  # noqa: ANN202
+    """Upload as the API does, then run the job as the server's job runner does."""
+    job = await service.upload(name, data)
+    assert job.state == "queued"
+    assert service.run_job()
+    return await service.job(job.id)
+
+
+async def test_upload_pdf_and_docx_then_delete(sample_service: KnowledgeService) -> None:
+    job = await _upload(sample_service, "示范县物业管理办法.pdf", make_pdf(LAW_LINES))
+    assert job.state == "ready" and job.changed and job.chunks_done == job.chunks_total > 0
+    info = sample_service.index.document(job.document_id)
+    assert info.kind == "law" and info.article_count == 4 and info.title == "示范县物业管理办法"
+    same = await _upload(sample_service, "示范县物业管理办法.pdf", make_pdf(LAW_LINES))
+    assert same.document_id == info.id and same.changed is False
+    docx = await _upload(sample_service, "物业办法.docx", make_docx(LAW_LINES))
+    assert sample_service.index.document(docx.document_id).article_count == 4
     hits, _ = sample_service.search("示范县物业管理办法第三条", k=1)
     assert hits[0].article == "第三条" and "专项维修资金属于业主所有" in hits[0].text
+    assert not sample_service.run_job()  # the queue is empty
+    assert not list(sample_service.jobs.uploads.iterdir())  # uploaded bytes are not kept after indexing
 
-    deleted = sample_service.delete_document(info.id)
+    deleted = await sample_service.delete_document(info.id)
     assert deleted.source == "示范县物业管理办法.pdf"
     assert "示范县物业管理办法.pdf" not in _docs(sample_service)
     with pytest.raises(NotFound):
-        sample_service.delete_document(info.id)
+        await sample_service.delete_document(info.id)
 
 
 @pytest.mark.parametrize(
     ("name", "data", "code"),
     [
         ("规章.exe", b"MZ\x90\x00", "unsupported_document"),
-        ("规章.pdf", b"%PDF-1.4 truncated", "unsupported_document"),
         ("空.md", b"", "empty_file"),
     ],
 )
-def test_bad_uploads_are_refused_and_lose_nothing(
+async def test_bad_uploads_are_refused_and_lose_nothing(
     sample_service: KnowledgeService, name: str, data: bytes, code: str
 ) -> None:
     before = _docs(sample_service)
     with pytest.raises(ValidationFailed) as info:
-        sample_service.upload(name, data)
+        await sample_service.upload(name, data)
     assert info.value.code == code
+    assert _docs(sample_service) == before
+    assert sample_service.jobs.recent() == []
+
+
+async def test_unreadable_upload_fails_its_job_with_the_reason(sample_service: KnowledgeService) -> None:
+    before = _docs(sample_service)
+    job = await _upload(sample_service, "规章.pdf", b"%PDF-1.4 truncated")
+    assert job.state == "failed" and "damaged or not a valid .pdf" in job.error
     assert _docs(sample_service) == before
 
 
-def test_upload_size_limit(tmp_path: Path) -> None:
+async def test_orphaned_jobs_are_queued_again(sample_service: KnowledgeService) -> None:
+    job = await sample_service.upload("渣土.md", "# 示范县渣土办法\n\n第一条 渣土车应当密闭。\n\n第二条 不得遗撒。\n\n第三条 违者罚款。".encode())
+    with sample_service.jobs._db() as conn:  # a process that died while indexing it
+        conn.execute("UPDATE jobs SET state = 'indexing', owner = 2147483000 WHERE id = ?", (job.id,))
+    assert not sample_service.run_job()
+    assert sample_service.jobs.requeue_orphans() == 1
+    assert sample_service.run_job() and (await sample_service.job(job.id)).state == "ready"
+
+
+async def test_upload_size_limit(tmp_path: Path) -> None:
     service = make_service(tmp_path / "var", knowledge_max_upload_bytes=1000)
     with pytest.raises(ValidationFailed) as info:
-        service.upload("大文件.md", "第一条 内容。\n\n".encode() * 200)
+        await service.upload("大文件.md", "第一条 内容。\n\n".encode() * 200)
     assert info.value.code == "too_large" and "上限" in info.value.message_zh
-    assert service.documents() == []
+    assert service.index.documents() == []
 
 
 def test_seed_only_when_empty(tmp_path: Path) -> None:
@@ -124,6 +152,6 @@ def test_chroma_server_mode(tmp_path: Path, chroma_server: str) -> None:
     assert service.index.vector_count() == report.chunks
     answer = service.answer("工地半夜还在施工，吵得睡不着，这样允许吗？")
     assert answer.sources[0].article == "第七条"
-    doc_id = next(d.id for d in service.documents() if d.source == TEST_LAW.name)
-    service.delete_document(doc_id)
+    doc_id = next(d.id for d in service.index.documents() if d.source == TEST_LAW.name)
+    service.index.delete(doc_id)
     assert service.index.vector_count() == report.chunks - 16

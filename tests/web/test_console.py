@@ -160,13 +160,18 @@ async def test_knowledge_console_upload_and_delete(client: httpx.AsyncClient, se
                                  files={"document": ("物业指南.md", guide.encode(), "text/markdown")})
     assert uploaded.status_code == 303 and "error" not in uploaded.headers["location"]
     page = await client.get("/staff/knowledge")
-    assert "县住建局物业服务指南" in page.text
+    assert 'data-state="queued"' in page.text and "物业指南.md" in page.text  # returned at once, queued
+    assert services.knowledge.run_job()  # what the server's job runner does in the background
+    jobs = (await client.get("/staff/knowledge/jobs.json")).json()
+    assert jobs[0]["filename"] == "物业指南.md" and jobs[0]["state"] == "ready"
+    page = await client.get("/staff/knowledge")
+    assert "县住建局物业服务指南" in page.text and 'data-state="ready"' in page.text
     wrong = await client.post("/staff/knowledge/upload", data=form(client),
                               files={"document": ("virus.exe", b"MZ\x90\x00", "application/octet-stream")})
     assert "error=" in wrong.headers["location"]
-    doc = next(d for d in services.knowledge.documents() if d.title == "县住建局物业服务指南")
+    doc = next(d for d in services.knowledge.index.documents() if d.title == "县住建局物业服务指南")
     await client.post(f"/staff/knowledge/{doc.id}/delete", data=form(client))
-    assert all(d.title != "县住建局物业服务指南" for d in services.knowledge.documents())
+    assert all(d.title != "县住建局物业服务指南" for d in services.knowledge.index.documents())
 
 
 async def test_portal_language_headers_and_missing_csrf(client: httpx.AsyncClient) -> None:

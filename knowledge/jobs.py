@@ -1,0 +1,164 @@
+"""Ingest jobs: an uploaded document is queued, indexed in the background by the serving process, and its
+state (queued, indexing with chunks done/total, ready, failed with the reason) can be read at any time.
+
+Jobs live in `<knowledge_dir>/jobs.sqlite` beside the catalog, so every worker process of one server sees
+them; the uploaded bytes wait in `<knowledge_dir>/uploads/` until indexed. A job is claimed by one process
+with an atomic update; a job left `indexing` by a process that died is queued again.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from knowledge.loaders import load_bytes
+from knowledge.schemas import IngestJobOut, JobState
+from knowledge.splitter import document_id, split_document
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    filename TEXT NOT NULL,
+    path TEXT NOT NULL,
+    state TEXT NOT NULL,
+    chunks_done INTEGER NOT NULL DEFAULT 0,
+    chunks_total INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    document_id TEXT,
+    changed INTEGER,
+    owner INTEGER,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_jobs_state ON jobs (state, id);
+"""
+_COLUMNS = "id, filename, state, chunks_done, chunks_total, error, document_id, changed, created_at, updated_at"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class JobStore:
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self.uploads = self.directory / "uploads"
+        self.uploads.mkdir(parents=True, exist_ok=True)
+        with self._db() as conn:
+            conn.executescript(SCHEMA)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(str(self.directory / "jobs.sqlite"), timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        try:
+            with conn:
+                yield conn
+        finally:
+            conn.close()
+
+    def create(self, filename: str, data: bytes) -> IngestJobOut:
+        now = _now()
+        with self._db() as conn:
+            cursor = conn.execute(
+                "INSERT INTO jobs (filename, path, state, created_at, updated_at) VALUES (?, '', ?, ?, ?)",
+                (filename, JobState.QUEUED.value, now, now),
+            )
+            job_id = int(cursor.lastrowid or 0)
+            path = self.uploads / f"{job_id}-{Path(filename).name}"
+            path.write_bytes(data)
+            conn.execute("UPDATE jobs SET path = ? WHERE id = ?", (str(path), job_id))
+        return self.get(job_id)  # type: ignore[return-value]
+
+    def get(self, job_id: int) -> IngestJobOut | None:
+        with self._db() as conn:
+            row = conn.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return _job(row) if row else None
+
+    def recent(self, limit: int = 20) -> list[IngestJobOut]:
+        with self._db() as conn:
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM jobs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [_job(row) for row in rows]
+
+    def claim(self) -> tuple[IngestJobOut, Path] | None:
+        """The oldest queued job, now `indexing` and owned by this process; None when there is none."""
+        with self._db() as conn:
+            while True:
+                row = conn.execute(
+                    "SELECT id, path FROM jobs WHERE state = ? ORDER BY id LIMIT 1", (JobState.QUEUED.value,)
+                ).fetchone()
+                if row is None:
+                    return None
+                taken = conn.execute(
+                    "UPDATE jobs SET state = ?, owner = ?, updated_at = ? WHERE id = ? AND state = ?",
+                    (JobState.INDEXING.value, os.getpid(), _now(), row[0], JobState.QUEUED.value),
+                ).rowcount
+                if taken:
+                    break
+        return self.get(row[0]), Path(row[1])  # type: ignore[return-value]
+
+    def progress(self, job_id: int, done: int, total: int) -> None:
+        with self._db() as conn:
+            conn.execute(
+                "UPDATE jobs SET chunks_done = ?, chunks_total = ?, updated_at = ? WHERE id = ?",
+                (done, total, _now(), job_id),
+            )
+
+    def finish(self, job_id: int, *, document_id: str | None = None, changed: bool | None = None,
+               error: str | None = None) -> None:
+        state = JobState.FAILED if error else JobState.READY
+        with self._db() as conn:
+            row = conn.execute("SELECT path FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            conn.execute(
+                "UPDATE jobs SET state = ?, error = ?, document_id = ?, changed = ?, owner = NULL, updated_at = ?, "
+                "chunks_done = CASE WHEN ? THEN chunks_total ELSE chunks_done END WHERE id = ?",
+                (state.value, error, document_id, None if changed is None else int(changed), _now(),
+                 error is None, job_id),
+            )
+        if row and row[0]:
+            Path(row[0]).unlink(missing_ok=True)
+
+    def requeue_orphans(self) -> int:
+        """Jobs left `indexing` by a process that no longer runs go back to the queue."""
+        with self._db() as conn:
+            rows = conn.execute("SELECT id, owner FROM jobs WHERE state = ?", (JobState.INDEXING.value,)).fetchall()
+            orphans = [job_id for job_id, owner in rows if owner != os.getpid() and not _alive(owner)]
+            for job_id in orphans:
+                conn.execute("UPDATE jobs SET state = ?, owner = NULL, updated_at = ? WHERE id = ?",
+                             (JobState.QUEUED.value, _now(), job_id))
+        return len(orphans)
+
+    def pending(self) -> int:
+        with self._db() as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (JobState.QUEUED.value,)).fetchone()[0])
+
+
+def upload_texts(filename: str, data: bytes) -> list[str]:
+    """The texts an uploaded document's chunks embed (what the job counts as chunks done/total)."""
+    name = Path(filename).name
+    return [chunk.embed_text() for chunk in split_document(load_bytes(name, data), document_id(f"upload:{name}"))]
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _job(row: tuple) -> IngestJobOut:  # type: ignore[type-arg]
+    (job_id, filename, state, done, total, error, document_id, changed, created, updated) = row
+    return IngestJobOut(
+        id=job_id, filename=filename, state=JobState(state), chunks_done=done, chunks_total=total, error=error,
+        document_id=document_id, changed=None if changed is None else bool(changed),
+        created_at=datetime.fromisoformat(created), updated_at=datetime.fromisoformat(updated),
+    )

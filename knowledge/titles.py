@@ -1,0 +1,60 @@
+"""English titles of the laws the bureau works with, for answers in English (keyed by short title, the
+official title without 中华人民共和国). A law not listed is named in Chinese only."""
+
+from __future__ import annotations
+
+from knowledge.splitter import article_number, short_title
+
+TITLES_EN: dict[str, str] = {
+    "个人信息保护法": "Personal Information Protection Law",
+    "优化营商环境条例": "Regulations on Optimizing the Business Environment",
+    "保障农民工工资支付条例": "Regulations on Ensuring Payment of Wages to Migrant Workers",
+    "信访工作条例": "Regulations on Letters and Visits (Petitions)",
+    "劳动合同法": "Labour Contract Law",
+    "噪声污染防治法": "Law on the Prevention and Control of Noise Pollution",
+    "固体废物污染环境防治法": "Law on the Prevention and Control of Environmental Pollution by Solid Waste",
+    "国有土地上房屋征收与补偿条例": "Regulations on the Expropriation of and Compensation for Buildings on State-owned Land",
+    "城乡规划法": "Urban and Rural Planning Law",
+    "城市市容和环境卫生管理条例": "Regulations on the Administration of City Appearance and Environmental Sanitation",
+    "城市房地产管理法": "Urban Real Estate Administration Law",
+    "大气污染防治法": "Law on the Prevention and Control of Atmospheric Pollution",
+    "安全生产法": "Work Safety Law",
+    "建筑法": "Construction Law",
+    "建设工程勘察设计管理条例": "Regulations on the Administration of Survey and Design of Construction Projects",
+    "建设工程安全生产管理条例": "Regulations on the Administration of Work Safety of Construction Projects",
+    "建设工程抗震管理条例": "Regulations on the Administration of Earthquake Resistance of Construction Projects",
+    "建设工程质量管理条例": "Regulations on the Quality Management of Construction Projects",
+    "建设项目环境保护管理条例": "Regulations on the Administration of Environmental Protection of Construction Projects",
+    "招标投标法": "Bidding Law",
+    "招标投标法实施条例": "Regulations for the Implementation of the Bidding Law",
+    "政府信息公开条例": "Regulations on the Disclosure of Government Information",
+    "无障碍环境建设法": "Law on the Construction of a Barrier-free Environment",
+    "民用建筑节能条例": "Regulations on Energy Conservation in Civil Buildings",
+    "消防法": "Fire Protection Law",
+    "物业管理条例": "Regulations on Property Management",
+    "特种设备安全法": "Special Equipment Safety Law",
+    "环境保护法": "Environmental Protection Law",
+    "行政处罚法": "Administrative Penalty Law",
+    "行政许可法": "Administrative Licensing Law",
+    "县住房和城乡建设局办事指南": "County Housing and Construction Bureau Service Guide",
+}
+
+
+def english_title(law: str) -> str | None:
+    """The English title of a law (full or short Chinese title), or None when it is not known."""
+    short = short_title(law)
+    title = TITLES_EN.get(short)
+    if title and law.startswith("中华人民共和国"):
+        return f"{title} of the People's Republic of China" if "条例" not in short else title
+    return title
+
+
+def english_citation(law: str, article: str) -> str:
+    """`Article 43 of the Law on ... (《噪声污染防治法》第四十三条)`; the Chinese alone when no title is known."""
+    chinese = f"《{short_title(law)}》{article}"
+    title = english_title(law)
+    if not title:
+        return chinese
+    number = article_number(article) if article else 0
+    english = f"Article {number} of the {title}" if number else f"the {title}"
+    return f"{english} ({chinese})"
