@@ -20,7 +20,8 @@ from .models import ApiToken, StaffSession, StaffUser
 from .passwords import check_password, temporary_password
 from .roles import Role
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,80}$")
+USERNAME_MAX = 80
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,%d}$" % USERNAME_MAX)
 SESSION_LIFETIME = timedelta(hours=12)
 # Touching last_used_at on every request would turn every read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=5)

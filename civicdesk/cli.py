@@ -42,8 +42,9 @@ def serve(
     """Run the API and web pages (applies migrations first)."""
     import uvicorn
 
-    from civicdesk.migrate import upgrade
     from civicdesk.app import create_app
+    from civicdesk.logs import uvicorn_log_config
+    from civicdesk.migrate import upgrade
 
     settings = _settings()
     logging.basicConfig(level=settings.log_level)
@@ -53,13 +54,15 @@ def serve(
     from knowledge.service import build_knowledge
 
     build_knowledge(settings).seed_if_empty(progress=True)  # a fresh install answers questions at once
-    log_level = settings.log_level.lower()
+    # Forwarded headers are trusted only from CIVICDESK_TRUSTED_PROXIES, inside the app (uvicorn's
+    # own default would trust them from loopback); tokens are kept out of the access log.
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": settings.log_level.lower(),
+                               "proxy_headers": False, "log_config": uvicorn_log_config()}
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        uvicorn.run(create_app(settings), **options)
     else:
         # Each worker process builds its app (and services) from the same environment.
-        uvicorn.run("civicdesk.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level)
+        uvicorn.run("civicdesk.app:create_app", factory=True, workers=workers, **options)
 
 
 @db_app.command("upgrade")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Default routing of report categories to departments. A county sets its own with
 # CIVICDESK_CATEGORY_DEPARTMENTS='{"施工扬尘": "县住建局执法大队", ...}'.
@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         default=None, description="signs sessions and CSRF tokens; generated under data_dir if unset"
     )
     redis_url: str | None = None
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="addresses or networks of reverse proxies whose X-Forwarded-For/-Proto are believed",
+    )
     max_request_bytes: int = Field(default=1024 * 1024, description="largest body outside photo/document uploads")
     log_level: str = "INFO"
 
@@ -93,6 +97,15 @@ class Settings(BaseSettings):
 
     # --- open days ---------------------------------------------------------------------------
     openday_max_party_size: int = 3
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        if isinstance(value, str):  # "10.0.0.5,10.1.0.0/16" or a JSON list
+            if value.strip().startswith("["):
+                return json.loads(value)
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("category_departments", mode="before")
     @classmethod

@@ -85,6 +85,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(web_portal.router)
     app.include_router(web_knowledge.router)
     app.include_router(web_opendays.router)
-    # Outermost: a body over its route's limit is refused before any parser sees it.
+    # A body over its route's limit is refused before any parser sees it.
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limits(settings), reject=error_response)
+    if settings.trusted_proxies:
+        # Outermost: the client address and scheme come from X-Forwarded-For/-Proto only when the
+        # connection is from a configured proxy; everyone else's headers are ignored.
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from accounts.roles import Role, role_allows
-from accounts.service import StaffIdentity
+from accounts.service import USERNAME_MAX, StaffIdentity
 from core.errors import DomainError, ValidationFailed
 
 from ..deps import ServicesDep
@@ -95,8 +95,12 @@ async def login(
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/staff",
 ) -> Response:
+    # No account has a longer name: a longer one is cut before it becomes a limiter key (a 1 MB
+    # name must not be kept for 15 minutes) and fails as any wrong name does.
+    username = username.strip()[: USERNAME_MAX + 1]
+    # The real client: uvicorn trusts no forwarded header; public_api.app does, from configured proxies.
     client = request.client.host if request.client else "unknown"
-    key = f"login:{username.strip().lower()}:{client}"
+    key = f"login:{username.lower()}:{client}"
     if not await services.limiter.hit(key, LOGIN_LIMIT, LOGIN_WINDOW_S):
         return render(request, "staff/login.html", {"next": _safe_next(next), "error": "login_throttled",
                                                     "username": username}, status_code=429)
