@@ -32,7 +32,7 @@ from core.ids import new_token, short_code, token_hash, token_matches
 from core.kit.csv import csv_text
 from core.kit.language import is_english, normalize_language
 
-from . import ics
+from . import ics, lifecycle, seating
 from .models import OpenDayEvent, OpenDayFeedback, OpenDayRegistration, OpenDaySubscription
 from .rules import (
     PUSH_CHANNELS,
@@ -155,11 +155,7 @@ class OpenDayService:
         now = self.clock.now()
         async with self.db.write_session() as session:
             event = await self._lock_event(session, event_id)
-            if event.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
-                raise Conflict(
-                    f"活动{event_status_label(event.status)}，不能再修改",
-                    f"The event is {event.status} and can no longer be edited", code="event_not_editable",
-                )
+            lifecycle.check_editable(event)
             merged = self._checked({f: getattr(event, f) for f in EDITABLE} | given, now, event)
             changed = {f for f in given if merged[f] != getattr(event, f)}
             if not changed:
@@ -179,23 +175,7 @@ class OpenDayService:
         now = self.clock.now()
         async with self.db.write_session() as session:
             event = await self._lock_event(session, event_id)
-            if event.status != EventStatus.DRAFT:
-                raise Conflict(
-                    f"只有草稿可以发布，该活动{event_status_label(event.status)}",
-                    f"Only drafts can be published; this event is {event.status}", code="not_a_draft",
-                )
-            if event.starts_at <= now:
-                raise ValidationFailed("活动开始时间已过，请先修改时间再发布",
-                                       "The start time has passed; change it before publishing",
-                                       code="starts_in_past")
-            if event.registration_closes_at is not None and event.registration_closes_at <= now:
-                raise ValidationFailed("报名截止时间已过，请先修改再发布",
-                                       "The registration deadline has passed; change it before publishing",
-                                       code="registration_deadline_past")
-            event.status = EventStatus.PUBLISHED.value
-            event.published_at = now
-            event.updated_at = now
-            event.sequence += 1
+            lifecycle.move(event, EventStatus.PUBLISHED, now)
             subscribers = await session.scalars(
                 select(OpenDaySubscription).where(OpenDaySubscription.active.is_(True))
                 .order_by(OpenDaySubscription.id)
@@ -206,22 +186,11 @@ class OpenDayService:
             return await self._staff_event(session, event)
 
     async def cancel(self, event_id: int, reason: str, actor: str) -> EventStaffOut:
-        reason = (reason or "").strip()
-        if len(reason) < 2:
-            raise ValidationFailed("取消活动须说明理由，理由会告知每一位报名者",
-                                   "Cancelling needs a reason; every registrant is told it", code="reason_required")
+        reason = lifecycle.cancel_reason(reason)
         now = self.clock.now()
         async with self.db.write_session() as session:
             event = await self._lock_event(session, event_id)
-            if event.status == EventStatus.CANCELLED:
-                raise Conflict("该活动已取消", "The event is already cancelled", code="already_cancelled")
-            if event.status == EventStatus.FINISHED:
-                raise Conflict("已结束的活动不能取消", "A finished event cannot be cancelled", code="event_finished")
-            event.status = EventStatus.CANCELLED.value
-            event.cancel_reason = reason
-            event.cancelled_at = now
-            event.updated_at = now
-            event.sequence += 1
+            lifecycle.cancel(event, reason, now)
             active = await session.scalars(
                 select(OpenDayRegistration).where(
                     OpenDayRegistration.event_id == event.id,
@@ -234,21 +203,13 @@ class OpenDayService:
                 reg.cancelled_by = "event_cancelled"
                 reg.updated_at = now
                 self._notify(session, event, reg, "openday_cancelled", now, reason=reason)
-            event.seats_taken = 0
             return await self._staff_event(session, event)
 
     async def finish(self, event_id: int, actor: str) -> EventStaffOut:
         now = self.clock.now()
         async with self.db.write_session() as session:
             event = await self._lock_event(session, event_id)
-            if event.status != EventStatus.PUBLISHED:
-                raise Conflict(f"只有已发布的活动可以结束，该活动{event_status_label(event.status)}",
-                               f"Only a published event can be finished; this one is {event.status}",
-                               code="not_published")
-            if now < event.starts_at:
-                raise ValidationFailed("活动尚未开始，不能标记为结束", "The event has not started yet",
-                                       code="not_started")
-            self._finish(event, now)
+            lifecycle.move(event, EventStatus.FINISHED, now)
             return await self._staff_event(session, event)
 
     async def set_minutes(self, event_id: int, text: str, actor: str) -> EventStaffOut:
@@ -258,17 +219,10 @@ class OpenDayService:
         now = self.clock.now()
         async with self.db.write_session() as session:
             event = await self._lock_event(session, event_id)
-            if event.status not in (EventStatus.PUBLISHED, EventStatus.FINISHED) or now < event.starts_at:
-                raise Conflict("活动开始后才能记录纪要", "Minutes can be recorded once the event has started",
-                               code="minutes_too_early")
+            lifecycle.check_minutes_allowed(event, now)
             event.minutes, event.minutes_by, event.minutes_at = text, actor, now
             event.updated_at = now
             return await self._staff_event(session, event)
-
-    def _finish(self, event: OpenDayEvent, now: datetime) -> None:
-        event.status = EventStatus.FINISHED.value
-        event.finished_at = now
-        event.updated_at = now
 
     def _checked(self, values: dict[str, Any], now: datetime, event: OpenDayEvent | None = None) -> dict[str, Any]:
         """Times made aware and the event's fields checked together; raises with what to fix."""
@@ -370,9 +324,7 @@ class OpenDayService:
         now = self.clock.now()
         async with self.db.write_session() as session:
             event = await self._lock_event(session, event_id)
-            if event.status not in (EventStatus.PUBLISHED, EventStatus.FINISHED):
-                raise Conflict(f"活动{event_status_label(event.status)}，不能签到",
-                               f"The event is {event.status}; no check-in", code="check_in_closed")
+            lifecycle.check_check_in_status(event)
             opens = event.starts_at - self.policy.check_in_opens_before
             if now < opens:
                 raise Conflict(f"签到于 {local_text(opens, self.policy.tz)} 开始（活动开始前 2 小时）",
@@ -444,18 +396,8 @@ class OpenDayService:
         now = self.clock.now()
         async with self.db.write_session() as session:
             event = await self._lock_event(session, event_id, public=True)
-            self._check_registration_open(event, now)
-            if data.party_size > event.capacity:
-                raise ValidationFailed(f"本次活动共 {event.capacity} 个名额，少于报名人数",
-                                       f"The event has only {event.capacity} seats in all",
-                                       code="party_too_large", max_party_size=event.capacity)
-            limit = self._max_party(event)
-            if data.party_size > limit:
-                raise ValidationFailed(
-                    f"每份报名最多 {limit} 人（含本人），本次填写了 {data.party_size} 人",
-                    f"At most {limit} people per registration (you included); got {data.party_size}",
-                    code="party_too_large", max_party_size=limit,
-                )
+            lifecycle.check_registration_open(event, now, self.policy.tz)
+            seating.check_party_size(data.party_size, event.capacity, self._max_party(event))
             existing = await session.scalar(
                 select(OpenDayRegistration).where(
                     OpenDayRegistration.event_id == event.id, OpenDayRegistration.person_key == key,
@@ -464,7 +406,7 @@ class OpenDayService:
             )
             if existing is not None:
                 raise self._already_registered(existing, web, phone)
-            seated = data.party_size <= event.capacity - event.seats_taken
+            seated = seating.Seats(event.capacity, event.seats_taken).fits(data.party_size)
             reg = OpenDayRegistration(
                 event_id=event.id, name=data.name, phone=phone, party_size=data.party_size,
                 channel=data.channel.value, channel_user_id=data.channel_user_id,
@@ -491,7 +433,7 @@ class OpenDayService:
         now = self.clock.now()
         async with self.db.session() as session:
             event = await self._event(session, event_id, public=True)
-            self._check_registration_open(event, now)
+            lifecycle.check_registration_open(event, now, self.policy.tz)
             if channel_user_id:
                 key = person_key(channel, channel_user_id, "", None)
                 existing = await session.scalar(select(OpenDayRegistration).where(
@@ -531,35 +473,7 @@ class OpenDayService:
         raise RuntimeError("could not find a free check-in code")  # 31^6 codes: practically unreachable
 
     def _max_party(self, event: OpenDayEvent) -> int:
-        """People one registration may bring: the event's or the default limit, never above capacity."""
-        return min(event.max_party_size or self.policy.max_party_size, event.capacity)
-
-    def _registration_window(self, event: OpenDayEvent) -> tuple[datetime | None, datetime]:
-        return event.registration_opens_at or event.published_at, event.registration_closes_at or event.starts_at
-
-    def _registration_refusal(self, event: OpenDayEvent, now: datetime) -> Conflict | None:
-        tz = self.policy.tz
-        if event.status == EventStatus.CANCELLED:
-            reason = f"（原因：{event.cancel_reason}）" if event.cancel_reason else ""
-            return Conflict(f"该开放日活动已取消{reason}，不能报名",
-                            f"This open day was cancelled ({event.cancel_reason}); registration is closed",
-                            code="event_cancelled")
-        if event.status != EventStatus.PUBLISHED or now >= event.starts_at:
-            return Conflict("活动已开始或已结束，报名已截止", "The event has started or ended; registration is closed",
-                            code="registration_closed")
-        opens, closes = self._registration_window(event)
-        if opens is not None and now < opens:
-            return Conflict(f"报名尚未开始，将于 {local_text(opens, tz)} 开放",
-                            f"Registration opens at {local_text(opens, tz)}", code="registration_not_open")
-        if now >= closes:
-            return Conflict(f"报名已于 {local_text(closes, tz)} 截止", f"Registration closed at {local_text(closes, tz)}",
-                            code="registration_closed")
-        return None
-
-    def _check_registration_open(self, event: OpenDayEvent, now: datetime) -> None:
-        refusal = self._registration_refusal(event, now)
-        if refusal is not None:
-            raise refusal
+        return seating.max_party(event.max_party_size, self.policy.max_party_size, event.capacity)
 
     # --- the registrant's side -----------------------------------------------------------------
     async def registration_by_token(self, registration_id: int, token: str, lang: str = "zh") -> RegistrationOut:
@@ -664,27 +578,21 @@ class OpenDayService:
 
     async def _promote(self, session: AsyncSession, event: OpenDayEvent, now: datetime) -> list[int]:
         """Give free seats to waitlisted parties, oldest first, each that fits; tell each one."""
-        free = event.capacity - event.seats_taken
-        if free <= 0 or event.status != EventStatus.PUBLISHED or now >= event.starts_at:
+        free = seating.Seats(event.capacity, event.seats_taken).left
+        if free <= 0 or not lifecycle.seats_can_move(event, now):
             return []
-        promoted = []
         waiting = await session.scalars(
             select(OpenDayRegistration).where(
                 OpenDayRegistration.event_id == event.id, OpenDayRegistration.status == RegStatus.WAITLISTED.value
             ).order_by(OpenDayRegistration.id)
         )
-        for reg in waiting:
-            if reg.party_size > free:
-                continue
+        promoted = seating.promotions(waiting, free)
+        for reg in promoted:
             reg.status = RegStatus.CONFIRMED.value
             reg.confirmed_at = reg.promoted_at = reg.updated_at = now
             event.seats_taken += reg.party_size
-            free -= reg.party_size
-            promoted.append(reg.id)
             self._notify(session, event, reg, "openday_promoted", now)
-            if free == 0:
-                break
-        return promoted
+        return [reg.id for reg in promoted]
 
     async def _give_feedback(
         self, session: AsyncSession, reg: OpenDayRegistration, rating: int, comment: str, lang: str
@@ -700,7 +608,7 @@ class OpenDayService:
         event = await self._lock_event(session, reg.event_id)  # one feedback row per registration, also when racing
         if event.status == EventStatus.CANCELLED:
             raise Conflict("活动已取消，无需评价", "The event was cancelled", code="event_cancelled")
-        if now < event.ends_at:
+        if not lifecycle.takes_feedback(event, now):
             raise Conflict("活动结束后才能评价", "Feedback opens when the event has ended", code="feedback_too_early")
         if reg.status not in SEATED:
             raise Conflict("只有参加了活动的报名可以评价", "Only registrations that took part can give feedback",
@@ -757,7 +665,7 @@ class OpenDayService:
             ended = await self._locked_events(session, OpenDayEvent.status == EventStatus.PUBLISHED.value,
                                               OpenDayEvent.ends_at <= now)
             for event in ended:
-                self._finish(event, now)
+                lifecycle.move(event, EventStatus.FINISHED, now, check=False)
                 result.finished += 1
             soon = await self._locked_events(
                 session, OpenDayEvent.status == EventStatus.PUBLISHED.value,
@@ -835,7 +743,7 @@ class OpenDayService:
             "address": event.address,
             "starts_at": event.starts_at.astimezone(tz).isoformat(),
             "ends_at": event.ends_at.astimezone(tz).isoformat(),
-            "seats_left": max(event.capacity - event.seats_taken, 0),
+            "seats_left": seating.Seats(event.capacity, event.seats_taken).left,
             "url": self.event_url(event.id),
             "language": language,
         }
@@ -884,16 +792,17 @@ class OpenDayService:
 
     def _event_out(self, event: OpenDayEvent, waitlisted: int, now: datetime, lang: str) -> EventOut:
         tz = self.policy.tz
-        opens, closes = self._registration_window(event)
+        opens, closes = lifecycle.registration_window(event)
         return EventOut(
             id=event.id, uid=event.uid, title=event.title, description=event.description,
             site_name=event.site_name, address=event.address, lat=event.lat, lon=event.lon,
             starts_at=event.starts_at.astimezone(tz), ends_at=event.ends_at.astimezone(tz),
-            capacity=event.capacity, seats_left=max(event.capacity - event.seats_taken, 0), waitlisted=waitlisted,
+            capacity=event.capacity, seats_left=seating.Seats(event.capacity, event.seats_taken).left,
+            waitlisted=waitlisted,
             max_party_size=self._max_party(event),
             registration_opens_at=opens.astimezone(tz) if opens else None,
             registration_closes_at=closes.astimezone(tz),
-            registration_open=self._registration_refusal(event, now) is None,
+            registration_open=lifecycle.registration_refusal(event, now, tz) is None,
             audience=event.audience,
             requirements=Requirements(
                 requires_id=event.requires_id, min_age=event.min_age,
@@ -967,7 +876,7 @@ class OpenDayService:
             status_label=registration_status_label(reg.status, lang), check_in_code=reg.check_in_code,
             waitlist_position=await self._waitlist_position(session, reg), created_at=reg.created_at,
             can_cancel=active and now < event.starts_at,
-            can_give_feedback=reg.status in SEATED and event.status != EventStatus.CANCELLED and now >= event.ends_at,
+            can_give_feedback=reg.status in SEATED and lifecycle.takes_feedback(event, now),
             feedback=await self._feedback_of(session, reg),
         )
 
