@@ -14,6 +14,10 @@ class RateLimiter(Protocol):
 
     async def reset(self, key: str) -> None: ...
 
+    async def retry_after(self, key: str, window_s: int) -> int:
+        """Seconds until `key`'s current window ends (at least 1)."""
+        ...
+
 
 class MemoryRateLimiter:
     def __init__(self, now: Callable[[], float] = time.monotonic):
@@ -33,6 +37,10 @@ class MemoryRateLimiter:
 
     async def reset(self, key: str) -> None:
         self._windows.pop(key, None)
+
+    async def retry_after(self, key: str, window_s: int) -> int:
+        started, _ = self._windows.get(key, (self._now(), 0))
+        return max(1, int(started + window_s - self._now() + 0.999))
 
     def _evict(self, now: float, window_s: int) -> None:
         for key in [k for k, (started, _) in self._windows.items() if now - started >= window_s]:
@@ -54,3 +62,7 @@ class RedisRateLimiter:
 
     async def reset(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)  # type: ignore[attr-defined]
+
+    async def retry_after(self, key: str, window_s: int) -> int:
+        ttl = await self._redis.ttl(self._prefix + key)  # type: ignore[attr-defined]
+        return max(1, int(ttl)) if ttl and ttl > 0 else window_s

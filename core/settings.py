@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         default_factory=list,
         description="addresses or networks of reverse proxies whose X-Forwarded-For/-Proto are believed",
     )
+    reports_per_client_per_hour: int = Field(default=10, description="report submissions per address; 0: off")
+    registrations_per_client_per_hour: int = Field(
+        default=5, description="open-day registrations per address; 0: off")
     max_request_bytes: int = Field(default=1024 * 1024, description="largest body outside photo/document uploads")
     log_level: str = "INFO"
 

@@ -71,3 +71,32 @@ def require_role(role: Role | str) -> Callable[..., Awaitable[StaffIdentity]]:
 Viewer = Annotated[StaffIdentity, Depends(require_role(Role.VIEWER))]
 Triager = Annotated[StaffIdentity, Depends(require_role(Role.TRIAGER))]
 Admin = Annotated[StaffIdentity, Depends(require_role(Role.ADMIN))]
+
+
+def client_limit(kind: str, setting: str) -> Callable[..., Awaitable[None]]:
+    """Dependency factory: at most `settings.<setting>` requests of `kind` per client address an
+    hour (0: no limit), counted by the services' limiter (Redis when configured, so all processes
+    share the count); over it, 429 with Retry-After. The address is the connecting one, or the
+    one a trusted proxy names (see CIVICDESK_TRUSTED_PROXIES)."""
+
+    async def dependency(request: Request, services: ServicesDep) -> None:
+        limit = getattr(services.settings, setting)
+        if limit <= 0:
+            return
+        key = f"{kind}:{request.client.host if request.client else 'unknown'}"
+        if await services.limiter.hit(key, limit, CLIENT_WINDOW_S):
+            return
+        wait = await services.limiter.retry_after(key, CLIENT_WINDOW_S)
+        minutes = max(1, -(-wait // 60))
+        raise ApiError(
+            429, f"提交过于频繁：每个网络地址每小时最多 {limit} 次，请 {minutes} 分钟后再试",
+            f"Too many requests: at most {limit} an hour from one address; try again in {minutes} min",
+            code="rate_limited", headers={"Retry-After": str(wait)},
+        )
+
+    return dependency
+
+
+CLIENT_WINDOW_S = 3600
+ReportLimit = Depends(client_limit("reports", "reports_per_client_per_hour"))
+RegistrationLimit = Depends(client_limit("registrations", "registrations_per_client_per_hour"))

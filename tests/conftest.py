@@ -106,6 +106,9 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         database_url=db_url,
         secret_key="test-secret-key",
         public_base_url="http://testserver",
+        # Every test client is one address; the per-client limits have tests of their own.
+        reports_per_client_per_hour=0,
+        registrations_per_client_per_hour=0,
     )
 
 

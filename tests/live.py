@@ -43,7 +43,8 @@ class LiveServer:
 def server_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICDESK_")}
     env.update(CIVICDESK_DATA_DIR=str(data_dir), CIVICDESK_DATABASE_URL=database_url,
-               CIVICDESK_LOG_LEVEL="WARNING", **extra)
+               CIVICDESK_LOG_LEVEL="WARNING", CIVICDESK_REPORTS_PER_CLIENT_PER_HOUR="0",
+               CIVICDESK_REGISTRATIONS_PER_CLIENT_PER_HOUR="0", **extra)
     return env
 
 

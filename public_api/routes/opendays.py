@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from opendays.rules import RegChannel
 from opendays.schemas import EventOut, FeedbackInput, RegistrationInput, RegistrationOut, RegistrationResult
 
-from ..deps import LangDep, RowId, ServicesDep
+from ..deps import LangDep, RegistrationLimit, RowId, ServicesDep
 
 router = APIRouter(prefix="/api/v1/open-days", tags=["open days"])
 feeds = APIRouter(tags=["open days"])
@@ -64,7 +64,8 @@ async def event(event_id: RowId, services: ServicesDep, lang: LangDep) -> EventO
     return await services.opendays.public_event(event_id, lang)
 
 
-@router.post("/{event_id}/registrations", response_model=RegistrationResponse, status_code=201)
+@router.post("/{event_id}/registrations", response_model=RegistrationResponse, status_code=201,
+             dependencies=[RegistrationLimit])
 async def register(event_id: RowId, body: WebRegistrationIn, services: ServicesDep, lang: LangDep) -> RegistrationResponse:
     result = await services.opendays.register(event_id, RegistrationInput(
         name=body.name, phone=body.phone, party_size=body.party_size, channel=RegChannel.WEB, language=lang,

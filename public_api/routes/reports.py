@@ -18,7 +18,7 @@ from complaints.schemas import (
     SubmitResult,
 )
 
-from ..deps import LangDep, Position, ServicesDep
+from ..deps import LangDep, Position, ReportLimit, ServicesDep
 from ..errors import validation_error
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -33,7 +33,7 @@ async def categories(services: ServicesDep) -> list[CategoryOut]:
     return await services.complaints.categories()
 
 
-@router.post("/reports", status_code=201, response_model=SubmitResponse)
+@router.post("/reports", status_code=201, response_model=SubmitResponse, dependencies=[ReportLimit])
 async def submit_report(
     request: Request,
     services: ServicesDep,

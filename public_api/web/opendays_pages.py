@@ -15,7 +15,7 @@ from core.kit.bureau_time import BureauTime
 from core.kit.validation import error_lines
 from opendays.schemas import FIELD_LABELS, EventFields, EventInput, RegistrationInput
 
-from ..deps import RowId, ServicesDep
+from ..deps import RegistrationLimit, RowId, ServicesDep
 from .auth import Csrf, StaffTriager, StaffViewer
 from .downloads import csv_download
 from .templating import page_language, render
@@ -52,7 +52,7 @@ async def open_day(request: Request, event_id: RowId, services: ServicesDep) -> 
     return render(request, "portal/open_day.html", {"e": event, "form": {}})
 
 
-@router.post("/open-days/{event_id:int}/register", dependencies=[Csrf])
+@router.post("/open-days/{event_id:int}/register", dependencies=[Csrf, RegistrationLimit])
 async def register(
     request: Request, event_id: RowId, services: ServicesDep,
     name: Annotated[str, Form()] = "", phone: Annotated[str, Form()] = "", party_size: Annotated[str, Form()] = "1",

@@ -13,7 +13,7 @@ from complaints.schemas import FIELD_LABELS, MAX_DESCRIPTION, Channel, PhotoUplo
 from core.errors import DomainError, NotFound
 from core.kit.validation import error_lines
 
-from ..deps import ServicesDep
+from ..deps import ReportLimit, ServicesDep
 from .auth import Csrf
 from .templating import page_language, render
 
@@ -34,7 +34,7 @@ async def report_form(request: Request, services: ServicesDep, category: str = "
     return render(request, "portal/report.html", {"categories": categories, "form": form})
 
 
-@router.post("/report", dependencies=[Csrf])
+@router.post("/report", dependencies=[Csrf, ReportLimit])
 async def submit_report(
     request: Request,
     services: ServicesDep,
