@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -51,6 +51,20 @@ def _identity(user: StaffUser) -> StaffIdentity:
 
 def _not_found(username: str) -> NotFound:
     return NotFound(f"找不到用户 {username}", f"No user {username}", code="user_not_found")
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    username: str
+    label: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+
+def _token_info(row: ApiToken) -> TokenInfo:
+    return TokenInfo(row.id, row.user.username, row.label, row.created_at, row.last_used_at, row.revoked)
 
 
 class AccountService:
@@ -105,6 +119,23 @@ class AccountService:
                                  created_at=self.clock.now()))
         return token
 
+    async def tokens(self, username: str | None = None) -> list[TokenInfo]:
+        """API tokens (never their values: only hashes are stored), newest first."""
+        async with self.db.session() as session:
+            query = select(ApiToken).join(ApiToken.user).order_by(ApiToken.id.desc())
+            if username is not None:
+                query = query.where(StaffUser.username == username)
+            return [_token_info(row) for row in await session.scalars(query)]
+
+    async def revoke_token(self, token_id: int) -> TokenInfo:
+        """One token stops working at once; the account and its other tokens are untouched."""
+        async with self.db.write_session() as session:
+            row = await session.get(ApiToken, token_id)
+            if row is None:
+                raise NotFound(f"找不到令牌 #{token_id}", f"No API token #{token_id}", code="token_not_found")
+            row.revoked = True
+            return _token_info(row)
+
     async def by_token(self, token: str) -> StaffIdentity | None:
         now = self.clock.now()
         async with self.db.session() as session:
@@ -138,6 +169,8 @@ class AccountService:
         token = new_token(32)
         now = self.clock.now()
         async with self.db.write_session() as session:
+            # Expired sessions are deleted as new ones open, so the table holds only live ones.
+            await session.execute(delete(StaffSession).where(StaffSession.expires_at <= now))
             session.add(StaffSession(user_id=identity.id, token_hash=token_hash(token), created_at=now,
                                      expires_at=now + SESSION_LIFETIME, user_agent=user_agent[:200]))
         return token

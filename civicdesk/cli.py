@@ -155,6 +155,43 @@ def staff_token(name: Annotated[str, typer.Argument(help="username")], label: st
         _fail(f"error: {exc.message_en} / {exc.message_zh}")
 
 
+@staff_app.command("tokens")
+def staff_tokens(name: Annotated[str | None, typer.Argument(help="username; all accounts if left out")] = None) -> None:
+    """List API tokens: id, account, label, created, last used, revoked."""
+    from civicdesk.container import build_services
+
+    async def run() -> None:
+        services = build_services(_settings())
+        try:
+            for t in await services.accounts.tokens(name):
+                used = t.last_used_at.isoformat(timespec="minutes") if t.last_used_at else "never"
+                typer.echo(f"{t.id}\t{t.username}\t{t.label or '-'}\t{t.created_at.isoformat(timespec='minutes')}"
+                           f"\t{used}\t{'revoked' if t.revoked else 'active'}")
+        finally:
+            await services.aclose()
+
+    asyncio.run(run())
+
+
+@staff_app.command("revoke")
+def staff_revoke(token_id: Annotated[int, typer.Argument(help="the token's id (see `staff tokens`)")]) -> None:
+    """Revoke one API token; it stops working at once."""
+    from civicdesk.container import build_services
+    from core.errors import DomainError
+
+    async def run() -> str:
+        services = build_services(_settings())
+        try:
+            return (await services.accounts.revoke_token(token_id)).username
+        finally:
+            await services.aclose()
+
+    try:
+        typer.echo(f"token #{token_id} of '{asyncio.run(run())}' revoked")
+    except DomainError as exc:
+        _fail(f"error: {exc.message_en} / {exc.message_zh}")
+
+
 @staff_app.command("list")
 def staff_list() -> None:
     """List staff accounts."""

@@ -16,6 +16,7 @@ from civicdesk.container import Services, build_services
 from complaints import custody
 from core.settings import Settings
 
+from .docs import install_docs
 from .errors import error_response, install_error_handlers
 from .limits import BodyLimitMiddleware, body_limits
 from .routes import health, reports, staff_reports
@@ -65,10 +66,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         version=__version__,
         description="County housing and construction bureau: reports, policy answers, open days.",
         lifespan=lifespan,
+        docs_url=None,  # public_api.docs serves it from local files (or not at all in production)
+        redoc_url=None,
     )
     if services is not None:
         app.state.services = services
     install_error_handlers(app)
+    install_docs(app, enabled=settings.environment != "production")
     app.include_router(health.router)
     app.include_router(reports.router)
     app.include_router(staff_reports.router)

@@ -17,7 +17,7 @@ from complaints.workflow import PRIORITIES, TRANSITIONS, Status
 from core.errors import DomainError
 from core.kit.validation import error_lines
 
-from ..deps import ServicesDep
+from ..deps import RowId, ServicesDep
 from ..routes.reports import photo_response
 from .auth import Csrf, StaffAdmin, StaffTriager, StaffViewer
 from .charts import bar_chart_svg
@@ -197,7 +197,17 @@ async def accounts(request: Request, services: ServicesDep, staff: StaffAdmin,
                    error: str | None = None) -> Response:
     return render(request, "staff/accounts.html", {
         "staff": staff, "users": await services.accounts.list(), "error": error, "roles": [r.value for r in Role],
+        "tokens": await services.accounts.tokens(),
     })
+
+
+@router.post("/accounts/tokens/{token_id:int}/revoke", dependencies=[Csrf])
+async def revoke_token(request: Request, token_id: RowId, services: ServicesDep, staff: StaffAdmin) -> Response:
+    try:
+        await services.accounts.revoke_token(token_id)
+    except DomainError as exc:
+        return _accounts_error(request, exc.message(page_language(request)))
+    return RedirectResponse("/staff/accounts", status_code=303)
 
 
 @router.post("/accounts", dependencies=[Csrf])
