@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ValidationFailed
+from knowledge.answer_metrics import FIGURES_HEADER, AnswerFigures, answer_figures, format_figures
 
 if TYPE_CHECKING:
     from knowledge.service import KnowledgeService
@@ -28,6 +29,7 @@ class EvalReport:
     abstain_precision: float = 0.0
     abstain_recall: float = 0.0
     misses: list[dict[str, Any]] = field(default_factory=list)
+    answers: AnswerFigures | None = None  # answer length, citations, report suggestions
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -44,7 +46,10 @@ def load_items(path: Path) -> list[dict[str, Any]]:
             raise ValidationFailed(
                 f"{path} 第 {number} 行不是合法的 JSON", f"{path} line {number} is not valid JSON: {exc.msg}"
             ) from exc
-        if "question" not in item or ("law" not in item and item.get("expect") != "abstain"):
+        # hand-off items (report_category) need no law: they measure report suggestions only
+        if "question" not in item or (
+            "law" not in item and item.get("expect") != "abstain" and "report_category" not in item
+        ):
             raise ValidationFailed(
                 f"{path} 第 {number} 行缺少 question/law 字段", f"{path} line {number} lacks question/law"
             )
@@ -58,9 +63,13 @@ def evaluate_items(
     report = EvalReport(mode=mode)
     abstained_right = abstained_total = 0
     depth = max(k, 5)
+    pairs = []
     for item in items:
-        answer = service.answer(item["question"], k=depth, mode=mode, use_llm=False)
+        answer = service.answer(item["question"], k=depth, mode=mode, use_llm=False, lang=item.get("lang", "zh"))
+        pairs.append((item, answer))
         expect_abstain = item.get("expect") == "abstain"
+        if "law" not in item and not expect_abstain:
+            continue  # a hand-off item: counted in the answer figures only
         if answer.abstained:
             abstained_total += 1
             abstained_right += expect_abstain
@@ -92,6 +101,7 @@ def evaluate_items(
         report.mrr /= report.answerable
     report.abstain_precision = abstained_right / abstained_total if abstained_total else 1.0
     report.abstain_recall = abstained_right / report.abstain_items if report.abstain_items else 1.0
+    report.answers = answer_figures(pairs)
     return report
 
 
@@ -109,11 +119,18 @@ def format_report(reports: list[EvalReport]) -> str:
             f"| {r.mode} | {r.recall_at_1:.3f} | {r.recall_at_5:.3f} | {r.mrr:.3f} | "
             f"{r.abstain_precision:.2f} | {r.abstain_recall:.2f} |"
         )
+    lines += ["", *FIGURES_HEADER]
+    for r in reports:
+        if r.answers is not None:
+            lines += format_figures(r.mode, r.answers)
     first = reports[0] if reports else None
     if first is not None:
         lines.append("")
         lines.append(f"answerable: {first.answerable}, abstain items: {first.abstain_items}")
     for r in reports:
+        for miss in (r.answers.suggestion_misses or []) if r.answers else []:
+            lines.append(f"  suggestion {miss['id']}: expected {miss['expected']}, got {miss['got']} "
+                         f"{miss['question'][:40]}")
         if r.misses:
             lines.append(f"\nmisses ({r.mode}):")
             for miss in r.misses:

@@ -69,7 +69,7 @@ PROFILES: dict[str, Profile] = {
 # something is happening now, at a place, to the asker
 _SITUATION = _words(
     "工地 这个工地 隔壁 旁边 附近 对面 楼下 楼上 我家 我们家 小区 门口 村里 我们村 天天 每天 一直 还在 正在 "
-    "现在 好几天 几个月 老板 包工头 next door nearby neighbour my home every night still site"
+    "现在 好几天 几个月 老板 包工头 有人 偷偷 next door nearby neighbour my home every night still site"
 )
 # the asker suffers it or wants it stopped
 _GRIEVANCE = _words(
@@ -79,7 +79,8 @@ _GRIEVANCE = _words(
 # a procedural or company question: how to apply, how long, what is required
 _PROCEDURE = _words(
     "办理 申请 需要多长时间 多长时间 多久 流程 材料 手续 条件 资质 审批 备案 招标 投标 中标 合同约定 "
-    "我们公司 我公司 企业 建设单位 施工单位 承包 是否需要 要不要办 怎样申请 如何申请 标准是多少 "
+    "我们公司 我公司 企业 建设单位 施工单位 承包 是否需要 要不要办 怎样申请 如何申请 标准是多少 登记 账户 "
+    "怎么规定 是什么意思 规定是什么 法律上 "
     "how long apply application requirements procedure documents company licence qualification"
 )
 CATEGORY_THRESHOLD = 1.0
@@ -137,7 +138,7 @@ def suggest(question: str, laws: Sequence[str], active: Iterable[str] | None = N
     if not scores:
         return None
     code, score = max(scores.items(), key=lambda item: item[1])
-    situation = situation_score(question) + min(score, 2.0) * 0.5  # naming the problem is half a sign
+    situation = situation_score(question) + min(score, 2.0) * 0.25  # naming the problem is a weak sign
     if score < CATEGORY_THRESHOLD or situation < SITUATION_THRESHOLD:
         return None
     return Suggestion(code, round(score, 3), round(situation, 3))

@@ -120,21 +120,24 @@ async def _ask(question: str, *, k: int, as_json: bool, lang: str, mode: str, ll
 
 
 def evaluate(
-    file: Annotated[Path, typer.Argument(help="questions in the dev.jsonl format")],
+    files: Annotated[list[Path], typer.Argument(help="question sets in the dev.jsonl format (one report each)")],
     mode: Annotated[str, typer.Option(help="hybrid | bm25 | vector | all")] = "all",
     k: Annotated[int, typer.Option(help="sources per question")] = 5,
 ) -> None:
-    """Recall@1, recall@5, MRR and abstention precision/recall on an evaluation file."""
+    """Recall@1, recall@5, MRR, abstention, answer length, citations and report suggestions, per set."""
     from knowledge.evaluation import evaluate_file, format_report
 
     service = _service()
     modes = ["hybrid", "bm25", "vector"] if mode == "all" else [mode]
-    try:
-        reports = [evaluate_file(service, file, mode=m, k=k) for m in modes]
-    except DomainError as exc:
-        _fail(exc)
-        return
-    typer.echo(format_report(reports))
+    for number, file in enumerate(files):
+        try:
+            reports = [evaluate_file(service, file, mode=m, k=k) for m in modes]
+        except DomainError as exc:
+            _fail(exc)
+            return
+        if len(files) > 1:
+            typer.echo(f"{'' if number == 0 else chr(10)}## {file.name}\n")
+        typer.echo(format_report(reports))
 
 
 def register(app: typer.Typer) -> None:

@@ -85,6 +85,9 @@ def test_eval_prints_metrics_for_three_modes(data_dir: Path, tmp_path: Path) -> 
     assert set(rows) >= {"hybrid", "bm25", "vector"}
     assert rows["hybrid"].split("|")[3].strip() == "1.000"  # recall@5
     assert "answerable: 2, abstain items: 1" in result.output
+    # answer figures: answered, median and max length, share of sentences cited
+    figures = rows["hybrid answers"].split("|")
+    assert figures[2].strip() == "2" and 0 < int(figures[4]) <= 700 and figures[5].strip() == "1.00"
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{not json\n", encoding="utf-8")

@@ -45,15 +45,21 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield live
 
 
-@pytest.fixture
-def page(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+def screenshotted_page(browser, request: pytest.FixtureRequest, timeout_ms: int = 15_000,  # noqa: ANN001
+                       **context: object) -> Iterator[object]:
+    """A page in a new browser context; its final state is saved as the test's screenshot."""
+    browser_context = browser.new_context(locale="zh-CN", **context)
+    page = browser_context.new_page()
+    page.set_default_timeout(timeout_ms)
     yield page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    browser_context.close()
+
+
+@pytest.fixture
+def page(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001
+    yield from screenshotted_page(browser, request, viewport={"width": 1200, "height": 900})
 
 
 def sign_in(page, base: str, role: str) -> None:  # noqa: ANN001
