@@ -4,6 +4,7 @@ times going in are read as that zone's local time."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -241,3 +242,22 @@ class DueResult(BaseModel):
     finished: int = 0
     reminders: int = 0
     feedback_requests: int = 0
+
+
+# --- who is asking about a registration ------------------------------------------------------------
+@dataclass(frozen=True)
+class ByToken:
+    """A web registrant: the manage token they got when registering."""
+
+    token: str
+
+
+@dataclass(frozen=True)
+class ByChannelUser:
+    """A chat registrant: who they are on that channel (e.g. their Telegram user id)."""
+
+    channel: str
+    user_id: str
+
+
+Registrant = ByToken | ByChannelUser

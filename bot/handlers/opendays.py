@@ -35,7 +35,7 @@ from aiogram.types import (
 from core.errors import DomainError
 from opendays.ics import requirement_lines
 from opendays.rules import RegChannel
-from opendays.schemas import EventOut, RegistrationInput, RegistrationOut
+from opendays.schemas import ByChannelUser, EventOut, RegistrationInput, RegistrationOut
 
 from .. import keyboards
 from ..context import BotContext, chat_id_of
@@ -68,6 +68,11 @@ class OdRateCb(CallbackData, prefix="odr"):
 
 
 # --- formatting -------------------------------------------------------------------------------------
+def _me(user_id: int | str) -> ByChannelUser:
+    """The Telegram user as a registrant."""
+    return ByChannelUser(CHANNEL, str(user_id))
+
+
 def when_text(starts: datetime, ends: datetime, lang: str, tz: ZoneInfo) -> str:
     s, e = starts.astimezone(tz), ends.astimezone(tz)
     if lang == "en":
@@ -171,7 +176,7 @@ async def on_button(callback: CallbackQuery, callback_data: OdCb, state: FSMCont
         await _confirm_cancel(bot, chat_id, user_id, item, tr, ctx)
     elif action == "cancel_yes":
         try:
-            view = await service.cancel_for_user(item, CHANNEL, str(user_id), tr.lang)
+            view = await service.cancel_registration(item, _me(user_id), tr.lang)
         except DomainError as exc:
             await bot.send_message(chat_id, exc.message(tr.lang))
             return
@@ -180,7 +185,7 @@ async def on_button(callback: CallbackQuery, callback_data: OdCb, state: FSMCont
         await bot.send_message(chat_id, tr("od.kept"))
     elif action == "rate":
         try:
-            view = await service.registration_of_user(item, CHANNEL, str(user_id), tr.lang)
+            view = await service.registration(item, _me(user_id), tr.lang)
         except DomainError as exc:
             await bot.send_message(chat_id, exc.message(tr.lang))
             return
@@ -365,7 +370,7 @@ async def send_mine(bot: Bot, chat_id: int, user_id: int, tr: Texts, ctx: BotCon
 async def _confirm_cancel(bot: Bot, chat_id: int, user_id: int, registration_id: int, tr: Texts,
                           ctx: BotContext) -> None:
     try:
-        reg = await ctx.services.opendays.registration_of_user(registration_id, CHANNEL, str(user_id), tr.lang)
+        reg = await ctx.services.opendays.registration(registration_id, _me(user_id), tr.lang)
     except DomainError as exc:
         await bot.send_message(chat_id, exc.message(tr.lang))
         return
@@ -382,8 +387,8 @@ async def on_rating(callback: CallbackQuery, callback_data: OdRateCb, state: FSM
     await callback.answer()
     chat_id = chat_id_of(callback)
     try:
-        await ctx.services.opendays.feedback_for_user(callback_data.reg, CHANNEL, str(callback.from_user.id),
-                                                      callback_data.stars, "", tr.lang)
+        await ctx.services.opendays.give_feedback(callback_data.reg, _me(callback.from_user.id),
+                                                  callback_data.stars, "", tr.lang)
     except DomainError as exc:
         await bot.send_message(chat_id, exc.message(tr.lang))
         return
@@ -409,8 +414,8 @@ async def on_comment(message: Message, state: FSMContext, tr: Texts, ctx: BotCon
     skipped = comment in labels("od.button_skip")
     if not skipped:
         try:
-            await ctx.services.opendays.feedback_for_user(data["feedback_reg"], CHANNEL, str(message.from_user.id),
-                                                          data["stars"], comment, tr.lang)
+            await ctx.services.opendays.give_feedback(data["feedback_reg"], _me(message.from_user.id),
+                                                      data["stars"], comment, tr.lang)
         except DomainError as exc:
             await state.clear()
             await message.answer(exc.message(tr.lang), reply_markup=keyboards.main_menu(tr))

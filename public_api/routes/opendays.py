@@ -10,7 +10,14 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from opendays.rules import RegChannel
-from opendays.schemas import EventOut, FeedbackInput, RegistrationInput, RegistrationOut, RegistrationResult
+from opendays.schemas import (
+    ByToken,
+    EventOut,
+    FeedbackInput,
+    RegistrationInput,
+    RegistrationOut,
+    RegistrationResult,
+)
 
 from ..deps import LangDep, RegistrationLimit, RowId, ServicesDep
 
@@ -42,21 +49,21 @@ async def upcoming(
 
 @router.get("/registrations/{registration_id}", response_model=RegistrationOut)
 async def my_registration(registration_id: RowId, token: Token, services: ServicesDep, lang: LangDep) -> RegistrationOut:
-    return await services.opendays.registration_by_token(registration_id, token, lang)
+    return await services.opendays.registration(registration_id, ByToken(token), lang)
 
 
 @router.post("/registrations/{registration_id}/cancel", response_model=RegistrationOut)
 async def cancel_registration(
     registration_id: RowId, token: Token, services: ServicesDep, lang: LangDep
 ) -> RegistrationOut:
-    return await services.opendays.cancel_by_token(registration_id, token, lang)
+    return await services.opendays.cancel_registration(registration_id, ByToken(token), lang)
 
 
 @router.post("/registrations/{registration_id}/feedback", response_model=RegistrationOut)
 async def give_feedback(
     registration_id: RowId, body: FeedbackInput, token: Token, services: ServicesDep, lang: LangDep
 ) -> RegistrationOut:
-    return await services.opendays.feedback_by_token(registration_id, token, body.rating, body.comment, lang)
+    return await services.opendays.give_feedback(registration_id, ByToken(token), body.rating, body.comment, lang)
 
 
 @router.get("/{event_id}", response_model=EventOut)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from core.errors import DomainError
 from core.kit.bureau_time import BureauTime
 from core.kit.validation import error_lines
-from opendays.schemas import FIELD_LABELS, EventFields, EventInput, RegistrationInput
+from opendays.schemas import FIELD_LABELS, ByToken, EventFields, EventInput, RegistrationInput
 
 from ..deps import RegistrationLimit, RowId, ServicesDep
 from .auth import Csrf, StaffTriager, StaffViewer
@@ -76,7 +76,7 @@ async def registration(request: Request, registration_id: RowId, services: Servi
                        new: str = "", error: str = "") -> Response:
     lang = page_language(request)
     try:
-        reg = await services.opendays.registration_by_token(registration_id, token, lang=lang)
+        reg = await services.opendays.registration(registration_id, ByToken(token), lang=lang)
     except DomainError as exc:
         return render(request, "error.html", {"message": exc.message(lang)}, status_code=404)
     return render(request, "portal/registration.html", {"reg": reg, "token": token, "new": new, "error": error})
@@ -86,15 +86,15 @@ async def registration(request: Request, registration_id: RowId, services: Servi
 async def cancel_registration(request: Request, registration_id: RowId, services: ServicesDep,
                               token: Annotated[str, Form()] = "") -> Response:
     return await _manage(request, registration_id, token,
-                         lambda lang: services.opendays.cancel_by_token(registration_id, token, lang=lang))
+                         lambda lang: services.opendays.cancel_registration(registration_id, ByToken(token), lang=lang))
 
 
 @router.post("/open-days/registrations/{registration_id:int}/feedback", dependencies=[Csrf])
 async def feedback(request: Request, registration_id: RowId, services: ServicesDep,
                    token: Annotated[str, Form()] = "", rating: Annotated[str, Form()] = "",
                    comment: Annotated[str, Form()] = "") -> Response:
-    return await _manage(request, registration_id, token, lambda lang: services.opendays.feedback_by_token(
-        registration_id, token, int(rating) if rating.isdigit() else 0, comment, lang=lang))
+    return await _manage(request, registration_id, token, lambda lang: services.opendays.give_feedback(
+        registration_id, ByToken(token), int(rating) if rating.isdigit() else 0, comment, lang=lang))
 
 
 async def _manage(request: Request, registration_id: RowId, token: str, action: Any) -> Response:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from civicdesk.container import Services
 from core.errors import Conflict
 from opendays.models import OpenDayRegistration
+from opendays.schemas import ByChannelUser
 
 from .support import outbox_rows, published_event, register, telegram
 
@@ -32,8 +33,8 @@ async def test_100_simultaneous_registrations_for_20_seats(services: Services) -
     registrations = await services.opendays.registrations(event.id)
     first_waiting = next(r for r in registrations if r.waitlist_position == 1)
     leaving = next(r for r in results if r.status == "confirmed")
-    await services.opendays.cancel_for_user(leaving.id, "telegram", str(next(
-        1000 + i for i, r in enumerate(results) if r.id == leaving.id)))
+    await services.opendays.cancel_registration(leaving.id, ByChannelUser("telegram", str(next(
+        1000 + i for i, r in enumerate(results) if r.id == leaving.id))))
     after = {r.id: r for r in await services.opendays.registrations(event.id)}
     assert after[first_waiting.id].status == "confirmed"
     assert sorted(r.waitlist_position for r in after.values() if r.status == "waitlisted") == list(range(1, 80))

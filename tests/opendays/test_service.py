@@ -11,7 +11,7 @@ import pytest
 from civicdesk.container import Services
 from core.clock import FrozenClock
 from core.errors import Conflict, NotFound, ValidationFailed
-from opendays.schemas import EventFields
+from opendays.schemas import ByChannelUser, ByToken, EventFields
 from opendays.service import OpenDayPolicy
 
 from .support import ENDS, STARTS, event_input, outbox_rows, published_event, register, telegram, web
@@ -74,7 +74,7 @@ async def test_seats_are_counted_by_party_size_first_fit(services: Services) -> 
     assert (detail.seats_taken, detail.seats_left, detail.waitlisted, detail.registrations) == (5, 0, 2, 4)
 
     # Two seats free up: the party of three waiting first does not fit, the single visitor does.
-    await services.opendays.cancel_for_user(b.id, "telegram", "2")
+    await services.opendays.cancel_registration(b.id, ByChannelUser("telegram", "2"))
     rows = {r.id: r for r in await services.opendays.registrations(event.id)}
     assert (rows[c.id].status, rows[d.id].status) == ("waitlisted", "confirmed")
     assert rows[c.id].waitlist_position == 1
@@ -84,7 +84,7 @@ async def test_seats_are_counted_by_party_size_first_fit(services: Services) -> 
     assert promoted.payload["starts_at"] == "2026-03-20T09:00:00+08:00"
 
     # Three more seats: now the party of three moves up.
-    await services.opendays.cancel_for_user(a.id, "telegram", "1")
+    await services.opendays.cancel_registration(a.id, ByChannelUser("telegram", "1"))
     rows = {r.id: r for r in await services.opendays.registrations(event.id)}
     assert rows[c.id].status == "confirmed"
     assert (await services.opendays.staff_event(event.id)).seats_taken == 4
@@ -162,16 +162,16 @@ async def test_web_registration_is_managed_with_its_token(services: Services) ->
     first = await register(services, event.id, web("陈一", "13800001111"))
     second = await register(services, event.id, web("陈二", "13800002222", party_size=1))
     assert first.manage_token and second.status == "waitlisted"
-    view = await services.opendays.registration_by_token(first.id, first.manage_token)
+    view = await services.opendays.registration(first.id, ByToken(first.manage_token))
     assert view.phone_masked == "138****1111" and view.can_cancel
     with pytest.raises(NotFound):
-        await services.opendays.registration_by_token(first.id, second.manage_token or "")
-    cancelled = await services.opendays.cancel_by_token(first.id, first.manage_token)
+        await services.opendays.registration(first.id, ByToken(second.manage_token or ""))
+    cancelled = await services.opendays.cancel_registration(first.id, ByToken(first.manage_token))
     assert cancelled.status == "cancelled" and not cancelled.can_cancel
     with pytest.raises(Conflict) as again:
-        await services.opendays.cancel_by_token(first.id, first.manage_token)
+        await services.opendays.cancel_registration(first.id, ByToken(first.manage_token))
     assert again.value.code == "already_cancelled"
-    promoted = await services.opendays.registration_by_token(second.id, second.manage_token or "")
+    promoted = await services.opendays.registration(second.id, ByToken(second.manage_token or ""))
     assert promoted.status == "confirmed"
     assert await outbox_rows(services) == []  # web registrants have no push channel
     # The same person may register again after cancelling.
@@ -217,21 +217,21 @@ async def test_check_in_minutes_and_feedback(services: Services, clock: FrozenCl
     with pytest.raises(NotFound):
         await services.opendays.check_in(event.id, "ZZZZZZ", "triager1")
     with pytest.raises(Conflict):
-        await services.opendays.feedback_for_user(came.id, "telegram", "1", 5, "很好")  # not over yet
+        await services.opendays.give_feedback(came.id, ByChannelUser("telegram", "1"), 5, "很好")  # not over yet
 
     clock.set(ENDS + timedelta(minutes=5))
     minutes = await services.opendays.set_minutes(event.id, "代表们关注夜间施工噪声，项目部承诺 22 点后停止高噪声作业。",
                                                   "triager1")
     assert minutes.minutes and minutes.minutes_by == "triager1"
     with pytest.raises(ValidationFailed):
-        await services.opendays.feedback_for_user(came.id, "telegram", "1", 6)
+        await services.opendays.give_feedback(came.id, ByChannelUser("telegram", "1"), 6)
     with pytest.raises(Conflict) as not_there:
-        await services.opendays.feedback_for_user(waiting.id, "telegram", "2", 4)
+        await services.opendays.give_feedback(waiting.id, ByChannelUser("telegram", "2"), 4)
     assert not_there.value.code == "feedback_not_allowed"
     with pytest.raises(NotFound):
-        await services.opendays.feedback_for_user(came.id, "telegram", "2", 4)
-    await services.opendays.feedback_for_user(came.id, "telegram", "1", 3, "讲解不错")
-    view = await services.opendays.feedback_for_user(came.id, "telegram", "1", 4, "讲解清楚，希望多安排几次")
+        await services.opendays.give_feedback(came.id, ByChannelUser("telegram", "2"), 4)
+    await services.opendays.give_feedback(came.id, ByChannelUser("telegram", "1"), 3, "讲解不错")
+    view = await services.opendays.give_feedback(came.id, ByChannelUser("telegram", "1"), 4, "讲解清楚，希望多安排几次")
     assert view.feedback and view.feedback.rating == 4
     [stored] = await services.opendays.feedback(event.id)
     assert (stored.name, stored.rating, stored.comment) == ("张三", 4, "讲解清楚，希望多安排几次")

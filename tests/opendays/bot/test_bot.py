@@ -17,7 +17,7 @@ from bot.i18n import opendays as catalog
 from civicdesk.container import Services
 from core.clock import FrozenClock
 from opendays.models import OpenDayFeedback, OpenDayRegistration
-from opendays.schemas import EventFields
+from opendays.schemas import ByChannelUser, EventFields
 from tests.bot.conftest import Chat
 from tests.bot.fakes import FakeBotAPI
 
@@ -113,7 +113,7 @@ async def test_waitlisted_visitor_is_promoted_and_gets_the_file(chat: Chat, fake
     assert "已为您登记候补（第 1 位）" in chat.texts(calls)[0]
     assert (await registration_of(services, chat.id)).phone is None
 
-    await services.opendays.cancel_for_user(other.id, "telegram", "9001")
+    await services.opendays.cancel_registration(other.id, ByChannelUser("telegram", "9001"))
     before = len(documents_to(fake_api, chat.id))
     result = await runtime.delivery.run_once()
     assert result.sent == 1
