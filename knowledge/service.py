@@ -230,6 +230,9 @@ class KnowledgeService:
             raise ValidationFailed(f"检索模式必须是 {'/'.join(MODES)}", f"mode must be one of {', '.join(MODES)}")
         result = self.retriever.search(question, k=k, mode=mode)
         hits = result.hits
+        # a question written in English is answered in English, whatever the page's language
+        if getattr(result, "lang", None) == "en":
+            lang = "en"
         missing = self._missing(question)
         # a law named but not loaded must not be "found" by a loose match of its name on another law
         direct = result.direct and (missing is None or missing.loaded_title is not None)

@@ -169,3 +169,31 @@ async def test_upload_is_a_job_that_reports_progress_and_failure(
     assert [j["id"] for j in listed[:2]] == [failed["id"], job["id"]]
     assert (await client.get("/api/v1/staff/knowledge/jobs/99999", headers=viewer)).status_code == 404
     assert (await client.get("/api/v1/staff/knowledge/jobs")).status_code == 401
+
+
+async def test_one_question_length_rule_on_the_api_and_the_portal(client: httpx.AsyncClient, knowledge: Services) -> None:
+    longest = "工地夜间施工" + "问" * (MAX_QUESTION_CHARS - 6)
+    assert (await client.post("/api/v1/ask", json={"question": longest})).status_code == 200
+    assert (await client.get("/ask", params={"q": longest})).status_code == 200
+    too_long = longest + "问"
+    api = await client.post("/api/v1/ask", json={"question": too_long})
+    assert api.status_code == 422
+    page = await client.get("/ask", params={"q": too_long})  # said so, not silently cut
+    assert page.status_code == 422 and f"{MAX_QUESTION_CHARS} 字以内" in page.text
+    assert f'maxlength="{MAX_QUESTION_CHARS}"' in page.text
+
+
+async def test_portal_hands_a_reportable_question_to_the_prefilled_report_form(
+    client: httpx.AsyncClient, knowledge: Services
+) -> None:
+    await knowledge.complaints.ensure_seed_data()
+    question = "隔壁工地每天半夜打桩，吵得睡不着，找谁投诉？"
+    page = await client.get("/ask", params={"q": question})
+    assert page.status_code == 200 and 'id="report-handoff"' in page.text
+    assert "<details>" in page.text and "<details open" not in page.text
+    form = await client.get("/report", params={"category": "night_noise", "description": question})
+    assert '<option value="night_noise" selected>' in form.text and question in form.text
+    unknown = await client.get("/report", params={"category": "nope"})
+    assert "selected>" not in unknown.text.split('name="category"')[1].split("</select>")[0]
+    company = await client.get("/ask", params={"q": "施工许可证办理需要多长时间"})
+    assert 'id="report-handoff"' not in company.text
