@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -33,6 +33,35 @@ class ApiError(DomainError):
         super().__init__(message_zh, message_en, code=code)
         self.status_code = status_code
         self.headers = headers
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    messages: dict[str, str]
+    details: dict[str, Any] | None = None
+
+
+class ErrorOut(BaseModel):
+    """The one error shape, as documented in the OpenAPI for every 4xx a route can answer."""
+
+    error: ErrorDetail
+
+
+_DESCRIPTIONS = {
+    400: "The body could not be parsed", 401: "No or unknown staff token", 403: "The role may not do this",
+    404: "Not found", 409: "Conflicts with the current state", 413: "Request body too large",
+    422: "Invalid input (fields named in details)", 429: "Too many requests; see Retry-After",
+}
+# Every API route: a malformed body (400), an unknown id or path (404), a body over the limit
+# (413, public_api.limits), invalid input (422).
+BASE_ERRORS = (400, 404, 413, 422)
+STAFF_ERRORS = (401, 403, 409)
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these status codes, each with the error shape."""
+    return {code: {"model": ErrorOut, "description": _DESCRIPTIONS[code]} for code in codes}
 
 
 def status_for(exc: DomainError) -> int:
@@ -61,7 +90,8 @@ def validation_error(errors: list[dict[str, Any]], labels: Labels = COMMON_LABEL
 def is_page(request: Request) -> bool:
     """Web pages (the portal, the console) get HTML errors; the API and everything else JSON."""
     path = request.url.path
-    return not (path.startswith("/api/") or path.startswith("/telegram/") or path in ("/openapi.json", "/healthz"))
+    return not (path.startswith(("/api/", "/telegram/")) or path.endswith(".ics")
+                or path in ("/openapi.json", "/healthz"))
 
 
 def error_response(request: Request, exc: DomainError, status_code: int,

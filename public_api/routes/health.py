@@ -4,8 +4,9 @@ from fastapi import APIRouter
 from sqlalchemy import text
 
 from ..deps import ServicesDep
+from ..errors import BASE_ERRORS, error_responses
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], responses=error_responses(*BASE_ERRORS))
 
 
 @router.get("/healthz")

@@ -12,8 +12,9 @@ from core.errors import ValidationFailed
 from knowledge.schemas import AnswerOut, AskIn, DocumentOut, IngestJobOut, QuestionOut, VoteIn
 
 from ..deps import LangDep, RowId, ServicesDep, Triager, Viewer
+from ..errors import BASE_ERRORS, STAFF_ERRORS, error_responses
 
-router = APIRouter(prefix="/api/v1", tags=["knowledge"])
+router = APIRouter(prefix="/api/v1", tags=["knowledge"], responses=error_responses(*BASE_ERRORS))
 
 
 @router.post("/ask", response_model=AnswerOut)
@@ -29,12 +30,14 @@ async def vote(question_id: RowId, body: VoteIn, services: ServicesDep) -> Quest
     return await services.knowledge.vote(question_id, body.helpful)
 
 
-@router.get("/staff/knowledge/documents", response_model=list[DocumentOut])
+@router.get("/staff/knowledge/documents", response_model=list[DocumentOut],
+             responses=error_responses(*STAFF_ERRORS))
 async def list_documents(services: ServicesDep, _: Viewer) -> list[DocumentOut]:
     return await services.knowledge.documents()
 
 
-@router.post("/staff/knowledge/documents", response_model=IngestJobOut, status_code=202)
+@router.post("/staff/knowledge/documents", response_model=IngestJobOut, status_code=202,
+             responses=error_responses(*STAFF_ERRORS))
 async def upload_document(
     services: ServicesDep, _: Triager, file: Annotated[UploadFile, File(description=".md .txt .pdf .docx")]
 ) -> IngestJobOut:
@@ -47,23 +50,27 @@ async def upload_document(
     return await services.knowledge.upload(file.filename, data)
 
 
-@router.get("/staff/knowledge/jobs", response_model=list[IngestJobOut])
+@router.get("/staff/knowledge/jobs", response_model=list[IngestJobOut],
+             responses=error_responses(*STAFF_ERRORS))
 async def list_jobs(services: ServicesDep, _: Viewer, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Any:
     return await services.knowledge.recent_jobs(limit)
 
 
-@router.get("/staff/knowledge/jobs/{job_id}", response_model=IngestJobOut)
+@router.get("/staff/knowledge/jobs/{job_id}", response_model=IngestJobOut,
+             responses=error_responses(*STAFF_ERRORS))
 async def get_job(job_id: RowId, services: ServicesDep, _: Viewer) -> IngestJobOut:
     """An ingest job's state: queued, indexing (chunks_done/chunks_total), ready, failed (error)."""
     return await services.knowledge.job(job_id)
 
 
-@router.delete("/staff/knowledge/documents/{doc_id}", response_model=DocumentOut)
+@router.delete("/staff/knowledge/documents/{doc_id}", response_model=DocumentOut,
+             responses=error_responses(*STAFF_ERRORS))
 async def delete_document(doc_id: str, services: ServicesDep, _: Triager) -> DocumentOut:
     return await services.knowledge.delete_document(doc_id)
 
 
-@router.get("/staff/knowledge/questions", response_model=list[QuestionOut])
+@router.get("/staff/knowledge/questions", response_model=list[QuestionOut],
+             responses=error_responses(*STAFF_ERRORS))
 async def list_questions(
     services: ServicesDep,
     _: Viewer,

@@ -20,9 +20,10 @@ from opendays.schemas import (
 )
 
 from ..deps import LangDep, RegistrationLimit, RowId, ServicesDep
+from ..errors import BASE_ERRORS, error_responses
 
-router = APIRouter(prefix="/api/v1/open-days", tags=["open days"])
-feeds = APIRouter(tags=["open days"])
+router = APIRouter(prefix="/api/v1/open-days", tags=["open days"], responses=error_responses(*BASE_ERRORS, 409))
+feeds = APIRouter(tags=["open days"], responses=error_responses(*BASE_ERRORS))
 
 Token = Annotated[str, Query(min_length=8, description="the manage_token returned at registration")]
 
@@ -72,7 +73,7 @@ async def event(event_id: RowId, services: ServicesDep, lang: LangDep) -> EventO
 
 
 @router.post("/{event_id}/registrations", response_model=RegistrationResponse, status_code=201,
-             dependencies=[RegistrationLimit])
+             dependencies=[RegistrationLimit], responses=error_responses(429))
 async def register(event_id: RowId, body: WebRegistrationIn, services: ServicesDep, lang: LangDep) -> RegistrationResponse:
     result = await services.opendays.register(event_id, RegistrationInput(
         name=body.name, phone=body.phone, party_size=body.party_size, channel=RegChannel.WEB, language=lang,

@@ -18,8 +18,10 @@ from opendays.schemas import (
 )
 
 from ..deps import LangDep, RowId, ServicesDep, Triager, Viewer
+from ..errors import BASE_ERRORS, STAFF_ERRORS, error_responses
 
-router = APIRouter(prefix="/api/v1/staff/open-days", tags=["staff: open days"])
+router = APIRouter(prefix="/api/v1/staff/open-days", tags=["staff: open days"],
+                   responses=error_responses(*BASE_ERRORS, *STAFF_ERRORS))
 
 EVENT_STATUS = r"^(draft|published|finished|cancelled)$"
 REG_STATUS = r"^(confirmed|waitlisted|cancelled|attended)$"

@@ -19,9 +19,9 @@ from complaints.schemas import (
 )
 
 from ..deps import LangDep, Position, ReportLimit, ServicesDep
-from ..errors import validation_error
+from ..errors import BASE_ERRORS, error_responses, validation_error
 
-router = APIRouter(prefix="/api/v1", tags=["reports"])
+router = APIRouter(prefix="/api/v1", tags=["reports"], responses=error_responses(*BASE_ERRORS))
 
 
 class SubmitResponse(SubmitResult):
@@ -33,7 +33,8 @@ async def categories(services: ServicesDep) -> list[CategoryOut]:
     return await services.complaints.categories()
 
 
-@router.post("/reports", status_code=201, response_model=SubmitResponse, dependencies=[ReportLimit])
+@router.post("/reports", status_code=201, response_model=SubmitResponse, dependencies=[ReportLimit],
+             responses=error_responses(429))
 async def submit_report(
     request: Request,
     services: ServicesDep,

@@ -13,9 +13,10 @@ from accounts.service import StaffIdentity
 from complaints.schemas import MAX_PAGE, Page, ReportDetail, ReportFilters, ReportSummary, TriageUpdate
 
 from ..deps import Position, ServicesDep, Triager, Viewer
+from ..errors import BASE_ERRORS, STAFF_ERRORS, error_responses
 from .reports import photo_response
 
-router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
+router = APIRouter(prefix="/api/v1/staff", tags=["staff"], responses=error_responses(*BASE_ERRORS, *STAFF_ERRORS))
 
 
 class TransitionIn(BaseModel):
