@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SECTIONS = ("complaints", "knowledge", "bot")
+SECTIONS = ("complaints", "knowledge", "bot", "hardening")
 
 
 def main(argv: list[str]) -> int:
