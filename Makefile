@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test bench install migrate bot lint clean browser
+.PHONY: run test bench install migrate bot lint clean browser vendor
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -24,6 +24,7 @@ install: $(STAMP)
 migrate: install
 	$(BIN)/civicdesk db upgrade
 
+# Links in messages and feeds point at HOST:PORT unless CIVICDESK_PUBLIC_BASE_URL says otherwise (serve does it).
 run: install
 	$(BIN)/civicdesk serve --host $(HOST) --port $(PORT)
 
@@ -46,6 +47,17 @@ test: install browser
 
 bench: install
 	$(BIN)/python -m bench
+
+# Leaflet's built files and licence from the npm registry, checked against the pinned integrity.
+LEAFLET_VERSION := 1.9.4
+LEAFLET_INTEGRITY := sha512-nxS1ynzJOmOlHp+iL3FyWqK89GtNL8U8rvlMOsQdTTssxZwCXh8N2NB3GDQOL+YR3XnWyZAxwQixURb+FA74PA==
+LEAFLET_DIR := public_api/static/vendor/leaflet
+vendor:
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent leaflet@$(LEAFLET_VERSION) >/dev/null \
+	  && test "sha512-$$(openssl dgst -sha512 -binary leaflet-$(LEAFLET_VERSION).tgz | base64 -w0)" = "$(LEAFLET_INTEGRITY)" \
+	  && tar xzf leaflet-$(LEAFLET_VERSION).tgz && cd - >/dev/null \
+	  && mkdir -p $(LEAFLET_DIR)/images && cp $$tmp/package/dist/leaflet.js $$tmp/package/dist/leaflet.css $$tmp/package/LICENSE $(LEAFLET_DIR)/ \
+	  && cp $$tmp/package/dist/images/*.png $(LEAFLET_DIR)/images/ && rm -rf $$tmp && echo "leaflet $(LEAFLET_VERSION) vendored in $(LEAFLET_DIR)"
 
 lint: install
 	$(BIN)/python -m ruff check . || true

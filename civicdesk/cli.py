@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -32,6 +33,12 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=1)
 
 
+def public_url(host: str, port: int) -> str:
+    """The base URL of a server listening on host:port (loopback for the wildcard addresses)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else (f"[{host}]" if ":" in host else host)
+    return f"http://{shown}:{port}"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
@@ -48,6 +55,14 @@ def serve(
 
     settings = _settings()
     logging.basicConfig(level=settings.log_level)
+    if "public_base_url" not in settings.model_fields_set:
+        # Links (status pages, calendar feeds, messages) point at where this server listens; set in
+        # the environment so every worker process reads the same value.
+        os.environ["CIVICDESK_PUBLIC_BASE_URL"] = public_url(host, port)
+        settings = _settings()
+        if host in ("0.0.0.0", "::"):
+            logging.getLogger("civicdesk").warning(
+                "listening on every interface: set CIVICDESK_PUBLIC_BASE_URL so links use the public address")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if migrate:
         upgrade(settings.resolved_database_url)

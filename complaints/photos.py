@@ -267,10 +267,15 @@ def process_photo(
 
 
 def _check_size(data: bytes, limits: PhotoLimits, filename: str | None) -> None:
-    if not data:
+    check_photo_size(len(data), limits, filename)
+
+
+def check_photo_size(size: int, limits: PhotoLimits, filename: str | None = None) -> None:
+    """Refuse an empty or too large photo by its real size, before anyone reads all of it."""
+    if not size:
         raise PhotoRejected("photo_empty", limits, filename)
-    if len(data) > limits.max_bytes:
-        raise PhotoRejected("photo_too_large", limits, filename, size_mb=_mb(len(data), round_up=True))
+    if size > limits.max_bytes:
+        raise PhotoRejected("photo_too_large", limits, filename, size_mb=_mb(size, round_up=True))
 
 
 @contextmanager

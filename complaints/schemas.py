@@ -3,7 +3,6 @@ the web pages all speak these."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -11,13 +10,14 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.errors import ValidationFailed
 from core.kit.channels import ChannelName
 from core.kit.validation import Invalid
+from core.phones import INVALID_EN, INVALID_ZH, normalize_phone
 
 from .workflow import PRIORITIES
 
 T = TypeVar("T")
-PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 MIN_DESCRIPTION = 5
 MAX_DESCRIPTION = 5000
 # Deepest page a listing goes to (200 a page: two million rows); deeper offsets fail or crawl.
@@ -78,8 +78,10 @@ class ReportInput(BaseModel):
     @field_validator("contact_phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        if value and not PHONE_RE.match(value):
-            raise Invalid("联系电话只能包含数字、+、- 或空格", "phone number must be digits, optionally with +, - or spaces")
+        try:
+            normalize_phone(value)
+        except ValidationFailed:
+            raise Invalid("联系" + INVALID_ZH, INVALID_EN) from None
         return value or None
 
     @model_validator(mode="after")

@@ -72,6 +72,20 @@ class Settings(BaseSettings):
     duplicate_window_days: int = 14
     category_departments: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CATEGORY_DEPARTMENTS))
 
+    # --- public portal -----------------------------------------------------------------------
+    bureau_name: str = "县住房和城乡建设局"
+    bureau_hotline: str = "12345"
+    bureau_phone: str = ""
+    bureau_address: str = ""
+    bureau_email: str = ""
+    bureau_hours: str = "周一至周五 8:30-12:00, 14:30-17:30"
+    map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_tiles_attribution: str = "© OpenStreetMap contributors"
+    map_tiles_datum: Literal["wgs84", "gcj02"] = "wgs84"
+    map_center_lat: float = 30.2741
+    map_center_lon: float = 120.1551
+    map_zoom: int = 13
+
     # --- knowledge ---------------------------------------------------------------------------
     knowledge_dir: Path | None = Field(default=None, description="default: <data_dir>/knowledge")
     chroma_url: str | None = Field(default=None, description="a Chroma server; embedded store if unset")

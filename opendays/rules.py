@@ -3,7 +3,6 @@ same person, and local time."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from datetime import datetime
 from enum import StrEnum
@@ -12,6 +11,8 @@ from zoneinfo import ZoneInfo
 from core.errors import ValidationFailed
 from core.kit.channels import PUSH_CHANNELS, ChannelName
 from core.kit.language import pick
+from core.phones import mask_phone as mask_phone  # re-exported for the open-day modules
+from core.phones import normalize_phone as normalize_phone
 
 
 class EventStatus(StrEnum):
@@ -61,44 +62,6 @@ def event_status_label(value: str, lang: str = "zh") -> str:
 
 def registration_status_label(value: str, lang: str = "zh") -> str:
     return _label(REG_LABELS, value, lang)
-
-
-# --- phone numbers -------------------------------------------------------------------------------
-_PHONE_CHARS = re.compile(r"[\s\-().]")
-
-
-def normalize_phone(raw: str | None) -> str | None:
-    """Digits only, without the +86 / 0086 country prefix; None for empty input.
-
-    '+86 138-0013-8000', '0086 13800138000' and '13800138000' are the same number."""
-    if raw is None:
-        return None
-    value = _PHONE_CHARS.sub("", unicodedata.normalize("NFKC", raw))
-    if not value:
-        return None
-    if value.startswith("+"):
-        value = value[1:]
-        if value.startswith("86") and len(value) > 10:
-            value = value[2:]
-    elif value.startswith("0086"):
-        value = value[4:]
-    if not value.isdigit() or not 5 <= len(value) <= 20:
-        raise ValidationFailed(
-            "手机号码格式不正确：请只填写数字（可带 +86、空格或 -）",
-            "Invalid phone number: use digits, optionally with +86, spaces or dashes",
-            code="invalid_phone",
-        )
-    return value
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """138****8000: enough to recognise one's own number, not enough to call it."""
-    if not phone:
-        return None
-    digits = normalize_phone(phone) or ""
-    if len(digits) >= 7:
-        return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
-    return f"{'*' * (len(digits) - 2)}{digits[-2:]}"
 
 
 # --- who is the same person ----------------------------------------------------------------------

@@ -27,7 +27,7 @@ from .web import knowledge_pages as web_knowledge
 from .web import opendays_pages as web_opendays
 from .web import portal as web_portal
 from .web import staff as web_staff
-from .web.security import SecurityHeadersMiddleware
+from .web.security import SecurityHeadersMiddleware, tile_origin
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -81,7 +81,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(opendays.feeds)
     app.include_router(opendays_staff.router)
     # Web pages: the staff console and the public portal.
-    app.add_middleware(SecurityHeadersMiddleware)
+    tiles = tile_origin(settings.map_tiles_url)
+    app.add_middleware(SecurityHeadersMiddleware, img_sources=(tiles,) if tiles else ())
     web_auth.install_page_errors(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(web_auth.router)

@@ -87,21 +87,23 @@ def validation_error(errors: list[dict[str, Any]], labels: Labels = COMMON_LABEL
     )
 
 
+# Paths that are the API or files (JSON errors); everything else is a web page (HTML errors).
+API_PREFIXES = ("/api/", "/telegram/", "/docs", "/redoc", "/static/")
+
+
 def is_page(request: Request) -> bool:
     """Web pages (the portal, the console) get HTML errors; the API and everything else JSON."""
     path = request.url.path
-    return not (path.startswith(("/api/", "/telegram/")) or path.endswith(".ics")
-                or path in ("/openapi.json", "/healthz"))
+    return not (path.startswith(API_PREFIXES) or path in ("/openapi.json", "/healthz") or path.endswith(".ics"))
 
 
 def error_response(request: Request, exc: DomainError, status_code: int,
                    headers: dict[str, str] | None = None) -> Response:
     """The project's error shape for any request: JSON on the API, the error page on web pages."""
     if is_page(request):
-        from .web.templating import page_language, render
+        from .web.templating import error_page
 
-        response: Response = render(request, "error.html", {"message": exc.message(page_language(request))},
-                                    status_code=status_code)
+        response: Response = error_page(request, status_code, exc)
         if headers:
             response.headers.update(headers)
         return response
@@ -144,6 +146,7 @@ def install_error_handlers(app: FastAPI) -> None:
             404: ("找不到该地址", "Not found"),
             405: ("不支持该请求方法", "Method not allowed"),
             413: ("请求过大", "Request too large"),
+            429: ("请求过于频繁，请稍后再试", "Too many requests; please try again later"),
         }
         zh, en = messages.get(exc.status_code, (str(exc.detail), str(exc.detail)))
         err = DomainError(zh, en, code=f"http_{exc.status_code}")

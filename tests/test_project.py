@@ -78,3 +78,16 @@ def test_cli_help_lists_commands() -> None:
     assert result.exit_code == 0
     for command in ("serve", "db", "staff"):
         assert command in result.output
+
+
+def test_leaflet_is_vendored_from_npm_with_its_licence() -> None:
+    """The map library is served from this origin (the CSP allows no other script), as the npm
+    package built it (`make vendor` fetches it again and checks the pinned integrity)."""
+    vendor = ROOT / "public_api" / "static" / "vendor" / "leaflet"
+    version = re.search(r"^LEAFLET_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert version and f"Leaflet {version.group(1)}" in (vendor / "leaflet.js").read_text()[:200]
+    assert "BSD 2-Clause" in (vendor / "LICENSE").read_text()
+    for image in ("marker-icon.png", "marker-icon-2x.png", "marker-shadow.png"):
+        assert (vendor / "images" / image).stat().st_size > 0
+    templates = (ROOT / "public_api" / "templates").rglob("*.html")
+    assert not [p for p in templates if re.search(r"<(script|link)[^>]+(src|href)=\"https?://", p.read_text())]

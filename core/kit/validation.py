@@ -50,7 +50,12 @@ def describe_errors(errors: Iterable[Mapping[str, Any]], labels: Labels = COMMON
             zh, en = f"{name_zh}至少需要 {n} 个字符", f"{name_en} needs at least {n} characters"
         elif kind in ("string_too_long", "too_long"):
             n = ctx.get("max_length", "")
-            zh, en = f"{name_zh}不能超过 {n} 个字符", f"{name_en} must be at most {n} characters"
+            given = err.get("input")
+            if isinstance(given, str):  # say how far over it is, so the person knows how much to cut
+                zh = f"{name_zh}不能超过 {n} 个字符（现为 {len(given)} 个）"
+                en = f"{name_en} must be at most {n} characters (it has {len(given)})"
+            else:
+                zh, en = f"{name_zh}不能超过 {n} 个字符", f"{name_en} must be at most {n} characters"
         elif kind in ("float_parsing", "int_parsing", "float_type", "int_type", "int_from_float"):
             zh, en = f"{name_zh}必须是数字", f"{name_en} must be a number"
         elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):

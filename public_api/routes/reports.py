@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 
+from complaints.photos import PhotoLimits, check_photo_size
 from complaints.schemas import (
     FIELD_LABELS,
     CategoryOut,
@@ -61,16 +62,24 @@ async def submit_report(
         raise validation_error(list(exc.errors()), FIELD_LABELS) from None
     uploads = [f for f in photos or [] if f.filename or f.size]
     services.complaints.check_photo_count(len(uploads))  # before reading any of them
-    photo_data = []
-    for upload in uploads:
-        # Read one byte past the limit: enough to know it is too large without reading it all.
-        content = await upload.read(settings.max_photo_bytes + 1)
-        photo_data.append(PhotoUpload(data=content, filename=upload.filename))
+    photo_data = await read_photos(uploads, services.complaints.policy.photo_limits)
     result = await services.complaints.submit(data, photo_data)
     status_url = (
         f"{settings.public_base_url.rstrip('/')}/api/v1/reports/{result.tracking_number}?token={result.status_token}"
     )
     return SubmitResponse(**result.model_dump(), status_url=status_url)
+
+
+async def read_photos(uploads: list[UploadFile], limits: PhotoLimits) -> list[PhotoUpload]:
+    """The uploads' bytes; a photo over the limit is refused by its real size (the spooled file's
+    size) before it is read into memory."""
+    photos = []
+    for upload in uploads:
+        if upload.size is not None:
+            check_photo_size(upload.size, limits, upload.filename)
+        # Read one byte past the limit: enough to know it is too large without reading it all.
+        photos.append(PhotoUpload(data=await upload.read(limits.max_bytes + 1), filename=upload.filename))
+    return photos
 
 
 @router.get("/reports/{tracking_number}", response_model=ReporterView)

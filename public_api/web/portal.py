@@ -2,27 +2,46 @@
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from complaints.schemas import FIELD_LABELS, MAX_DESCRIPTION, Channel, PhotoUpload, ReportInput
+from civicdesk.container import Services
+from complaints.schemas import FIELD_LABELS, MAX_DESCRIPTION, Channel, ReporterView, ReportInput
 from core.errors import DomainError, NotFound
 from core.kit.validation import error_lines
+from core.settings import Settings
 
 from ..deps import ReportLimit, ServicesDep
+from ..routes.reports import read_photos
 from .auth import Csrf
-from .templating import page_language, render
+from .templating import bureau_time, page_language, render
+from .text import translate
 
 router = APIRouter(include_in_schema=False)
+FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.ico"
 
 
 @router.get("/")
 async def home(request: Request) -> Response:
     return render(request, "portal/home.html")
+
+
+async def _form_page(request: Request, services: Services, form: dict[str, object], errors: list[str] | None = None,
+                     status_code: int = 200) -> Response:
+    return render(request, "portal/report.html",
+                  {"categories": await services.complaints.categories(), "form": form, "errors": errors,
+                   "max_description": MAX_DESCRIPTION}, status_code=status_code)
+
+
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    return FileResponse(FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/report")
@@ -31,7 +50,7 @@ async def report_form(request: Request, services: ServicesDep, category: str = "
     categories = await services.complaints.categories()
     form = {"category": category if category in {c.code for c in categories} else "",
             "description": description[:MAX_DESCRIPTION]}
-    return render(request, "portal/report.html", {"categories": categories, "form": form})
+    return await _form_page(request, services, form)
 
 
 @router.post("/report", dependencies=[Csrf, ReportLimit])
@@ -64,20 +83,26 @@ async def submit_report(
             errors = error_lines(exc.errors(), FIELD_LABELS, lang)
         else:
             errors = ["纬度和经度必须是数字" if lang == "zh" else "Latitude and longitude must be numbers"]
+    if not address.strip():  # the map helps; the address is what staff drive to
+        errors.insert(0, "地址为必填项" if lang == "zh" else "The address is required")
     if not errors:
-        settings = services.settings
         uploads = [f for f in photos or [] if f.filename]
         try:
             services.complaints.check_photo_count(len(uploads))  # before reading any of them
-            photo_data = [PhotoUpload(await f.read(settings.max_photo_bytes + 1), f.filename) for f in uploads]
+            photo_data = await read_photos(uploads, services.complaints.policy.photo_limits)
             result = await services.complaints.submit(data, photo_data)
         except DomainError as exc:
             errors = [exc.message(lang)]
         else:
-            return render(request, "portal/report_done.html", {"result": result}, status_code=201)
-    return render(request, "portal/report.html",
-                  {"categories": await services.complaints.categories(), "form": form, "errors": errors},
-                  status_code=422)
+            status_url = status_link(services.settings, result.tracking_number, result.status_token)
+            return render(request, "portal/report_done.html", {"result": result, "status_url": status_url},
+                          status_code=201)
+    return await _form_page(request, services, form, errors, status_code=422)
+
+
+def status_link(settings: Settings, number: str, token: str) -> str:
+    """The status page's public address, for receipts and messages."""
+    return f"{settings.public_base_url.rstrip('/')}/status/{number}?{urlencode({'token': token})}"
 
 
 @router.get("/status")
@@ -89,9 +114,37 @@ async def status_form(request: Request, number: str = "", token: str = "") -> Re
 
 @router.get("/status/{number}")
 async def status_page(request: Request, number: str, services: ServicesDep, token: str = "") -> Response:
-    lang = page_language(request)
+    view = await _reporter_view(request, services, number, token)
+    if isinstance(view, Response):
+        return view
+    return render(request, "portal/status.html", {"v": view, "token": token})
+
+
+async def _reporter_view(request: Request, services: Services, number: str, token: str) -> ReporterView | Response:
+    """The reporter's view of a report, or the status form saying there is no such report."""
     try:
-        view = await services.complaints.reporter_view(number, token, lang)
+        return await services.complaints.reporter_view(number, token, page_language(request))
     except NotFound:
         return render(request, "portal/status_form.html", {"number": number, "error": "not_found"}, status_code=404)
-    return render(request, "portal/status.html", {"v": view, "token": token})
+
+
+@router.get("/status/{number}/receipt.txt")
+async def receipt(request: Request, number: str, services: ServicesDep, token: str = "") -> Response:
+    """A small text file to keep on the phone: number, token, status link, deadline."""
+    view = await _reporter_view(request, services, number, token)
+    if isinstance(view, Response):
+        return view
+    t = partial(translate, page_language(request))
+    clock = bureau_time(request)
+    lines = [
+        f"{t('site_name')} · {t('receipt_title')}",
+        f"{t('your_tracking_number')}: {view.tracking_number}",
+        f"{t('token')}: {token}",
+        f"{t('status_link')}: {status_link(services.settings, view.tracking_number, token)}",
+        f"{t('created_at')}: {clock.text(view.created_at)}",
+        f"{t('deadline')}: {clock.text(view.due_at)}",
+        "",
+    ]
+    filename = f"civicdesk-{view.tracking_number}.txt"
+    return Response("\r\n".join(lines), media_type="text/plain; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})

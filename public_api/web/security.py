@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.responses import Response
@@ -62,27 +63,37 @@ def csrf_valid(request: Request, submitted: str | None) -> bool:
     return bool(cookie and submitted and secrets_equal(submitted, cookie))
 
 
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    # Everything is served from this origin; nothing is loaded from the internet.
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
-    ),
-}
+def security_headers(img_sources: tuple[str, ...] = ()) -> dict[str, str]:
+    """Everything is served from this origin; only map tiles (images) may come from their server."""
+    img = " ".join(("'self'", "data:", *img_sources))
+    return {
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "Content-Security-Policy": (
+            f"default-src 'self'; img-src {img}; style-src 'self'; script-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
+        ),
+    }
 
 
-_ENCODED_HEADERS = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+def tile_origin(url_template: str) -> str | None:
+    """The CSP source of a tile URL template: https://{s}.tile.example.org/{z}/{x}/{y}.png ->
+    https://*.tile.example.org; None for a same-origin (relative) template."""
+    parts = urlsplit(url_template.replace("{s}", "subdomain"))
+    if not parts.scheme or not parts.netloc:
+        return None
+    host = parts.netloc.replace("subdomain", "*")
+    return f"{parts.scheme}://{host}"
 
 
 class SecurityHeadersMiddleware:
     """Adds the headers to HTML responses, and HSTS to every response over HTTPS. Plain ASGI, so
     API requests pay almost nothing."""
 
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, img_sources: tuple[str, ...] = ()):
         self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in security_headers(img_sources).items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,7 +111,7 @@ class SecurityHeadersMiddleware:
                 content_type = next((v for k, v in headers if k == b"content-type"), b"")
                 if content_type.startswith(b"text/html"):
                     present = {k for k, _ in headers}
-                    headers += [(k, v) for k, v in _ENCODED_HEADERS if k not in present]
+                    headers += [(k, v) for k, v in self.headers if k not in present]
                     message["headers"] = headers
             await send(message)
 

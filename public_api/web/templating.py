@@ -14,6 +14,7 @@ from jinja2.runtime import Context
 
 from complaints.workflow import status_label
 from core.kit.bureau_time import BureauTime
+from core.errors import DomainError
 
 from .security import ensure_csrf_cookie
 from .text import translate
@@ -59,6 +60,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "lang": lang,
         "t": lambda key, **kw: translate(lang, key, **kw),
         "csrf_token": csrf.token,
+        "cfg": request.app.state.services.settings,
         **(context or {}),
     }
     response = templates.TemplateResponse(request, name, values, status_code=status_code)
@@ -67,3 +69,19 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         response.set_cookie(LANG_COOKIE, request.query_params["lang"], max_age=365 * 86400, samesite="lax",
                             httponly=True, secure=csrf.secure)
     return response
+
+
+ERROR_KEYS = {404: "error_404", 405: "error_405", 413: "error_413", 429: "error_429", 500: "error_500"}
+
+
+def error_page(request: Request, status: int, exc: DomainError) -> HTMLResponse:
+    """The HTML error page for a web page: what went wrong in the page's language, and a way on."""
+    lang = page_language(request)
+    generic = exc.code.startswith("http_") or exc.code == "internal_error"
+    if generic and status in ERROR_KEYS:
+        message = translate(lang, ERROR_KEYS[status])
+    elif status == 422:
+        message = translate(lang, "error_422", message=exc.message(lang))
+    else:  # a domain refusal (a missing open day, a conflict): its own words are the best message
+        message = exc.message(lang)
+    return render(request, "error.html", {"message": message, "status": status}, status_code=status)

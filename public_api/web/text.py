@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .text_console import CONSOLE_TEXT
+from .text_citizen import CITIZEN_TEXT
 
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
@@ -422,6 +423,8 @@ TEXT: dict[str, dict[str, str]] = {
 
 for _lang, _entries in CONSOLE_TEXT.items():
     TEXT[_lang].update(_entries)
+for _lang, _table in CITIZEN_TEXT.items():
+    TEXT[_lang].update(_table)
 
 
 def translate(lang: str, key: str, **values: object) -> str:
