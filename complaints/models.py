@@ -69,6 +69,10 @@ class Report(Base):
     acceptance_due_at: Mapped[datetime]
     handling_due_at: Mapped[datetime | None]
     extension_days: Mapped[int] = mapped_column(Integer, default=0)
+    # Why staff should look again, set by the reporter (a supplement, a reopening request) and
+    # cleared when staff act on the report.
+    attention: Mapped[str | None] = mapped_column(String(30))
+    attention_at: Mapped[datetime | None]
 
     category: Mapped[Category] = relationship(lazy="joined")
     # Loaded only where asked for (selectinload); lists and status pages use photo_count.
@@ -136,3 +140,23 @@ class DuplicateCandidate(Base):
     created_at: Mapped[datetime]
 
     candidate: Mapped[Report] = relationship(foreign_keys=[candidate_id], lazy="joined")
+
+
+class ReportRating(Base):
+    """回访: the reporter's rating of one resolution (a report resolved again is rated again), and
+    a reopening request made with a 不满意 rating, with the staff's decision."""
+
+    __tablename__ = "report_ratings"
+    __table_args__ = (UniqueConstraint("report_id", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    resolved_at: Mapped[datetime]
+    rating: Mapped[str] = mapped_column(String(24))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    reopen_reason: Mapped[str | None] = mapped_column(Text)
+    reopen_requested_at: Mapped[datetime | None]
+    reopen_decision: Mapped[str | None] = mapped_column(String(12))  # accepted | declined
+    reopen_decided_at: Mapped[datetime | None]
+    reopen_decided_by: Mapped[str | None] = mapped_column(String(80))

@@ -8,6 +8,7 @@ from typing import Any
 from core.kit.bureau_time import BureauTime
 
 from .deadlines import DeadlinePolicy
+from .followup import FollowupPolicy
 from .photos import PhotoLimits
 
 
@@ -20,6 +21,7 @@ class ComplaintPolicy:
     duplicate_window_days: int
     category_departments: dict[str, str]
     bureau_time: BureauTime = BureauTime()
+    followup: FollowupPolicy = FollowupPolicy()
 
     @classmethod
     def from_settings(cls, settings: Any) -> ComplaintPolicy:
@@ -31,4 +33,5 @@ class ComplaintPolicy:
             duplicate_window_days=settings.duplicate_window_days,
             category_departments=dict(settings.category_departments),
             bureau_time=BureauTime.from_settings(settings),
+            followup=FollowupPolicy(reopen_window_days=settings.reopen_window_days),
         )

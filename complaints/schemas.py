@@ -145,6 +145,20 @@ class ReporterView(BaseModel):
     history: list[PublicEvent]
 
 
+class FollowupView(BaseModel):
+    """What the reporter may do next (回访 and supplements), for the status page and the bot."""
+
+    can_rate: bool
+    rating: str | None
+    rating_label: str | None
+    comment: str | None
+    can_request_reopen: bool
+    reopen_until: datetime | None
+    reopen_requested: bool
+    reopen_decision: str | None
+    can_supplement: bool
+
+
 class ReportSummary(BaseModel):
     tracking_number: str
     category: CategoryOut
@@ -161,6 +175,7 @@ class ReportSummary(BaseModel):
     overdue: bool
     photo_count: int
     merged_into: str | None = None
+    attention: str | None = None  # supplement | reopen_request: the reporter added something
 
 
 class PhotoInfo(BaseModel):
@@ -227,6 +242,7 @@ class ReportFilters(BaseModel):
     assignee: str | None = None
     priority: str | None = None
     overdue: bool | None = None
+    attention: bool | None = None  # reports with something new from the reporter
     q: str | None = Field(default=None, max_length=200)
     created_from: datetime | None = None
     created_to: datetime | None = None

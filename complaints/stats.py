@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -13,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.kit.bureau_time import BureauTime
 from core.kit.csv import csv_text
 
-from .models import Category, Report
+from .followup import SATISFIED
+from .models import Category, Report, ReportEvent, ReportRating
 from .schemas import ReportSummary
 from .workflow import status_label
 
@@ -25,6 +27,18 @@ class WeekCount(BaseModel):
     count: int
 
 
+class FollowupRow(BaseModel):
+    """回访 per department or category: how reporters rated resolutions, how often one reopened."""
+
+    name: str
+    resolved: int  # reports resolved at least once
+    rated: int
+    satisfied: int  # 满意 + 基本满意
+    satisfaction_rate: float | None  # satisfied / rated
+    reopened: int  # reports reopened at least once
+    reopen_rate: float | None  # reopened / resolved
+
+
 class Dashboard(BaseModel):
     total: int
     by_status: dict[str, int]
@@ -34,6 +48,9 @@ class Dashboard(BaseModel):
     overdue: int
     median_days_to_acceptance: float | None
     per_week: list[WeekCount]
+    attention: int = 0  # reports with a supplement or a reopening request staff have not acted on
+    followup_by_department: list[FollowupRow] = []
+    followup_by_category: list[FollowupRow] = []
 
 
 async def dashboard(session: AsyncSession, now: datetime, overdue_clause: object, bureau: BureauTime) -> Dashboard:
@@ -78,7 +95,43 @@ async def dashboard(session: AsyncSession, now: datetime, overdue_clause: object
         overdue=overdue,
         median_days_to_acceptance=median,
         per_week=[WeekCount(week_start=w.strftime("%Y-%m-%d"), count=c) for w, c in zip(weeks, counts, strict=True)],
+        attention=await session.scalar(select(func.count(Report.id)).where(Report.attention.is_not(None))) or 0,
+        followup_by_department=await followup_rates(session, Report.department),
+        followup_by_category=await followup_rates(session, Category.name_zh),
     )
+
+
+async def followup_rates(session: AsyncSession, group: Any) -> list[FollowupRow]:
+    """Satisfaction (满意 + 基本满意 over every rating) and reopening (reports reopened over reports
+    resolved) per value of `group` (Report.department or Category.name_zh)."""
+
+    def reports_with_status(status: str) -> Any:
+        return select(ReportEvent.report_id).where(ReportEvent.kind == "status", ReportEvent.to_value == status)
+
+    async def counts(query: Any) -> dict[str, int]:
+        rows = await session.execute(query.join(Report.category).group_by(group))
+        return {str(key or ""): n for key, n in rows}
+
+    base = select(group, func.count(func.distinct(Report.id)))
+    resolved = await counts(base.where(Report.id.in_(reports_with_status("resolved"))))
+    reopened = await counts(base.where(Report.id.in_(reports_with_status("reopened"))))
+    ratings = await session.execute(
+        select(group, ReportRating.rating, func.count(ReportRating.id))
+        .join(Report, ReportRating.report_id == Report.id).join(Report.category).group_by(group, ReportRating.rating))
+    rated: dict[str, int] = {}
+    satisfied: dict[str, int] = {}
+    for key, rating, n in ratings:
+        name = str(key or "")
+        rated[name] = rated.get(name, 0) + n
+        if rating in SATISFIED:
+            satisfied[name] = satisfied.get(name, 0) + n
+    rows = []
+    for name in sorted(set(resolved) | set(rated)):
+        r, s, o, done = rated.get(name, 0), satisfied.get(name, 0), reopened.get(name, 0), resolved.get(name, 0)
+        rows.append(FollowupRow(name=name, resolved=done, rated=r, satisfied=s,
+                                satisfaction_rate=round(s / r, 3) if r else None, reopened=o,
+                                reopen_rate=round(o / done, 3) if done else None))
+    return rows
 
 
 CSV_COLUMNS = ("编号 tracking_number", "类别 category", "状态 status", "优先级 priority", "承办部门 department",

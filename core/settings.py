@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     photo_sweep_grace_s: int = Field(default=3600, description="unreferenced files younger than this stay")
     duplicate_radius_m: float = 200.0
     duplicate_window_days: int = 14
+    reopen_window_days: int = 15  # 回访: days after a resolution a dissatisfied reporter may ask for reopening
     category_departments: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CATEGORY_DEPARTMENTS))
 
     # --- public portal -----------------------------------------------------------------------

@@ -21,6 +21,7 @@ from ..photos import ProcessedPhoto
 from ..policy import ComplaintPolicy
 from ..schemas import (
     CategoryOut,
+    FollowupView,
     Page,
     PhotoUpload,
     ReportDetail,
@@ -33,6 +34,7 @@ from ..schemas import (
 )
 from ..stats import Dashboard
 from ..storage import PhotoStore
+from .followup import Followup
 from .intake import Intake
 from .queries import EXPORT_LIMIT, PUBLIC_KINDS, Queries
 from .records import PUSH_CHANNELS, REPORTER, SYSTEM, CategoryBook
@@ -54,6 +56,7 @@ class ComplaintService:
         self.queries = Queries(db, clock, policy.bureau_time)
         self.intake = Intake(db, store, policy, clock, self.category_book)
         self.triage = Triage(db, policy, clock, self.category_book, self.queries)
+        self.followup = Followup(db, policy.followup, clock, self.intake)
 
 
     # --- set-up ------------------------------------------------------------------------------
@@ -123,6 +126,28 @@ class ComplaintService:
 
     async def extend_deadline(self, tracking_number: str, actor: str, days: int, reason: str) -> ReportDetail:
         return await self.triage.extend_deadline(tracking_number, actor, days, reason)
+
+    # --- follow-up: 回访, reopening, supplements -------------------------------------------------
+    async def followup_view(self, tracking_number: str, token: str, lang: str = "zh") -> FollowupView:
+        return await self.followup.view(tracking_number, token, lang)
+
+    async def rate(self, tracking_number: str, token: str, rating: str, comment: str | None = None) -> None:
+        await self.followup.rate(tracking_number, token, rating, comment)
+
+    async def request_reopen(self, tracking_number: str, token: str, reason: str) -> None:
+        await self.followup.request_reopen(tracking_number, token, reason)
+
+    async def supplement(self, tracking_number: str, token: str, text: str,
+                         photos: Sequence[PhotoUpload | ProcessedPhoto] = ()) -> None:
+        await self.followup.supplement(tracking_number, token, text, photos)
+
+    async def decline_reopen(self, tracking_number: str, actor: str, message: str) -> ReportDetail:
+        await self.followup.decline_reopen(tracking_number, actor, message)
+        return await self.queries.detail(tracking_number)
+
+    async def mark_seen(self, tracking_number: str, actor: str) -> ReportDetail:
+        await self.followup.seen(tracking_number, actor)
+        return await self.queries.detail(tracking_number)
 
     async def merge(self, duplicate_number: str, primary_number: str, actor: str, note: str | None = None) -> ReportDetail:
         return await self.triage.merge(duplicate_number, primary_number, actor, note)

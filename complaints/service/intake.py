@@ -49,10 +49,10 @@ class Intake:
         self.check_photo_count(len(photos))
         category = await self.categories.ref(data.category)
         # One photo at a time: a request holds at most one decoded image (see PhotoDecoder).
-        processed = [await self._processed(p) for p in photos]
+        processed = [await self.processed(p) for p in photos]
         created_keys: list[str] = []
         try:
-            blobs = [b for p in processed for b in await asyncio.to_thread(self._store_photo, p, created_keys)]
+            blobs = [b for p in processed for b in await asyncio.to_thread(self.store_photo, p, created_keys)]
             stored = [(blobs[i].key, blobs[i + 1].key) for i in range(0, len(blobs), 2)]
             token = new_token()
             async with self.db.write_session() as session:
@@ -82,12 +82,12 @@ class Intake:
                 code="too_many_photos",
             )
 
-    async def _processed(self, photo: PhotoUpload | ProcessedPhoto) -> ProcessedPhoto:
+    async def processed(self, photo: PhotoUpload | ProcessedPhoto) -> ProcessedPhoto:
         if isinstance(photo, ProcessedPhoto):
             return photo
         return await check_photo(photo.data, self.policy.photo_limits, photo.filename)
 
-    def _store_photo(self, photo: ProcessedPhoto, created: list[str]) -> list[custody.PhotoBlob]:
+    def store_photo(self, photo: ProcessedPhoto, created: list[str]) -> list[custody.PhotoBlob]:
         original = self.store.put(photo.original, visibility="private", ext=photo.original_format)
         if original.created:
             created.append(original.key)
@@ -136,9 +136,20 @@ class Intake:
             acceptance_due_at=self.policy.deadlines.acceptance_due(now),
             extension_days=0,
         )
-        report.photos = [
+        report.photos = self.photo_rows(processed, stored, 1, now)
+        session.add(report)
+        await session.flush()
+        add_event(session, report, "created", REPORTER, now, to_value=Status.SUBMITTED.value)
+        return report
+
+    @staticmethod
+    def photo_rows(processed: Sequence[ProcessedPhoto], stored: Sequence[tuple[str, str]], first: int,
+                   now: datetime) -> list[Photo]:
+        """The photo rows of processed and stored photos, numbered from `first` (a supplement's
+        photos follow the report's)."""
+        return [
             Photo(
-                position=position + 1,
+                position=first + i,
                 filename=photo.filename,
                 original_key=original_key,
                 original_mime=photo.original_mime,
@@ -152,12 +163,8 @@ class Intake:
                 taken_at=photo.taken_at,
                 created_at=now,
             )
-            for position, (photo, (original_key, public_key)) in enumerate(zip(processed, stored, strict=True))
+            for i, (photo, (original_key, public_key)) in enumerate(zip(processed, stored, strict=True))
         ]
-        session.add(report)
-        await session.flush()
-        add_event(session, report, "created", REPORTER, now, to_value=Status.SUBMITTED.value)
-        return report
 
     async def _next_tracking_number(self, session: AsyncSession, now: datetime) -> str:
         """YYYY-NNNNNN, sequential per year in the bureau's time zone. The upsert is atomic on both backends:

@@ -14,6 +14,7 @@ from core.errors import NotFound, ValidationFailed
 from core.kit.bureau_time import BureauTime
 
 from ..deadlines import due_at, is_overdue, overdue_clause
+from ..followup import rating_label
 from ..models import Category, DuplicateCandidate, Report, ReportEvent
 from ..schemas import (
     MAX_PAGE,
@@ -34,7 +35,8 @@ from ..workflow import PRIORITIES, Status, status_label
 from .records import report_by_number, report_for_token, report_or_none
 
 # Event kinds the reporter sees in their history.
-PUBLIC_KINDS = frozenset({"created", "status", "reply", "merge", "extension"})
+PUBLIC_KINDS = frozenset({"created", "status", "reply", "merge", "extension", "rating", "reopen_requested",
+                          "reopen_declined", "supplement"})
 EXPORT_LIMIT = 50_000
 
 
@@ -230,6 +232,7 @@ def _summary(report: Report, now: datetime) -> ReportSummary:
         overdue=is_overdue(report.status, report.acceptance_due_at, report.handling_due_at, now),
         photo_count=report.photo_count,
         merged_into=report.merged_into.tracking_number if report.merged_into else None,
+        attention=report.attention,
     )
 
 
@@ -237,11 +240,14 @@ def _public_event(event: ReportEvent, lang: str) -> PublicEvent:
     status = event.to_value if event.kind in ("created", "status") else None
     if event.kind == "merge":
         status = Status.MERGED.value
+    label = status_label(status, lang) if status else None
+    if event.kind == "rating" and event.to_value:
+        label = rating_label(event.to_value, lang)
     return PublicEvent(
         at=event.created_at,
         kind=event.kind,
         status=status,
-        status_label=status_label(status, lang) if status else None,
+        status_label=label,
         message=event.public_message,
     )
 
@@ -273,6 +279,8 @@ def _filtered(query: Select[Any], f: ReportFilters, now: datetime) -> Select[Any
                 Report.tracking_number.ilike(pattern, escape="\\"),
             )
         )
+    if f.attention:
+        conditions.append(Report.attention.is_not(None))
     if f.overdue is not None:
         late = overdue_clause(now)
         conditions.append(late if f.overdue else ~late)

@@ -14,6 +14,7 @@ from ..models import Report
 from ..policy import ComplaintPolicy
 from ..schemas import ReportDetail, TriageUpdate
 from ..workflow import OPEN_STATUSES, Status, apply_transition
+from .followup import accept_pending_reopen
 from .queries import Queries
 from .records import CategoryBook, add_event, notify_followers, notify_reporter, report_by_number
 
@@ -37,6 +38,7 @@ class Triage:
             previous = report.status
             public_message = (public_message or "").strip() or None
             target = apply_transition(report, to, now, self.policy.deadlines, public_message)
+            await accept_pending_reopen(session, report, actor, target.value)
             add_event(session, report, "status", actor, now, previous, target.value, note, public_message)
             await notify_followers(session, report, "status", public_message, now)
         return await self.queries.detail(tracking_number)

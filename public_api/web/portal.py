@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from civicdesk.container import Services
+from complaints.followup import MAX_COMMENT, MAX_REASON, MAX_SUPPLEMENT
 from complaints.schemas import FIELD_LABELS, MAX_DESCRIPTION, Channel, ReporterView, ReportInput
 from core.errors import DomainError, NotFound
 from core.kit.validation import error_lines
@@ -114,10 +116,71 @@ async def status_form(request: Request, number: str = "", token: str = "") -> Re
 
 @router.get("/status/{number}")
 async def status_page(request: Request, number: str, services: ServicesDep, token: str = "") -> Response:
+    return await _status_page(request, services, number, token, done=request.query_params.get("done"))
+
+
+async def _status_page(request: Request, services: Services, number: str, token: str, done: str | None = None,
+                       error: str | None = None, form: dict[str, str] | None = None) -> Response:
     view = await _reporter_view(request, services, number, token)
     if isinstance(view, Response):
         return view
-    return render(request, "portal/status.html", {"v": view, "token": token})
+    followup = await services.complaints.followup_view(number, token, page_language(request))
+    return render(request, "portal/status.html", {
+        "v": view, "token": token, "f": followup, "done": done if done in DONE_KEYS else None, "error": error,
+        "form": form or {}, "limits": {"comment": MAX_COMMENT, "reason": MAX_REASON, "text": MAX_SUPPLEMENT}},
+        status_code=422 if error else 200)
+
+
+# What the reporter did, shown once on the status page after the redirect.
+DONE_KEYS = ("rated", "reopen_requested", "supplemented")
+
+
+async def _reporter_act(request: Request, services: Services, number: str, token: str, done: str,
+                        action: Callable[[], Awaitable[None]], form: dict[str, str]) -> Response:
+    """Run a reporter's action; then back to the status page (a redirect, so a reload does not
+    repeat it), or the page again with the refusal and what was typed."""
+    try:
+        await action()
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            return render(request, "portal/status_form.html", {"number": number, "error": "not_found"},
+                          status_code=404)
+        return await _status_page(request, services, number, token, error=exc.message(page_language(request)),
+                                  form=form)
+    return RedirectResponse(f"/status/{number}?{urlencode({'token': token, 'done': done})}#followup",
+                            status_code=303)
+
+
+@router.post("/status/{number}/rate", dependencies=[Csrf])
+async def rate(request: Request, number: str, services: ServicesDep, token: Annotated[str, Form()] = "",
+               rating: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = "") -> Response:
+    async def action() -> None:
+        await services.complaints.rate(number, token, rating, comment)
+
+    return await _reporter_act(request, services, number, token, "rated", action, {"comment": comment})
+
+
+@router.post("/status/{number}/reopen", dependencies=[Csrf])
+async def reopen(request: Request, number: str, services: ServicesDep, token: Annotated[str, Form()] = "",
+                 reason: Annotated[str, Form()] = "") -> Response:
+    async def action() -> None:
+        await services.complaints.request_reopen(number, token, reason)
+
+    return await _reporter_act(request, services, number, token, "reopen_requested", action, {"reason": reason})
+
+
+@router.post("/status/{number}/supplement", dependencies=[Csrf])
+async def supplement(request: Request, number: str, services: ServicesDep, token: Annotated[str, Form()] = "",
+                     text: Annotated[str, Form()] = "",
+                     photos: Annotated[list[UploadFile] | None, File()] = None) -> Response:
+    uploads = [f for f in photos or [] if f.filename]
+
+    async def action() -> None:
+        services.complaints.check_photo_count(len(uploads))  # before reading any of them
+        photo_data = await read_photos(uploads, services.complaints.policy.photo_limits)
+        await services.complaints.supplement(number, token, text, photo_data)
+
+    return await _reporter_act(request, services, number, token, "supplemented", action, {"text": text})
 
 
 async def _reporter_view(request: Request, services: Services, number: str, token: str) -> ReporterView | Response:

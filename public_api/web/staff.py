@@ -26,7 +26,7 @@ from .templating import bureau_time, page_language, render
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 PER_PAGE = 25
-FILTER_KEYS = ("status", "category", "department", "overdue", "q", "created_from", "created_to", "sort")
+FILTER_KEYS = ("status", "category", "department", "overdue", "attention", "q", "created_from", "created_to", "sort")
 
 
 def _local_day(request: Request, value: str | None, next_day: bool = False) -> datetime | None:
@@ -49,6 +49,7 @@ def _filters(request: Request) -> tuple[ReportFilters, dict[str, str]]:
         category=params.get("category"),
         department=params.get("department"),
         overdue=True if params.get("overdue") == "1" else None,
+        attention=True if params.get("attention") == "1" else None,
         q=params.get("q", "")[:200] or None,
         created_from=_local_day(request, params.get("created_from")),
         created_to=_local_day(request, params.get("created_to"), next_day=True),
@@ -185,6 +186,25 @@ async def extend(
 ) -> Response:
     async def action() -> None:
         await services.complaints.extend_deadline(number, staff.username, int(days) if days.isdigit() else 0, reason)
+
+    return await _act(request, number, action)
+
+
+@router.post("/reports/{number}/reopen/decline", dependencies=[Csrf])
+async def decline_reopen(
+    request: Request, number: str, services: ServicesDep, staff: StaffTriager, message: Annotated[str, Form()] = "",
+) -> Response:
+    """Accepting a reopening request is the workflow's resolved -> reopened; declining needs a reply."""
+    async def action() -> None:
+        await services.complaints.decline_reopen(number, staff.username, message)
+
+    return await _act(request, number, action)
+
+
+@router.post("/reports/{number}/seen", dependencies=[Csrf])
+async def mark_seen(request: Request, number: str, services: ServicesDep, staff: StaffTriager) -> Response:
+    async def action() -> None:
+        await services.complaints.mark_seen(number, staff.username)
 
     return await _act(request, number, action)
 

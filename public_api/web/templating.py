@@ -49,6 +49,7 @@ def local_time(context: Context, value: datetime | None, fmt: str = "%Y-%m-%d %H
 # Autoescaping for every template, whatever its file name: report text is untrusted input.
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True))
 templates.env.filters["local"] = local_time
+templates.env.filters["mb"] = lambda size: f"{size / 1048576:.2f}".rstrip("0").rstrip(".")  # 10485760 -> "10"
 templates.env.globals["status_label"] = status_label
 
 

@@ -15,7 +15,7 @@ import pytest
 from core.clock import SHANGHAI
 from tests import imaging
 from tests.live import LiveServer, live_server, server_env
-from tests.web.conftest import ARTIFACTS
+from tests.web.conftest import ARTIFACTS, PASSWORDS
 from tests.web.tiles import TileServer, tile_server
 
 PHONE = {"width": 390, "height": 844}
@@ -68,9 +68,10 @@ def in_first_screen(page, selector: str) -> bool:  # noqa: ANN001
                 and box["y"] + box["height"] <= size["height"])
 
 
-def fill_report(page, site: LiveServer, description: str, photo: Path | None = None) -> None:  # noqa: ANN001
+def fill_report(page, site: LiveServer, description: str, photo: Path | None = None,  # noqa: ANN001
+                category: str = "night_noise") -> None:
     page.goto(f"{site.url}/report")
-    page.select_option("select[name=category]", "night_noise")
+    page.select_option("select[name=category]", category)
     page.fill("textarea[name=description]", description)
     page.fill("input[name=address]", "城关镇人民路 18 号在建工地东门")
     if photo:
@@ -300,3 +301,80 @@ def test_web_pages_get_html_errors_and_the_api_stays_json(browser, citizen_site,
     assert favicon.status_code == 200 and favicon.headers["content-type"] == "image/x-icon"
     assert favicon.content[:4] == b"\0\0\1\0"  # an ICO file
     assert phone.evaluate("document.querySelector('link[rel=icon]').href").endswith("/favicon.ico")
+
+
+def test_reporter_adds_information_rates_and_asks_for_reopening(browser, citizen_site, phone, tmp_path) -> None:  # noqa: ANN001
+    site = citizen_site
+    token_api = site.staff("fu-triager", "triager", PASSWORDS["triager"])
+    api = {"Authorization": f"Bearer {token_api}"}
+    photo = tmp_path / "later.jpg"
+    photo.write_bytes(imaging.jpeg(800, 600))
+    fill_report(phone, site, "塔吊作业时下方没有设置警戒区", category="safety_hazard")
+    phone.click("#report-form button[type=submit]")
+    number = phone.inner_text("#tracking-number").strip()
+    phone.click("#status-link")
+    status_url = phone.url
+    # 1. Add information while it is open: text and a photo; staff are alerted.
+    assert phone.locator("#rate-form").count() == 0
+    phone.fill("#supplement-form textarea[name=text]", "今天下午三点又看到工人在吊物下方通行")
+    phone.set_input_files("#supplement-photos", str(photo))
+    phone.click("#supplement-form button[type=submit]")
+    assert "补充内容已提交" in phone.inner_text("#followup-done")
+    assert "今天下午三点又看到工人在吊物下方通行" in phone.inner_text("#history")
+    assert "群众补充" in phone.inner_text("#history")
+    assert phone.locator(".photos img").count() == 1
+    assert_fits(phone, "followup-supplemented-phone")
+
+    staff = browser.new_context(locale="zh-CN", viewport=DESKTOP).new_page()
+    staff.goto(f"{site.url}/staff/login")
+    staff.fill("input[name=username]", "fu-triager")
+    staff.fill("input[name=password]", PASSWORDS["triager"])
+    staff.click("button[type=submit]")
+    staff.wait_for_url(f"{site.url}/staff")
+    assert int(staff.inner_text("#attention-tile .num")) >= 1
+    staff.click("#attention-tile")
+    assert number in staff.inner_text("table.list") and "新补充" in staff.inner_text("table.list")
+    staff.goto(f"{site.url}/staff/reports/{number}")
+    assert "举报人补充了情况或照片" in staff.inner_text("#attention")
+    staff.click("#mark-seen button")
+    assert staff.locator("#attention").count() == 0
+    for to in ("accepted", "assigned", "in_progress", "resolved"):
+        moved = httpx.post(f"{site.url}/api/v1/staff/reports/{number}/transition", headers=api,
+                           json={"to": to, "public_message": "已设置警戒区并约谈项目经理" if to == "resolved" else None})
+        assert moved.status_code == 200, moved.text
+
+    # 2. 回访: the reporter rates the resolution 不满意 and asks for reopening.
+    phone.goto(status_url)
+    assert phone.locator("#supplement-form").count() == 0
+    phone.check("#rate-form input[value=dissatisfied]")
+    phone.fill("#rate-form textarea[name=comment]", "警戒区只放了两天")
+    phone.click("#rate-form button[type=submit]")
+    assert "感谢您的评价" in phone.inner_text("#followup-done")
+    assert "不满意" in phone.inner_text("#my-rating")
+    phone.fill("#reopen-form textarea[name=reason]", "短")  # too short: the browser asks for more first
+    assert phone.evaluate("document.querySelector('#reopen-form').checkValidity()") is False
+    phone.fill("#reopen-form textarea[name=reason]", "警戒区已经撤掉，吊物下方又有人通行")
+    phone.click("#reopen-form button[type=submit]")
+    assert "已收到您的重新办理申请" in phone.inner_text("#followup-done")
+    assert "工作人员审核后会在这里答复" in phone.inner_text("#reopen-state")
+    assert_fits(phone, "followup-reopen-requested-phone")
+
+    # 3. Staff see the request and accept it through the workflow (resolved -> reopened).
+    staff.goto(f"{site.url}/staff/reports/{number}")
+    assert "申请重新办理" in staff.inner_text("#attention")
+    assert "警戒区已经撤掉，吊物下方又有人通行" in staff.inner_text(".timeline")
+    staff.select_option("form[action$='/transition'] select[name=to]", "reopened")
+    staff.fill("form[action$='/transition'] textarea[name=public_message]", "已安排执法人员明天复查")
+    staff.click("form[action$='/transition'] button[type=submit]")
+    assert "重新办理" in staff.inner_text("h1") and staff.locator("#attention").count() == 0
+    staff.goto(f"{site.url}/staff")
+    rates = staff.inner_text("#followup-categories")
+    assert "施工安全隐患" in rates and "100%" in rates  # reopened 1 of 1 resolved
+    shoot(staff, "followup-dashboard-desktop")
+    staff.context.close()
+
+    phone.goto(status_url)
+    assert "您的申请已通过" in phone.inner_text("#followup")
+    assert "已安排执法人员明天复查" in phone.inner_text("#history")
+    assert phone.locator("#supplement-form").count() == 1  # open again: more information welcome
+    assert_fits(phone, "followup-reopened-phone")
