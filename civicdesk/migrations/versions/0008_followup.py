@@ -1,7 +1,7 @@
 """回访: report ratings and reopening requests; a report's reason for staff attention
 
-Revision ID: 0007_followup
-Revises: 0006_merge_heads
+Revision ID: 0008_followup
+Revises: 0007_staff_passwords
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import core.db
 
-revision: str = "0007_followup"
-down_revision: str | Sequence[str] | None = "0006_merge_heads"
+revision: str = "0008_followup"
+down_revision: str | Sequence[str] | None = "0007_staff_passwords"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
