@@ -37,11 +37,11 @@ from ..storage import PhotoStore
 from .followup import Followup
 from .intake import Intake
 from .queries import EXPORT_LIMIT, PUBLIC_KINDS, Queries
-from .records import PUSH_CHANNELS, REPORTER, SYSTEM, CategoryBook
+from .records import PUSH_CHANNELS, REPORTER, SYSTEM, CategoryBook, ChannelUser, Reporter
 from .triage import Triage
 
 __all__ = [
-    "EXPORT_LIMIT", "PUBLIC_KINDS", "PUSH_CHANNELS", "REPORTER", "SYSTEM",
+    "EXPORT_LIMIT", "PUBLIC_KINDS", "ChannelUser", "PUSH_CHANNELS", "REPORTER", "SYSTEM",
     "ComplaintPolicy", "ComplaintService",
 ]
 
@@ -128,18 +128,19 @@ class ComplaintService:
         return await self.triage.extend_deadline(tracking_number, actor, days, reason)
 
     # --- follow-up: 回访, reopening, supplements -------------------------------------------------
-    async def followup_view(self, tracking_number: str, token: str, lang: str = "zh") -> FollowupView:
-        return await self.followup.view(tracking_number, token, lang)
+    async def followup_view(self, tracking_number: str, who: Reporter, lang: str = "zh") -> FollowupView:
+        """`who`: the report's status token, or `ChannelUser` for a report sent through a chat channel."""
+        return await self.followup.view(tracking_number, who, lang)
 
-    async def rate(self, tracking_number: str, token: str, rating: str, comment: str | None = None) -> None:
-        await self.followup.rate(tracking_number, token, rating, comment)
+    async def rate(self, tracking_number: str, who: Reporter, rating: str, comment: str | None = None) -> None:
+        await self.followup.rate(tracking_number, who, rating, comment)
 
-    async def request_reopen(self, tracking_number: str, token: str, reason: str) -> None:
-        await self.followup.request_reopen(tracking_number, token, reason)
+    async def request_reopen(self, tracking_number: str, who: Reporter, reason: str) -> None:
+        await self.followup.request_reopen(tracking_number, who, reason)
 
-    async def supplement(self, tracking_number: str, token: str, text: str,
+    async def supplement(self, tracking_number: str, who: Reporter, text: str,
                          photos: Sequence[PhotoUpload | ProcessedPhoto] = ()) -> None:
-        await self.followup.supplement(tracking_number, token, text, photos)
+        await self.followup.supplement(tracking_number, who, text, photos)
 
     async def decline_reopen(self, tracking_number: str, actor: str, message: str) -> ReportDetail:
         await self.followup.decline_reopen(tracking_number, actor, message)

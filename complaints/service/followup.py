@@ -36,7 +36,7 @@ from ..photos import ProcessedPhoto
 from ..schemas import FollowupView, PhotoUpload
 from ..workflow import Status
 from .intake import Intake
-from .records import REPORTER, add_event, notify_followers, report_by_number, report_for_token
+from .records import REPORTER, Reporter, add_event, notify_followers, report_by_number, report_for_reporter
 
 SUPPLEMENT = "supplement"
 REOPEN_REQUEST = "reopen_request"
@@ -50,10 +50,10 @@ class Followup:
         self.intake = intake
 
     # --- the reporter's side -----------------------------------------------------------------
-    async def view(self, number: str, token: str, lang: str = "zh") -> FollowupView:
+    async def view(self, number: str, who: Reporter, lang: str = "zh") -> FollowupView:
         """What the status page offers: rate, ask for reopening, add information."""
         async with self.db.session() as session:
-            report = await report_for_token(session, number, token)
+            report = await report_for_reporter(session, number, who)
             rating = await _current_rating(session, report)
         now = self.clock.now()
         return FollowupView(
@@ -70,11 +70,11 @@ class Followup:
             can_supplement=report.status in OPEN_FOR_SUPPLEMENT and report.merged_into_id is None,
         )
 
-    async def rate(self, number: str, token: str, rating: str, comment: str | None) -> None:
+    async def rate(self, number: str, who: Reporter, rating: str, comment: str | None) -> None:
         value = parse_rating(rating)
         text = clean_text(comment, MAX_COMMENT, "评价意见", "comment")
         async with self.db.write_session() as session:
-            report = await report_for_token(session, number, token)
+            report = await report_for_reporter(session, number, who)
             check_can_rate(report.status, report.resolved_at, await _current_rating(session, report) is not None)
             now = self.clock.now()
             assert report.resolved_at is not None
@@ -82,10 +82,10 @@ class Followup:
                                      comment=text, created_at=now))
             add_event(session, report, "rating", REPORTER, now, to_value=value.value, note=text or None)
 
-    async def request_reopen(self, number: str, token: str, reason: str) -> None:
+    async def request_reopen(self, number: str, who: Reporter, reason: str) -> None:
         text = clean_text(reason, MAX_REASON, "申请理由", "reason", minimum=MIN_REASON)
         async with self.db.write_session() as session:
-            report = await report_for_token(session, number, token)
+            report = await report_for_reporter(session, number, who)
             rating = await _current_rating(session, report)
             now = self.clock.now()
             check_can_request_reopen(self.policy, report.status, report.resolved_at,
@@ -96,7 +96,7 @@ class Followup:
             add_event(session, report, "reopen_requested", REPORTER, now, note=text,
                       public_message=text)
 
-    async def supplement(self, number: str, token: str, text: str,
+    async def supplement(self, number: str, who: Reporter, text: str,
                          photos: Sequence[PhotoUpload | ProcessedPhoto] = ()) -> None:
         """Text and photos added to an open report, as one unit (like a submission)."""
         body = clean_text(text, MAX_SUPPLEMENT, "补充内容", "addition")
@@ -104,7 +104,7 @@ class Followup:
             raise Conflict("请填写补充内容或添加照片", "Write something or add a photo", code="empty_supplement")
         self.intake.check_photo_count(len(photos))
         async with self.db.session() as session:
-            check_can_supplement((await report_for_token(session, number, token)).status)
+            check_can_supplement((await report_for_reporter(session, number, who)).status)
         processed = [await self.intake.processed(p) for p in photos]
         created_keys: list[str] = []
         try:
@@ -112,7 +112,7 @@ class Followup:
             stored = [(blobs[i].key, blobs[i + 1].key) for i in range(0, len(blobs), 2)]
             async with self.db.write_session() as session:
                 await custody.hold(session, self.intake.store, blobs)
-                report = await report_for_token(session, number, token)
+                report = await report_for_reporter(session, number, who)
                 check_can_supplement(report.status)
                 now = self.clock.now()
                 first = (await session.scalar(select(func.max(Photo.position)).where(Photo.report_id == report.id)) or 0) + 1

@@ -32,7 +32,7 @@ from ..schemas import (
 )
 from ..stats import Dashboard, dashboard, to_csv
 from ..workflow import PRIORITIES, Status, status_label
-from .records import report_by_number, report_for_token, report_or_none
+from .records import ChannelUser, report_by_number, report_for_reporter, report_for_token
 
 # Event kinds the reporter sees in their history.
 PUBLIC_KINDS = frozenset({"created", "status", "reply", "merge", "extension", "rating", "reopen_requested",
@@ -56,11 +56,7 @@ class Queries:
         self, tracking_number: str, channel: str, channel_user_id: str, lang: str = "zh"
     ) -> ReporterView:
         async with self.db.session() as session:
-            report = await report_or_none(session, tracking_number)
-            if report is None or report.channel != channel or report.reporter_channel_id != channel_user_id:
-                raise NotFound(
-                    "找不到您提交的这份举报", "You have no report with that tracking number", code="report_not_found"
-                )
+            report = await report_for_reporter(session, tracking_number, ChannelUser(channel, channel_user_id))
             return await self._reporter_view(session, report, lang)
 
     async def reports_of_channel_user(

@@ -3,6 +3,7 @@ event, and telling reporters through the outbox."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -53,6 +54,27 @@ async def report_for_token(
             "No report with that tracking number and token",
             code="report_not_found",
         )
+    return report
+
+
+@dataclass(frozen=True)
+class ChannelUser:
+    """Who submitted a report through a chat channel (Telegram): they need no token."""
+
+    channel: str
+    user_id: str
+
+
+# A reporter proves who they are with the report's status token, or as its channel user.
+Reporter = str | ChannelUser
+
+
+async def report_for_reporter(session: AsyncSession, tracking_number: str, who: Reporter) -> Report:
+    if not isinstance(who, ChannelUser):
+        return await report_for_token(session, tracking_number, who)
+    report = await report_or_none(session, tracking_number)
+    if report is None or report.channel != who.channel or report.reporter_channel_id != who.user_id:
+        raise NotFound("找不到您提交的这份举报", "You have no report with that tracking number", code="report_not_found")
     return report
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.clock import SHANGHAI
+from core.kit.bureau_time import DEFAULT_TZ as SHANGHAI
 from tests import imaging
 from tests.live import LiveServer, live_server, server_env
 from tests.web.conftest import ARTIFACTS, PASSWORDS
