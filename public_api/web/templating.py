@@ -72,13 +72,13 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     return response
 
 
-ERROR_KEYS = {404: "error_404", 405: "error_405", 413: "error_413", 429: "error_429", 500: "error_500"}
+ERROR_KEYS = {404: "error_404", 405: "error_405", 413: "error_413", 429: "error_429"}
 
 
 def error_page(request: Request, status: int, exc: DomainError) -> HTMLResponse:
     """The HTML error page for a web page: what went wrong in the page's language, and a way on."""
     lang = page_language(request)
-    generic = exc.code.startswith("http_") or exc.code == "internal_error"
+    generic = exc.code.startswith("http_")  # the framework's bare 404/405/...: say it for people
     if generic and status in ERROR_KEYS:
         message = translate(lang, ERROR_KEYS[status])
     elif status == 422:
