@@ -1,13 +1,14 @@
 """Photo intake: check an uploaded photo and make a public copy that carries no metadata.
 
-`process_photo` is pure, synchronous and CPU-bound; callers run it in a thread (Pillow, libjpeg
-and libheif release the GIL while decoding and encoding).
+`process_photo` is pure, synchronous and CPU-bound; channels call `check_photo`, which runs it in
+the process's bounded decode pool (Pillow, libjpeg and libheif release the GIL while decoding).
 
 What it guarantees:
 - the real format (read from the bytes, never from the name or content type) is JPEG, PNG,
   WebP or HEIC/HEIF; HEIC is accepted on purpose because iPhones send it;
-- size and pixel count are checked before anything is decoded (decompression bombs);
-- the whole image is decoded once, so truncated or damaged files are refused;
+- size, pixel count and decoded bytes (channels x bit depth) are checked before anything is
+  decoded (decompression bombs);
+- the whole image is decoded once, strictly, so truncated or damaged files are refused;
 - the public copy is an upright sRGB JPEG with no EXIF, ICC, XMP or comment at all.
 """
 
@@ -16,16 +17,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 import math
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, tzinfo
 from functools import lru_cache, partial
-from typing import TYPE_CHECKING, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Final, Literal
 
 import pillow_heif
 import simplejpeg
@@ -34,13 +35,14 @@ from PIL import Image, ImageCms, ImageFile
 from core.kit.bureau_time import DEFAULT_TZ
 from core.errors import ValidationFailed
 
+from .exif import read_exif
+
 if TYPE_CHECKING:
     from core.settings import Settings
 
 # thumbnails/depth/aux images are never used; not decoding them saves time and memory.
 pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
-_T = TypeVar("_T")
 PhotoFormat = Literal["jpeg", "png", "webp", "heic"]
 RejectCode = Literal[
     "photo_empty", "photo_too_large", "photo_too_many_pixels", "photo_unsupported_type", "photo_damaged"
@@ -61,11 +63,6 @@ PUBLIC_EXT: Final = "jpg"
 PUBLIC_QUALITY: Final = 85
 _MAX_JPEG_SCANS: Final = 150
 
-_EXIF_ORIENTATION: Final = 0x0112
-_EXIF_IFD: Final = 0x8769
-_GPS_IFD: Final = 0x8825
-_DATETIME_ORIGINAL: Final = 0x9003
-_OFFSET_TIME_ORIGINAL: Final = 0x9011
 _TRANSPOSE: Final = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -245,7 +242,7 @@ def process_photo(
     _check_size(data, limits, filename)
     with _open(data, limits, filename) as (img, (width, height)):
         photo_format = _FORMATS[img.format or ""]
-        orientation, gps, taken_at = _read_exif(img, camera_tz)
+        orientation, gps, taken_at = read_exif(img, camera_tz)
         public, public_size = _public_copy(img, orientation, limits)
     if orientation in (5, 6, 7, 8):
         width, height = height, width
@@ -422,97 +419,6 @@ def _looks_accepted(data: bytes) -> bool:
         or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
         or (data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS)
     )
-
-
-# --- EXIF ---------------------------------------------------------------------------------------
-
-
-def _read_exif(
-    img: Image.Image, camera_tz: tzinfo
-) -> tuple[int, tuple[float, float] | None, datetime | None]:
-    """Orientation, GPS and capture time. EXIF is untrusted: anything broken is simply absent."""
-    try:
-        exif = img.getexif()
-    except Exception:
-        return 1, None, None
-    return _orientation(exif), _safe(_gps, exif), _safe(lambda e: _taken_at(e, camera_tz), exif)
-
-
-def _safe(read: Callable[[Image.Exif], _T], exif: Image.Exif) -> _T | None:
-    try:
-        return read(exif)
-    except Exception:
-        return None
-
-
-def _orientation(exif: Image.Exif) -> int:
-    try:
-        value = int(exif.get(_EXIF_ORIENTATION, 1))
-    except Exception:
-        return 1
-    return value if value in _TRANSPOSE else 1
-
-
-def _gps(exif: Image.Exif) -> tuple[float, float] | None:
-    gps = exif.get_ifd(_GPS_IFD)
-    if not gps:
-        return None
-    lat = _degrees(gps.get(2), gps.get(1), "N", "S")
-    lon = _degrees(gps.get(4), gps.get(3), "E", "W")
-    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return None
-    if lat == 0 and lon == 0:  # cameras without a fix write zeros
-        return None
-    return round(lat, 7), round(lon, 7)
-
-
-def _degrees(value: object, ref: object, positive: str, negative: str) -> float | None:
-    """(degrees, minutes, seconds) as rationals -> signed decimal degrees."""
-    if value is None:
-        return None
-    parts = value if isinstance(value, (tuple, list)) else (value,)
-    if not 1 <= len(parts) <= 3:
-        return None
-    numbers = [_rational(part) for part in parts]
-    result = sum(number / 60**i for i, number in enumerate(numbers))
-    if not math.isfinite(result):
-        return None
-    if isinstance(ref, bytes):
-        ref = ref.decode("ascii", "replace")
-    ref = ref.strip("\x00 ").upper() if isinstance(ref, str) else ""
-    if ref in (positive, negative):
-        return abs(result) if ref == positive else -abs(result)
-    return result if not ref else None  # no reference: some writers store signed values
-
-
-def _rational(value: object) -> float:
-    if isinstance(value, (tuple, list)) and len(value) == 2:  # (numerator, denominator)
-        return float(value[0]) / float(value[1])
-    return float(value)  # type: ignore[arg-type]
-
-
-def _taken_at(exif: Image.Exif, camera_tz: tzinfo) -> datetime | None:
-    sub = exif.get_ifd(_EXIF_IFD)
-    raw = _text(sub.get(_DATETIME_ORIGINAL))
-    if not raw:
-        return None
-    taken = datetime.strptime(raw[:19], "%Y:%m:%d %H:%M:%S")
-    return taken.replace(tzinfo=_utc_offset(_text(sub.get(_OFFSET_TIME_ORIGINAL))) or camera_tz)
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bytes):
-        value = value.decode("ascii", "replace")
-    return value.strip("\x00 ") if isinstance(value, str) else ""
-
-
-def _utc_offset(value: str) -> timezone | None:
-    match = re.fullmatch(r"([+-])(\d{2}):(\d{2})", value)
-    if not match:
-        return None
-    sign = -1 if match[1] == "-" else 1
-    delta = timedelta(hours=int(match[2]), minutes=int(match[3]))
-    return timezone(sign * delta) if delta < timedelta(hours=24) else None
 
 
 # --- public copy --------------------------------------------------------------------------------
