@@ -95,8 +95,6 @@ class OutboxDelivery:
         # Telegram allows about 30 messages a second overall: broadcasts are paced to that.
         self.send_gap = 1.0 / per_second
         self._next_send = 0.0
-        # Run before each round: work that enqueues messages when they fall due.
-        self.jobs = [opendays.DueNotifications()]
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
 
@@ -138,11 +136,6 @@ class OutboxDelivery:
     async def run_once(self) -> RoundResult:
         """Claim the due messages and send them, once."""
         result = RoundResult()
-        for job in self.jobs:
-            try:
-                await job(self)
-            except Exception:
-                log.exception("outbox job %r failed", job)
         claimed = await self._claim()
         for i, message in enumerate(claimed):
             try:

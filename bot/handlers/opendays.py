@@ -3,8 +3,8 @@ registration (name -> party size -> optional phone via the contact button), "my 
 with cancelling and feedback, announcement subscriptions, and the outbox messages about open days
 (promotion, cancellation, changes, reminders, feedback requests, announcements).
 
-Reminders and feedback requests are enqueued by `OpenDayService.due_notifications`, which
-`DueNotifications` runs from the outbox delivery loop at most once a minute.
+Reminders and feedback requests are enqueued by `OpenDayService.due_notifications`, which the job
+runner (`civicdesk/jobs.py`) runs; the delivery loop only sends what is queued.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
@@ -460,25 +459,6 @@ OUTBOX_KINDS = frozenset({
     "openday_published", "openday_cancelled", "openday_feedback_request", "openday_promoted", "openday_updated",
     "openday_reminder",
 })
-
-
-class DueNotifications:
-    """Runs `due_notifications` (reminders, feedback requests, finishing ended events) from the
-    delivery loop, at most once per `interval` of the service clock for each delivery loop."""
-
-    def __init__(self, interval: timedelta = timedelta(minutes=1)):
-        self.interval = interval
-        self._last: WeakKeyDictionary[Any, datetime] = WeakKeyDictionary()
-
-    async def __call__(self, delivery: Any) -> None:
-        now = delivery.now()
-        last = self._last.get(delivery)
-        if last is not None and now - last < self.interval:
-            return
-        self._last[delivery] = now
-        result = await delivery.services.opendays.due_notifications(now)
-        if result.reminders or result.feedback_requests or result.finished:
-            log.info("open days: %s", result.model_dump())
 
 
 def router() -> Router:

@@ -61,18 +61,21 @@ def bot_command(
 
 
 async def run_polling(settings, *, handle_signals: bool = True) -> None:  # type: ignore[no-untyped-def]
-    """Long polling with the outbox delivery loop alongside, until SIGINT/SIGTERM."""
+    """Long polling with the outbox delivery loop and the job runner alongside, until SIGINT/SIGTERM."""
     from civicdesk.container import build_services
+    from civicdesk.jobs import JobRunner
 
     from bot.app import BotRuntime, allowed_updates, set_commands
 
     services = build_services(settings)
     await services.complaints.ensure_seed_data()
     runtime = BotRuntime.build(services)
+    jobs = JobRunner(services)
     try:
         await runtime.bot.delete_webhook(drop_pending_updates=False)
         await set_commands(runtime.bot)
         runtime.delivery.start()
+        jobs.start()
         me = await runtime.bot.get_me()
         log.info("polling as @%s", me.username)
         await runtime.dispatcher.start_polling(
@@ -82,6 +85,7 @@ async def run_polling(settings, *, handle_signals: bool = True) -> None:  # type
             allowed_updates=allowed_updates(),
         )
     finally:
+        await jobs.stop()
         await runtime.aclose()
         await services.aclose()
 

@@ -15,6 +15,7 @@ from bot.app import BotRuntime
 from bot.handlers.opendays import OdRateCb
 from bot.i18n import opendays as catalog
 from civicdesk.container import Services
+from civicdesk.jobs import JobRunner
 from core.clock import FrozenClock
 from opendays.models import OpenDayFeedback, OpenDayRegistration
 from opendays.schemas import ByChannelUser, EventFields
@@ -130,16 +131,22 @@ async def test_reminder_then_feedback(chat: Chat, fake_api: FakeBotAPI, services
                                       clock: FrozenClock) -> None:
     event = await published_event(services)
     mine = await register(services, event.id, telegram(chat.id))
+    jobs = JobRunner(services)  # what `civicdesk serve` and `civicdesk bot` run: it queues, delivery sends
     clock.set(STARTS - timedelta(hours=23))
+    await runtime.delivery.run_once()
+    assert not any("提醒" in m.text for m in fake_api.messages_to(chat.id))  # the delivery loop only sends
+    assert "opendays.due_notifications" in await jobs.run_once()
     await runtime.delivery.run_once()
     reminder = chat.last_text()
     assert "提醒" in reminder and mine.check_in_code in reminder and "城关镇南环路 88 号" in reminder
     sent = len(fake_api.messages_to(chat.id))
     clock.advance(timedelta(minutes=5))
+    await jobs.run_once()
     await runtime.delivery.run_once()
     assert len(fake_api.messages_to(chat.id)) == sent  # reminded once
 
     clock.set(ENDS + timedelta(minutes=30))
+    await jobs.run_once()
     await runtime.delivery.run_once()
     request = fake_api.messages_to(chat.id)[-1]
     assert "请为本次活动打分" in request.text and len(request.buttons()) == 5
