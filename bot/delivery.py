@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,13 +32,15 @@ from aiogram.exceptions import (
     TelegramForbiddenError,
     TelegramRetryAfter,
 )
+from pydantic import ValidationError
 from sqlalchemy import update
 
 from civicdesk.container import Services
+from complaints.messages import ReportUpdate
 from complaints.workflow import status_label
 from core import outbox
 from core.kit.channels import ChannelName
-from core.outbox import PENDING, OutboxMessage
+from core.outbox import PENDING, OutboxMessage, Renderers, parse_payload
 
 from . import keyboards
 from .handlers import opendays
@@ -46,8 +49,9 @@ from .users import BotUsers
 
 log = logging.getLogger(__name__)
 CHANNEL = ChannelName.TELEGRAM.value
-# Other kinds than report_update: kind -> send(delivery, chat_id, kind, payload, tr).
-SENDERS = {kind: opendays.send_outbox_message for kind in opendays.OUTBOX_KINDS}
+# One renderer per message kind: send(delivery, chat_id, typed payload, tr).
+Sender = Callable[[Any, int, Any, Texts], Awaitable[None]]
+RENDERERS: Renderers[Sender] = Renderers(CHANNEL)
 
 
 @dataclass(frozen=True)
@@ -178,9 +182,16 @@ class OutboxDelivery:
             await self._fail(message, f"recipient {message.recipient!r} is not a Telegram chat id")
             result.failed += 1
             return
-        sender = SENDERS.get(message.kind)
-        if message.kind != "report_update" and sender is None:
-            await self._fail(message, f"unknown message kind {message.kind!r}")
+        sender = RENDERERS.get(message.kind)
+        try:
+            payload = parse_payload(message.kind, message.payload)
+        except (KeyError, ValidationError) as exc:
+            sender = None
+            error = f"payload does not match its kind: {exc}"
+        else:
+            error = f"no Telegram renderer for message kind {message.kind!r}"
+        if sender is None:
+            await self._fail(message, error)
             result.failed += 1
             return
         if await self.users.is_blocked(chat_id):
@@ -189,17 +200,10 @@ class OutboxDelivery:
             result.blocked += 1
             return
         prefs = await self.users.prefs(chat_id)
-        tr = texts(prefs.language or normalize(message.payload.get("language")))
+        tr = texts(prefs.language or normalize(payload.language))
         await self._pace()
         try:
-            if sender is not None:
-                await sender(self, chat_id, message.kind, message.payload, tr)
-            else:
-                await self.bot.send_message(
-                    chat_id,
-                    render_report_update(message.payload, tr),
-                    reply_markup=keyboards.view_report(tr, message.payload["tracking_number"]),
-                )
+            await sender(self, chat_id, payload, tr)
         except TelegramRetryAfter:
             raise
         except TelegramForbiddenError as exc:
@@ -245,11 +249,11 @@ class OutboxDelivery:
             )
 
 
-def render_report_update(payload: dict[str, Any], tr: Texts) -> Html:
-    """A `report_update` outbox payload as a message in the reader's language."""
-    event = payload.get("event")
-    number = payload["tracking_number"]
-    primary = payload.get("primary_tracking_number") or number
+def render_report_update(update: ReportUpdate, tr: Texts) -> Html:
+    """A `report_update` message in the reader's language."""
+    event = update.event
+    number = update.tracking_number
+    primary = update.primary_tracking_number or number
     lines: list[str] = []
     if event == "merge":
         lines.append(tr("notify.merge", number=number, primary=primary))
@@ -258,9 +262,19 @@ def render_report_update(payload: dict[str, Any], tr: Texts) -> Html:
     elif event == "extension":
         lines.append(tr("notify.extension", number=number))
     else:
-        lines.append(tr("notify.status", number=number, status=status_label(payload["status"], tr.lang)))
+        lines.append(tr("notify.status", number=number, status=status_label(update.status, tr.lang)))
     if primary != number and event != "merge":
         lines.append(tr("notify.via_primary", primary=primary))
-    if payload.get("message"):
-        lines.append(tr("notify.message", message=payload["message"]))
+    if update.message:
+        lines.append(tr("notify.message", message=update.message))
     return Html("\n".join(lines))
+
+
+@RENDERERS.register(ReportUpdate)
+async def send_report_update(delivery: OutboxDelivery, chat_id: int, update: ReportUpdate, tr: Texts) -> None:
+    await delivery.bot.send_message(
+        chat_id, render_report_update(update, tr), reply_markup=keyboards.view_report(tr, update.tracking_number)
+    )
+
+
+RENDERERS.register(*opendays.OUTBOX_MESSAGES)(opendays.send_outbox_message)

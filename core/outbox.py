@@ -1,14 +1,17 @@
 """The outbox: messages to people, written in the same transaction as the change that causes them.
 
-Domain services only enqueue; a channel's delivery loop (the Telegram bot) claims due rows, sends,
-and records the outcome, so nothing is lost when the channel is down when staff act.
+Domain services only enqueue typed payloads (each domain's `messages.py` declares its kinds); a
+channel's delivery loop (the Telegram bot) claims due rows, renders each kind with the renderer it
+registered, sends, and records the outcome, so nothing is lost when the channel is down.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Index, Integer, String, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -35,28 +38,86 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
 
+class OutboxPayload(BaseModel):
+    """What a message says. Each domain declares one subclass per kind of message (with its `kind`)
+    in its `messages.py` and registers it with `@message_kind`; channels render the typed model."""
+
+    model_config = ConfigDict(extra="ignore")
+    kind: ClassVar[str]
+    language: str = "zh"
+
+
+P = TypeVar("P", bound=OutboxPayload)
+_KINDS: dict[str, type[OutboxPayload]] = {}
+
+
+def message_kind(model: type[P]) -> type[P]:
+    """Register a payload model under its kind (a class decorator)."""
+    if _KINDS.get(model.kind, model) is not model:
+        raise ValueError(f"outbox kind {model.kind!r} is declared twice")
+    _KINDS[model.kind] = model
+    return model
+
+
+def kinds() -> dict[str, type[OutboxPayload]]:
+    """Every declared kind (those of the domain modules imported so far)."""
+    return dict(_KINDS)
+
+
+def parse_payload(kind: str, payload: dict[str, Any]) -> OutboxPayload:
+    """A stored row's payload as its kind's model; KeyError for an undeclared kind."""
+    return _KINDS[kind].model_validate(payload)
+
+
 def enqueue(
     session: AsyncSession,
     *,
     channel: str,
     recipient: str,
-    kind: str,
-    payload: dict[str, Any],
+    message: OutboxPayload,
     now: datetime,
 ) -> OutboxMessage:
     """Add a message to the caller's transaction; it is sent only if that transaction commits."""
-    message = OutboxMessage(
+    if _KINDS.get(message.kind) is not type(message):
+        raise ValueError(f"outbox kind {message.kind!r} is not declared with @message_kind")
+    row = OutboxMessage(
         channel=channel,
         recipient=recipient,
-        kind=kind,
-        payload=payload,
+        kind=message.kind,
+        payload=message.model_dump(mode="json"),
         status=PENDING,
         attempts=0,
         next_attempt_at=now,
         created_at=now,
     )
-    session.add(message)
-    return message
+    session.add(row)
+    return row
+
+
+R = TypeVar("R")
+
+
+class Renderers(Generic[R]):
+    """One channel's renderer per message kind (the Telegram bot has one; e-mail, SMS or WeChat
+    register theirs the same way). `missing()` names the declared kinds it cannot send."""
+
+    def __init__(self, channel: str):
+        self.channel = channel
+        self._by_kind: dict[str, R] = {}
+
+    def register(self, *models: type[OutboxPayload]) -> Callable[[R], R]:
+        def add(renderer: R) -> R:
+            for model in models:
+                self._by_kind[model.kind] = renderer
+            return renderer
+
+        return add
+
+    def get(self, kind: str) -> R | None:
+        return self._by_kind.get(kind)
+
+    def missing(self) -> set[str]:
+        return set(_KINDS) - set(self._by_kind)
 
 
 async def due(session: AsyncSession, channel: str, now: datetime, limit: int = 50) -> list[OutboxMessage]:

@@ -32,6 +32,7 @@ from aiogram.types import (
 )
 
 from core.errors import DomainError
+from opendays import messages
 from opendays.ics import requirement_lines
 from opendays.rules import RegChannel
 from opendays.schemas import ByChannelUser, EventOut, RegistrationInput, RegistrationOut
@@ -96,11 +97,6 @@ def _seats(event: EventOut, tr: Texts, tz: ZoneInfo, now: datetime) -> Html:
 
 def _stars(n: int, tr: Texts) -> str:
     return f"{'⭐' * n} " + tr.plain("od.stars", n=n)
-
-
-def _payload_when(payload: dict[str, Any], lang: str, tz: ZoneInfo) -> str:
-    return when_text(datetime.fromisoformat(payload["starts_at"]), datetime.fromisoformat(payload["ends_at"]),
-                     lang, tz)
 
 
 def _inline(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
@@ -424,41 +420,43 @@ async def on_comment(message: Message, state: FSMContext, tr: Texts, ctx: BotCon
 
 
 # --- messages from the outbox -----------------------------------------------------------------------
-async def send_outbox_message(delivery: Any, chat_id: int, kind: str, payload: dict[str, Any], tr: Texts) -> None:
-    """Render and send one open-day outbox row (promotion, cancellation, change, reminder, feedback
+async def send_outbox_message(delivery: Any, chat_id: int, message: messages.EventNews, tr: Texts) -> None:
+    """Render and send one open-day message (promotion, cancellation, change, reminder, feedback
     request, announcement). Telegram errors propagate to the delivery loop, which retries or gives up."""
     bot: Bot = delivery.bot
     tz = delivery.services.opendays.policy.tz
-    common = {"title": payload["title"], "when": _payload_when(payload, tr.lang, tz),
-              "site": payload["site_name"], "address": payload["address"]}
+    common = {"title": message.title, "when": when_text(message.starts_at, message.ends_at, tr.lang, tz),
+              "site": message.site_name, "address": message.address}
     markup: InlineKeyboardMarkup | None = None
-    if kind == "openday_published":
-        text = tr("od.notify_published", left=payload.get("seats_left", ""), **common)
-        markup = _inline([[_button(tr.plain("od.button_view"), OdCb(action="show", id=payload["event_id"]))]])
-    elif kind == "openday_cancelled":
-        text = tr("od.notify_cancelled", title=common["title"], when=common["when"], reason=payload.get("reason", ""))
-    elif kind == "openday_feedback_request":
+    if isinstance(message, messages.OpenDayPublished):
+        text = tr("od.notify_published", left=message.seats_left, **common)
+        markup = _inline([[_button(tr.plain("od.button_view"), OdCb(action="show", id=message.event_id))]])
+    elif isinstance(message, messages.OpenDayCancelled):
+        text = tr("od.notify_cancelled", title=common["title"], when=common["when"], reason=message.reason)
+    elif isinstance(message, messages.OpenDayFeedbackRequest):
         text = tr("od.ask_rating", title=common["title"])
-        markup = rating_keyboard(payload["registration_id"])
+        markup = rating_keyboard(message.registration_id)
     else:
-        key = {"openday_promoted": "od.notify_promoted", "openday_updated": "od.notify_updated",
-               "openday_reminder": "od.notify_reminder"}[kind]
-        text = tr(key, party=payload.get("party_size", ""), code=payload.get("check_in_code", ""), **common)
+        assert isinstance(message, messages.RegistrationNews)
+        key = {messages.OpenDayPromoted: "od.notify_promoted", messages.OpenDayUpdated: "od.notify_updated",
+               messages.OpenDayReminder: "od.notify_reminder"}[type(message)]
+        text = tr(key, party=message.party_size, code=message.check_in_code, **common)
     await bot.send_message(chat_id, text, reply_markup=markup)
-    if kind in ("openday_promoted", "openday_updated"):
+    if isinstance(message, messages.OpenDayPromoted | messages.OpenDayUpdated):
         # The calendar file follows the news; if it fails the message has still gone out, so no retry.
         try:
-            data = await delivery.services.opendays.event_ics(payload["event_id"], tr.lang)
-            await bot.send_document(chat_id, BufferedInputFile(data, filename=f"openday-{payload['event_id']}.ics"),
+            data = await delivery.services.opendays.event_ics(message.event_id, tr.lang)
+            await bot.send_document(chat_id, BufferedInputFile(data, filename=f"openday-{message.event_id}.ics"),
                                     caption=tr("od.ics_caption"))
         except Exception:  # noqa: BLE001
-            log.warning("calendar file for outbox %s to %s not sent", kind, chat_id, exc_info=True)
+            log.warning("calendar file for outbox %s to %s not sent", message.kind, chat_id, exc_info=True)
 
 
-OUTBOX_KINDS = frozenset({
-    "openday_published", "openday_cancelled", "openday_feedback_request", "openday_promoted", "openday_updated",
-    "openday_reminder",
-})
+# The kinds this renderer sends (bot/delivery.py registers it for them).
+OUTBOX_MESSAGES = (
+    messages.OpenDayPublished, messages.OpenDayCancelled, messages.OpenDayFeedbackRequest,
+    messages.OpenDayPromoted, messages.OpenDayUpdated, messages.OpenDayReminder,
+)
 
 
 def router() -> Router:

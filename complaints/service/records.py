@@ -17,6 +17,7 @@ from core.ids import token_matches
 from core.kit.channels import PUSH_CHANNELS
 
 from ..categories import ensure_categories
+from ..messages import ReportUpdate
 from ..models import Category, Report, ReportEvent
 from ..schemas import CategoryOut
 
@@ -169,14 +170,13 @@ def notify_reporter(
         session,
         channel=recipient_report.channel,
         recipient=recipient_report.reporter_channel_id,
-        kind="report_update",
-        payload={
-            "event": event,
-            "tracking_number": recipient_report.tracking_number,
-            "primary_tracking_number": primary.tracking_number,
-            "status": primary.status,
-            "message": message,
-            "language": recipient_report.language,
-        },
+        message=ReportUpdate(
+            event=event,
+            tracking_number=recipient_report.tracking_number,
+            primary_tracking_number=primary.tracking_number,
+            status=primary.status,
+            message=message,
+            language=recipient_report.language,
+        ),
         now=now,
     )

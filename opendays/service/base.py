@@ -14,7 +14,7 @@ from core.db import Database
 from core.errors import NotFound
 from core.ids import token_matches
 
-from .. import lifecycle, seating
+from .. import lifecycle, messages, seating
 from ..models import OpenDayEvent, OpenDayFeedback, OpenDayRegistration
 from ..policy import OpenDayPolicy
 from ..rules import (
@@ -78,34 +78,32 @@ class Base:
         return reg
 
     # --- messages ------------------------------------------------------------------------------
-    def _event_payload(self, event: OpenDayEvent, language: str) -> dict[str, Any]:
+    def _event_news(self, event: OpenDayEvent, language: str) -> dict[str, Any]:
+        """The fields of `messages.EventNews` for this event."""
         tz = self.policy.tz
         return {
             "event_id": event.id,
             "title": event.title,
             "site_name": event.site_name,
             "address": event.address,
-            "starts_at": event.starts_at.astimezone(tz).isoformat(),
-            "ends_at": event.ends_at.astimezone(tz).isoformat(),
+            "starts_at": event.starts_at.astimezone(tz),
+            "ends_at": event.ends_at.astimezone(tz),
             "seats_left": seating.Seats(event.capacity, event.seats_taken).left,
             "url": self.event_url(event.id),
             "language": language,
         }
 
     def _notify(
-        self, session: AsyncSession, event: OpenDayEvent, reg: OpenDayRegistration, kind: str, now: datetime,
-        **extra: Any,
+        self, session: AsyncSession, event: OpenDayEvent, reg: OpenDayRegistration,
+        kind: type[messages.RegistrationNews], now: datetime, **extra: Any,
     ) -> None:
         if reg.channel not in PUSH_CHANNELS or not reg.chat_id:
             return  # web registrants see their status through their token
-        payload = self._event_payload(event, reg.language) | {
-            "registration_id": reg.id,
-            "name": reg.name,
-            "party_size": reg.party_size,
-            "check_in_code": reg.check_in_code,
-            "status": reg.status,
-        } | extra
-        outbox.enqueue(session, channel=reg.channel, recipient=reg.chat_id, kind=kind, payload=payload, now=now)
+        message = kind(
+            **self._event_news(event, reg.language), registration_id=reg.id, name=reg.name,
+            party_size=reg.party_size, check_in_code=reg.check_in_code, status=reg.status, **extra,
+        )
+        outbox.enqueue(session, channel=reg.channel, recipient=reg.chat_id, message=message, now=now)
 
     # --- seats and registrants (shared by events and registrations) -------------------------
     def _max_party(self, event: OpenDayEvent) -> int:
@@ -126,11 +124,12 @@ class Base:
             reg.status = RegStatus.CONFIRMED.value
             reg.confirmed_at = reg.promoted_at = reg.updated_at = now
             event.seats_taken += reg.party_size
-            self._notify(session, event, reg, "openday_promoted", now)
+            self._notify(session, event, reg, messages.OpenDayPromoted, now)
         return [reg.id for reg in promoted]
 
     async def _tell_registrants(
-        self, session: AsyncSession, event: OpenDayEvent, kind: str, now: datetime, reset_reminders: bool
+        self, session: AsyncSession, event: OpenDayEvent, kind: type[messages.RegistrationNews], now: datetime,
+        reset_reminders: bool,
     ) -> None:
         regs = await session.scalars(select(OpenDayRegistration).where(
             OpenDayRegistration.event_id == event.id,
@@ -140,6 +139,7 @@ class Base:
             if reset_reminders:
                 reg.reminder_sent_at = None
             self._notify(session, event, reg, kind, now)
+
     # --- views ---------------------------------------------------------------------------------
     async def _event(self, session: AsyncSession, event_id: int, public: bool = False) -> OpenDayEvent:
         event = await session.get(OpenDayEvent, event_id)

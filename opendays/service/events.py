@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core import outbox
 from core.errors import ValidationFailed
 
-from .. import lifecycle
+from .. import lifecycle, messages
 from ..models import OpenDayEvent, OpenDayRegistration, OpenDaySubscription
 from ..rules import EventStatus, RegStatus, localize
 from ..schemas import EventFields, EventInput, EventStaffOut
@@ -68,7 +68,7 @@ class Events(Base):
             if event.status == EventStatus.PUBLISHED:
                 event.sequence += 1
                 if changed & set(NEWSWORTHY):
-                    await self._tell_registrants(session, event, "openday_updated", now,
+                    await self._tell_registrants(session, event, messages.OpenDayUpdated, now,
                                                  reset_reminders="starts_at" in changed)
                 await self._promote(session, event, now)
             return await self._staff_event(session, event)
@@ -83,8 +83,8 @@ class Events(Base):
                 .order_by(OpenDaySubscription.id)
             )
             for sub in subscribers:
-                outbox.enqueue(session, channel=sub.channel, recipient=sub.recipient, kind="openday_published",
-                               payload=self._event_payload(event, sub.language), now=now)
+                news = messages.OpenDayPublished(**self._event_news(event, sub.language))
+                outbox.enqueue(session, channel=sub.channel, recipient=sub.recipient, message=news, now=now)
             return await self._staff_event(session, event)
 
     async def cancel(self, event_id: int, reason: str, actor: str) -> EventStaffOut:
@@ -104,7 +104,7 @@ class Events(Base):
                 reg.cancelled_at = now
                 reg.cancelled_by = "event_cancelled"
                 reg.updated_at = now
-                self._notify(session, event, reg, "openday_cancelled", now, reason=reason)
+                self._notify(session, event, reg, messages.OpenDayCancelled, now, reason=reason)
             return await self._staff_event(session, event)
 
     async def finish(self, event_id: int, actor: str) -> EventStaffOut:

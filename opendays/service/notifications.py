@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.kit.language import normalize_language
 
-from .. import lifecycle
+from .. import lifecycle, messages
 from ..models import OpenDayEvent, OpenDayRegistration, OpenDaySubscription
 from ..rules import PUSH_CHANNELS, SEATED, EventStatus, RegStatus
 from ..schemas import DueResult
@@ -103,7 +103,7 @@ class Notifications(Base):
         )
         for reg in regs:
             reg.reminder_sent_at = now
-            self._notify(session, event, reg, "openday_reminder", now)
+            self._notify(session, event, reg, messages.OpenDayReminder, now)
         return len(regs)
 
     async def _ask_feedback(self, session: AsyncSession, event: OpenDayEvent, now: datetime) -> int:
@@ -115,6 +115,6 @@ class Notifications(Base):
                                     OpenDayRegistration.feedback_requested_at.is_(None))
         for reg in regs:
             reg.feedback_requested_at = now
-            self._notify(session, event, reg, "openday_feedback_request", now)
+            self._notify(session, event, reg, messages.OpenDayFeedbackRequest, now)
         return len(regs)
 

@@ -172,3 +172,39 @@ async def test_blocking_and_unblocking_the_bot_is_noticed(chat, fake_api, servic
     await assert_skipped_as_blocked(fake_api, runtime)
     await chat.send(chat.person.membership("member"))
     assert not await is_blocked(services, chat.id)
+
+
+def test_every_declared_message_kind_has_a_telegram_renderer() -> None:
+    """Kinds are declared once per domain (messages.py); the bot registers a renderer for each."""
+    import complaints.messages  # noqa: F401
+    import opendays.messages  # noqa: F401
+    from bot.delivery import RENDERERS
+    from core.outbox import kinds
+
+    assert {"report_update", "openday_published", "openday_reminder"} <= set(kinds())
+    assert RENDERERS.missing() == set()
+
+
+def test_payloads_are_typed_and_checked() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from complaints.messages import ReportUpdate
+    from core.outbox import OutboxPayload, parse_payload
+
+    stored = {"event": "status", "tracking_number": "2026-000001", "primary_tracking_number": "2026-000001",
+              "status": "accepted", "message": None, "language": "en"}
+    update = parse_payload("report_update", stored)
+    assert isinstance(update, ReportUpdate) and update.language == "en"
+    with pytest.raises(ValidationError):
+        parse_payload("report_update", {"event": "status"})
+    with pytest.raises(KeyError):
+        parse_payload("no_such_kind", {})
+
+    class Undeclared(OutboxPayload):
+        kind = "undeclared"
+
+    from core.outbox import enqueue
+
+    with pytest.raises(ValueError, match="not declared"):
+        enqueue(None, channel="telegram", recipient="1", message=Undeclared(), now=None)  # type: ignore[arg-type]
