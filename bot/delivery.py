@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -44,6 +45,7 @@ from core.outbox import PENDING, OutboxMessage, Renderers, parse_payload
 
 from . import keyboards
 from .handlers import opendays
+from .handlers.followup import rating_row
 from .i18n import Html, Texts, normalize, texts
 from .users import BotUsers
 
@@ -249,6 +251,20 @@ class OutboxDelivery:
             )
 
 
+def report_update_keyboard(update: ReportUpdate, tr: Texts) -> InlineKeyboardMarkup:
+    """"View the history", and on a resolution the 回访 question's three answers (only for the
+    report's own reporter: a merged duplicate follows its primary and is not rated itself)."""
+    markup = keyboards.view_report(tr, update.tracking_number)
+    if _asks_rating(update):
+        markup.inline_keyboard.append(rating_row(tr, update.tracking_number))
+    return markup
+
+
+def _asks_rating(update: ReportUpdate) -> bool:
+    own = update.primary_tracking_number in (None, update.tracking_number)
+    return update.event == "status" and update.status == "resolved" and own
+
+
 def render_report_update(update: ReportUpdate, tr: Texts) -> Html:
     """A `report_update` message in the reader's language."""
     event = update.event
@@ -261,19 +277,23 @@ def render_report_update(update: ReportUpdate, tr: Texts) -> Html:
         lines.append(tr("notify.reply", number=number))
     elif event == "extension":
         lines.append(tr("notify.extension", number=number))
+    elif event == "reopen_declined":
+        lines.append(tr("fu.notify_declined", number=number))
     else:
         lines.append(tr("notify.status", number=number, status=status_label(update.status, tr.lang)))
     if primary != number and event != "merge":
         lines.append(tr("notify.via_primary", primary=primary))
     if update.message:
         lines.append(tr("notify.message", message=update.message))
+    if _asks_rating(update):
+        lines.append(tr("fu.ask_rating"))
     return Html("\n".join(lines))
 
 
 @RENDERERS.register(ReportUpdate)
 async def send_report_update(delivery: OutboxDelivery, chat_id: int, update: ReportUpdate, tr: Texts) -> None:
     await delivery.bot.send_message(
-        chat_id, render_report_update(update, tr), reply_markup=keyboards.view_report(tr, update.tracking_number)
+        chat_id, render_report_update(update, tr), reply_markup=report_update_keyboard(update, tr)
     )
 
 

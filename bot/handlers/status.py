@@ -16,6 +16,7 @@ from .. import keyboards
 from ..context import BotContext, chat_id_of
 from ..i18n import Html, Texts, labels
 from ..keyboards import StatusCb
+from .followup import followup_keyboard, reporter
 
 LIST_LIMIT = 10
 TRACKING_NUMBER = r"^\s*\d{4}-\d{6}\s*$"
@@ -62,7 +63,9 @@ async def show_report(bot: Bot, chat_id: int, user_id: int, number: str, tr: Tex
     except NotFound as exc:
         await bot.send_message(chat_id, tr("status.not_found", number=number, reason=exc.message(tr.lang)))
         return
-    await bot.send_message(chat_id, render_report(view, tr, ctx.local_date))
+    actions = await ctx.complaints.followup_view(number, reporter(user_id), tr.lang)
+    await bot.send_message(chat_id, render_report(view, tr, ctx.local_date),
+                           reply_markup=followup_keyboard(tr, view.tracking_number, actions))
 
 
 def render_report(view: ReporterView, tr: Texts, local_date: Callable[[datetime], str]) -> Html:
@@ -90,6 +93,10 @@ def render_report(view: ReporterView, tr: Texts, local_date: Callable[[datetime]
             "reply": tr("status.event_reply"),
             "merge": tr("status.event_merge"),
             "extension": tr("status.event_extension"),
+            "rating": tr("status.event_rating", rating=event.status_label or ""),
+            "reopen_requested": tr("status.event_reopen_requested"),
+            "reopen_declined": tr("status.event_reopen_declined"),
+            "supplement": tr("status.event_supplement"),
         }.get(event.kind, tr("status.event_reply"))
         parts.append(tr("status.history_line", date=local_date(event.at), what=what))
         if event.message:
