@@ -13,7 +13,7 @@ class ReportUpdate(OutboxPayload):
     `tracking_number` (who follows `primary_tracking_number` once merged)."""
 
     kind: ClassVar[str] = "report_update"
-    event: str  # status | reply | extension | merge
+    event: str  # status | reply | extension | merge | reopen_declined
     tracking_number: str
     primary_tracking_number: str
     status: str
