@@ -1,13 +1,38 @@
-"""Staff accounts and their API tokens."""
+"""Staff accounts, their API tokens and sessions, and the bureau's departments they belong to."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, false
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
+
+
+class Department(Base):
+    """A unit that handles reports (县人社局, 执法大队, ...): data an admin manages, never free text.
+    `name_key` (NFKC, case- and space-folded) keeps "县 人社局" and "县人社局" one department."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(String(120), unique=True)
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    # A staff group chat on Telegram that hears about the department's reports (alerts, transfers).
+    telegram_chat_id: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+# Which departments an account works for; none means the whole bureau.
+staff_departments = Table(
+    "staff_departments",
+    Base.metadata,
+    Column("user_id", ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True),
+    Column("department_id", ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class StaffUser(Base):
@@ -24,6 +49,9 @@ class StaffUser(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     password_changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+    departments: Mapped[list[Department]] = relationship(secondary=staff_departments, lazy="selectin",
+                                                         order_by=Department.name)
 
 
 class ApiToken(Base):

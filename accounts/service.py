@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,9 +17,11 @@ from core.db import Database
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.ids import new_token, token_hash
 
+from . import departments as department_rules
 from .models import ApiToken, StaffSession, StaffUser
 from .passwords import check_password, temporary_password
 from .roles import Role
+from .scope import Scope
 
 USERNAME_MAX = 80
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,%d}$" % USERNAME_MAX)
@@ -35,6 +38,12 @@ class StaffIdentity:
     role: Role
     active: bool = True
     must_change_password: bool = False
+    department_ids: frozenset[int] = frozenset()  # empty: the whole bureau
+    departments: tuple[str, ...] = ()
+
+    @property
+    def scope(self) -> Scope:
+        return Scope.of(self.department_ids)
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,8 @@ class NewAccount:
 
 def _identity(user: StaffUser) -> StaffIdentity:
     return StaffIdentity(user.id, user.username, user.display_name or user.username, Role(user.role), user.active,
-                         bool(user.must_change_password))
+                         bool(user.must_change_password), frozenset(d.id for d in user.departments),
+                         tuple(d.name for d in user.departments))
 
 
 def _not_found(username: str) -> NotFound:
@@ -75,7 +85,7 @@ class AccountService:
 
     async def create(
         self, username: str, role: str, password: str | None = None, display_name: str = "",
-        must_change_password: bool | None = None,
+        must_change_password: bool | None = None, departments: Sequence[str] = (),
     ) -> NewAccount:
         """Create a staff account and its first API token; the token is returned once, never stored.
 
@@ -105,6 +115,7 @@ class AccountService:
             user = StaffUser(
                 username=username, display_name=display_name or username, role=role_value.value,
                 password_hash=password_hash, active=True, must_change_password=must_change, created_at=now,
+                departments=[await department_rules.find(session, name) for name in dict.fromkeys(departments)],
             )
             session.add(user)
             await session.flush()
@@ -234,6 +245,14 @@ class AccountService:
         if user is None:
             raise _not_found(username)
         return user
+
+    async def set_departments(self, username: str, departments: Sequence[str]) -> StaffIdentity:
+        """Scope an account to these departments (names); an empty list: the whole bureau."""
+        async with self.db.write_session() as session:
+            user = await self._user(session, username)
+            user.departments = [await department_rules.find(session, name) for name in dict.fromkeys(departments)]
+            await session.flush()
+            return _identity(user)
 
     async def list(self) -> list[StaffIdentity]:
         async with self.db.session() as session:

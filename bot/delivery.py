@@ -37,13 +37,13 @@ from pydantic import ValidationError
 from sqlalchemy import update
 
 from civicdesk.container import Services
-from complaints.messages import ReportUpdate
+from complaints.messages import ReportUpdate, StaffAlert
 from complaints.workflow import status_label
 from core import outbox
 from core.kit.channels import ChannelName
 from core.outbox import PENDING, OutboxMessage, Renderers, parse_payload
 
-from . import keyboards
+from . import keyboards, staff_alerts
 from .handlers import opendays
 from .handlers.followup import rating_row
 from .i18n import Html, Texts, normalize, texts
@@ -298,3 +298,4 @@ async def send_report_update(delivery: OutboxDelivery, chat_id: int, update: Rep
 
 
 RENDERERS.register(*opendays.OUTBOX_MESSAGES)(opendays.send_outbox_message)
+RENDERERS.register(StaffAlert)(staff_alerts.send_staff_alert)

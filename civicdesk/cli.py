@@ -97,6 +97,8 @@ def staff_add(
     role: Annotated[str, typer.Option(help="admin | triager | viewer")] = "triager",
     display_name: Annotated[str, typer.Option(help="name shown in the console")] = "",
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read a password from stdin")] = False,
+    department: Annotated[list[str] | None, typer.Option(
+        "--department", help="a department the account works for (repeatable; none: the whole bureau)")] = None,
 ) -> None:
     """Create a staff account; prints its API token once (it is stored hashed)."""
     from civicdesk.container import build_services
@@ -107,7 +109,9 @@ def staff_add(
     async def run() -> NewAccount:
         services = build_services(_settings())
         try:
-            return await services.accounts.create(name, role, password=password, display_name=display_name)
+            await services.complaints.ensure_seed_data()  # the departments named in the settings exist
+            return await services.accounts.create(name, role, password=password, display_name=display_name,
+                                                  departments=department or ())
         finally:
             await services.aclose()
 
@@ -216,7 +220,8 @@ def staff_list() -> None:
         services = build_services(_settings())
         try:
             for user in await services.accounts.list():
-                typer.echo(f"{user.username}\t{user.role.value}\t{user.display_name}")
+                scope = ",".join(user.departments) or "(whole bureau)"
+                typer.echo(f"{user.username}\t{user.role.value}\t{user.display_name}\t{scope}")
         finally:
             await services.aclose()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from accounts.departments import DepartmentService
 from accounts.service import AccountService
 from complaints.service import ComplaintPolicy, ComplaintService
 from complaints.storage import LocalPhotoStore, PhotoStore
@@ -25,6 +26,7 @@ class Services:
     photos: PhotoStore
     complaints: ComplaintService
     accounts: AccountService
+    departments: DepartmentService
     opendays: OpenDayService
     limiter: RateLimiter
     bureau_time: BureauTime = field(default_factory=BureauTime)
@@ -67,6 +69,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         photos=photos,
         complaints=ComplaintService(db, photos, ComplaintPolicy.from_settings(settings), clock),
         accounts=AccountService(db, clock),
+        departments=DepartmentService(db, clock),
         opendays=OpenDayService(db, OpenDayPolicy.from_settings(settings), clock),
         limiter=RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter(),
         bureau_time=BureauTime.from_settings(settings),

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import departments as department_rules
 
 from .models import Category
 
@@ -22,21 +25,22 @@ SEED_CATEGORIES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-async def ensure_categories(session: AsyncSession, departments: Mapping[str, str]) -> None:
-    """Create missing seed categories and apply the configured default departments.
-
-    Settings are the authority for default departments, so changing
-    CIVICDESK_CATEGORY_DEPARTMENTS and restarting re-routes new reports.
-    """
+async def ensure_categories(session: AsyncSession, departments: Mapping[str, str], now: datetime) -> None:
+    """Create missing seed categories and departments, and route categories without a department
+    as CIVICDESK_CATEGORY_DEPARTMENTS says (a department named there that does not exist yet is
+    created). After that the mapping is data: admins change it on the departments page, and a
+    restart does not undo their choice."""
+    rows = await department_rules.ensure(session, departments.values(), now)
     existing = {c.code: c for c in await session.scalars(select(Category))}
     for order, (code, zh, en) in enumerate(SEED_CATEGORIES):
         category = existing.get(code)
+        department = rows[departments[zh]] if zh in departments else None
         if category is None:
             session.add(
                 Category(
-                    code=code, name_zh=zh, name_en=en, default_department=departments.get(zh),
+                    code=code, name_zh=zh, name_en=en, department_id=department.id if department else None,
                     sort_order=order, active=True,
                 )
             )
-        elif zh in departments and category.default_department != departments[zh]:
-            category.default_department = departments[zh]
+        elif department is not None and category.department_id is None:
+            category.department_id = department.id

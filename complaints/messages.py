@@ -18,3 +18,17 @@ class ReportUpdate(OutboxPayload):
     primary_tracking_number: str
     status: str
     message: str | None = None
+
+
+@message_kind
+class StaffAlert(OutboxPayload):
+    """News for a department's staff chat about one of its reports: `alert` is `transfer` (handed
+    to `department` from `from_department` by `actor`, with `reason`)."""
+
+    kind: ClassVar[str] = "staff_alert"
+    alert: str
+    tracking_number: str
+    department: str
+    from_department: str | None = None
+    reason: str | None = None
+    actor: str | None = None

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from accounts.models import Department
 from core.db import Base
 
 
@@ -17,9 +18,16 @@ class Category(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name_zh: Mapped[str] = mapped_column(String(80), unique=True)
     name_en: Mapped[str] = mapped_column(String(120))
-    default_department: Mapped[str | None] = mapped_column(String(120))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    department: Mapped[Department | None] = relationship(lazy="joined")
+
+    @property
+    def default_department(self) -> str | None:
+        """Where new reports of this category go."""
+        return self.department.name if self.department else None
 
 
 class TrackingCounter(Base):
@@ -57,7 +65,7 @@ class Report(Base):
     language: Mapped[str] = mapped_column(String(8), default="zh")
     status: Mapped[str] = mapped_column(String(20))
     priority: Mapped[str] = mapped_column(String(10), default="normal")
-    department: Mapped[str | None] = mapped_column(String(120))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     assignee: Mapped[str | None] = mapped_column(String(80))
     status_token_hash: Mapped[str] = mapped_column(String(64))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
@@ -75,11 +83,16 @@ class Report(Base):
     attention_at: Mapped[datetime | None]
 
     category: Mapped[Category] = relationship(lazy="joined")
+    department_row: Mapped[Department | None] = relationship(lazy="joined")
     # Loaded only where asked for (selectinload); lists and status pages use photo_count.
     photos: Mapped[list[Photo]] = relationship(
         back_populates="report", order_by="Photo.position", lazy="raise", cascade="all, delete-orphan"
     )
     merged_into: Mapped[Report | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
+
+    @property
+    def department(self) -> str | None:
+        return self.department_row.name if self.department_row else None
 
 
 class Photo(Base):

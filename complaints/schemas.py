@@ -110,6 +110,7 @@ class CategoryOut(BaseModel):
     name_zh: str
     name_en: str
     default_department: str | None
+    department_id: int | None = Field(default=None, exclude=True)
 
 
 class SubmitResult(BaseModel):

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.models import Department
 from core.kit.bureau_time import BureauTime
 from core.kit.csv import csv_text
 
@@ -53,33 +54,38 @@ class Dashboard(BaseModel):
     followup_by_category: list[FollowupRow] = []
 
 
-async def dashboard(session: AsyncSession, now: datetime, overdue_clause: object, bureau: BureauTime) -> Dashboard:
-    async def grouped(column: object) -> dict[str, int]:
-        rows = await session.execute(select(column, func.count(Report.id)).group_by(column))
+async def dashboard(session: AsyncSession, now: datetime, overdue_clause: Any, bureau: BureauTime,
+                    visible: Any = None) -> Dashboard:
+    """The numbers over the reports `visible` selects (a scoped account's departments), or all."""
+    def seen(query: Select[Any]) -> Select[Any]:
+        return query.where(visible) if visible is not None else query
+
+    async def grouped(column: Any, join: Any = None) -> dict[str, int]:
+        query = select(column, func.count(Report.id))
+        if join is not None:
+            query = query.outerjoin(join)
+        rows = await session.execute(seen(query).group_by(column))
         return {str(key) if key is not None else "": count for key, count in rows}
 
     by_status = await grouped(Report.status)
-    rows = await session.execute(
-        select(Category.name_zh, func.count(Report.id)).join(Report.category).group_by(Category.name_zh)
-    )
-    by_category = {name: count for name, count in rows}
-    by_department = await grouped(Report.department)
+    by_category = await grouped(Category.name_zh, Report.category)
+    by_department = await grouped(Department.name, Report.department_row)
     today = bureau.start_of_day(now)
-    new_today = await session.scalar(select(func.count(Report.id)).where(Report.created_at >= today)) or 0
-    overdue = await session.scalar(select(func.count(Report.id)).where(overdue_clause)) or 0  # type: ignore[arg-type]
+    new_today = await session.scalar(seen(select(func.count(Report.id)).where(Report.created_at >= today))) or 0
+    overdue = await session.scalar(seen(select(func.count(Report.id)).where(overdue_clause))) or 0
 
     # Median over the last year: old history should not hide how the bureau does now.
     since = now - timedelta(days=365)
     accepted = await session.execute(
-        select(Report.created_at, Report.accepted_at).where(Report.accepted_at.is_not(None),
-                                                             Report.created_at >= since)
+        seen(select(Report.created_at, Report.accepted_at).where(Report.accepted_at.is_not(None),
+                                                                  Report.created_at >= since))
     )
     durations = [(acc - created).total_seconds() / 86400 for created, acc in accepted]
     median = round(statistics.median(durations), 1) if durations else None
 
     this_monday = today - timedelta(days=today.weekday())
     first_week = this_monday - timedelta(weeks=WEEKS_SHOWN - 1)
-    created = await session.scalars(select(Report.created_at).where(Report.created_at >= first_week))
+    created = await session.scalars(seen(select(Report.created_at).where(Report.created_at >= first_week)))
     weeks = [first_week + timedelta(weeks=i) for i in range(WEEKS_SHOWN)]
     counts = [0] * WEEKS_SHOWN
     for value in created:

@@ -19,13 +19,14 @@ from core.settings import Settings
 from .docs import install_docs
 from .errors import error_response, install_error_handlers
 from .limits import BodyLimitMiddleware, body_limits
-from .routes import health, reports, staff_reports
+from .routes import departments, health, reports, staff_reports
 from .routes import knowledge as knowledge_routes
 from .routes import opendays, opendays_staff
 from .web import auth as web_auth
 from .web import knowledge_pages as web_knowledge
 from .web import opendays_pages as web_opendays
 from .web import portal as web_portal
+from .web import accounts_pages as web_accounts
 from .web import staff as web_staff
 from .web.security import SecurityHeadersMiddleware, tile_origin
 
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(health.router)
     app.include_router(reports.router)
     app.include_router(staff_reports.router)
+    app.include_router(departments.router)
     app.include_router(knowledge_routes.router)
     app.include_router(opendays.router)
     app.include_router(opendays.feeds)
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(web_auth.router)
     app.include_router(web_staff.router)
+    app.include_router(web_accounts.router)
     app.include_router(web_portal.router)
     app.include_router(web_knowledge.router)
     app.include_router(web_opendays.router)

@@ -188,4 +188,10 @@ TEXTS: dict[str, str] = {
     "notify.via_primary": "(handled together with <code>{primary}</code>)",
     "notify.message": "<blockquote>{message}</blockquote>",
     "notify.button_view": "See the history",
+    # --- staff alerts (to staff chats) -----------------------------------------------------------
+    "staff.transfer": (
+        "🔀 <b>Transfer</b>: report <code>{number}</code> was handed from {source} to {department}.\n"
+        "By: {actor}\nReason: {reason}"
+    ),
+    "staff.button_open": "Open in the console",
 }

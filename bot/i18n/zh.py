@@ -150,4 +150,10 @@ TEXTS: dict[str, str] = {
     "notify.via_primary": "（已并入 <code>{primary}</code> 一并办理）",
     "notify.message": "<blockquote>{message}</blockquote>",
     "notify.button_view": "查看办理记录",
+    # --- staff alerts (to staff chats) -----------------------------------------------------------
+    "staff.transfer": (
+        "🔀 <b>转办</b>：举报 <code>{number}</code> 已由{source}转给{department}。\n"
+        "经办人：{actor}\n理由：{reason}"
+    ),
+    "staff.button_open": "在工作台打开",
 }

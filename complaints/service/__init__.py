@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from accounts.scope import BUREAU, Scope
 from core.clock import Clock
 from core.db import Database
 
@@ -52,7 +53,7 @@ class ComplaintService:
         self.store = store
         self.policy = policy
         self.clock = clock
-        self.category_book = CategoryBook(db, policy.category_departments)
+        self.category_book = CategoryBook(db, policy.category_departments, clock)
         self.queries = Queries(db, clock, policy.bureau_time)
         self.intake = Intake(db, store, policy, clock, self.category_book)
         self.triage = Triage(db, policy, clock, self.category_book, self.queries)
@@ -90,42 +91,61 @@ class ComplaintService:
     async def count_reports_since(self, channel: str, channel_user_id: str, since: datetime) -> int:
         return await self.queries.count_reports_since(channel, channel_user_id, since)
 
-    async def public_photo(self, tracking_number: str, n: int, token: str | None) -> tuple[str, str]:
-        return await self.queries.public_photo(tracking_number, n, token)
+    async def public_photo(self, tracking_number: str, n: int, token: str | None,
+                           scope: Scope = BUREAU) -> tuple[str, str]:
+        return await self.queries.public_photo(tracking_number, n, token, scope)
 
-    async def original_photo(self, tracking_number: str, n: int) -> tuple[str, str]:
-        return await self.queries.original_photo(tracking_number, n)
+    async def original_photo(self, tracking_number: str, n: int, scope: Scope = BUREAU) -> tuple[str, str]:
+        return await self.queries.original_photo(tracking_number, n, scope)
 
-    # --- queries: staff ------------------------------------------------------------------------
-    async def search(self, filters: ReportFilters, page: int = 1, per_page: int = 25) -> Page[ReportSummary]:
-        return await self.queries.search(filters, page, per_page)
+    # --- queries: staff (a scoped account passes its Scope: other departments' reports are 404) ---
+    async def search(self, filters: ReportFilters, page: int = 1, per_page: int = 25,
+                     scope: Scope = BUREAU) -> Page[ReportSummary]:
+        return await self.queries.search(filters, page, per_page, scope)
 
-    async def detail(self, tracking_number: str) -> ReportDetail:
-        return await self.queries.detail(tracking_number)
+    async def detail(self, tracking_number: str, scope: Scope = BUREAU) -> ReportDetail:
+        return await self.queries.detail(tracking_number, scope)
 
-    async def dashboard(self) -> Dashboard:
-        return await self.queries.dashboard()
+    async def dashboard(self, scope: Scope = BUREAU) -> Dashboard:
+        return await self.queries.dashboard(scope)
 
-    async def export_csv(self, filters: ReportFilters, limit: int = EXPORT_LIMIT) -> str:
-        return await self.queries.export_csv(filters, limit)
+    async def export_csv(self, filters: ReportFilters, limit: int = EXPORT_LIMIT, scope: Scope = BUREAU) -> str:
+        return await self.queries.export_csv(filters, limit, scope)
 
-    async def overdue(self, limit: int = 500) -> list[ReportSummary]:
-        return await self.queries.overdue(limit)
+    async def overdue(self, limit: int = 500, scope: Scope = BUREAU) -> list[ReportSummary]:
+        return await self.queries.overdue(limit, scope)
 
     # --- triage --------------------------------------------------------------------------------
     async def transition(
-        self, tracking_number: str, actor: str, to: str, note: str | None = None, public_message: str | None = None
+        self, tracking_number: str, actor: str, to: str, note: str | None = None, public_message: str | None = None,
+        scope: Scope = BUREAU,
     ) -> ReportDetail:
-        return await self.triage.transition(tracking_number, actor, to, note, public_message)
+        return await self.triage.transition(tracking_number, actor, to, note, public_message, scope)
 
-    async def update_triage(self, tracking_number: str, actor: str, changes: TriageUpdate) -> ReportDetail:
-        return await self.triage.update_triage(tracking_number, actor, changes)
+    async def update_triage(self, tracking_number: str, actor: str, changes: TriageUpdate,
+                            scope: Scope = BUREAU) -> ReportDetail:
+        return await self.triage.update_triage(tracking_number, actor, changes, scope)
 
-    async def add_note(self, tracking_number: str, actor: str, text: str, public: bool = False) -> ReportDetail:
-        return await self.triage.add_note(tracking_number, actor, text, public)
+    async def transfer(self, tracking_number: str, actor: str, department: str, reason: str,
+                       scope: Scope = BUREAU) -> ReportDetail:
+        return await self.triage.transfer(tracking_number, actor, department, reason, scope)
 
-    async def extend_deadline(self, tracking_number: str, actor: str, days: int, reason: str) -> ReportDetail:
-        return await self.triage.extend_deadline(tracking_number, actor, days, reason)
+    async def add_note(self, tracking_number: str, actor: str, text: str, public: bool = False,
+                       scope: Scope = BUREAU) -> ReportDetail:
+        return await self.triage.add_note(tracking_number, actor, text, public, scope)
+
+    async def extend_deadline(self, tracking_number: str, actor: str, days: int, reason: str,
+                              scope: Scope = BUREAU) -> ReportDetail:
+        return await self.triage.extend_deadline(tracking_number, actor, days, reason, scope)
+
+    async def merge(self, duplicate_number: str, primary_number: str, actor: str, note: str | None = None,
+                    scope: Scope = BUREAU) -> ReportDetail:
+        return await self.triage.merge(duplicate_number, primary_number, actor, note, scope)
+
+    async def set_category_department(self, category: str, department: str | None) -> CategoryOut:
+        """Route new reports of a category to a department (an admin's choice, kept until the
+        settings name another)."""
+        return await self.category_book.set_department(category, department)
 
     # --- follow-up: 回访, reopening, supplements -------------------------------------------------
     async def followup_view(self, tracking_number: str, who: Reporter, lang: str = "zh") -> FollowupView:

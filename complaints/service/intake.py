@@ -129,7 +129,7 @@ class Intake:
             language=normalize_language(data.language),
             status=Status.SUBMITTED.value,
             priority="normal",
-            department=category.default_department,
+            department_id=category.department_id,
             status_token_hash=token_hash(token),
             created_at=now,
             updated_at=now,

@@ -8,6 +8,9 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.departments import name_key
+from accounts.models import Department
+from accounts.scope import BUREAU, Scope
 from core.clock import Clock
 from core.db import Database
 from core.errors import NotFound, ValidationFailed
@@ -107,19 +110,21 @@ class Queries:
             history=history,
         )
 
-    async def public_photo(self, tracking_number: str, n: int, token: str | None) -> tuple[str, str]:
+    async def public_photo(self, tracking_number: str, n: int, token: str | None,
+                           scope: Scope = BUREAU) -> tuple[str, str]:
         """(storage key, mime) of a report's EXIF-free public copy; token required unless None
-        is passed by a caller that has already authorised staff access."""
-        return await self._photo(tracking_number, n, token, public=True)
+        is passed by a caller that has already authorised staff access (within `scope`)."""
+        return await self._photo(tracking_number, n, token, public=True, scope=scope)
 
-    async def original_photo(self, tracking_number: str, n: int) -> tuple[str, str]:
+    async def original_photo(self, tracking_number: str, n: int, scope: Scope = BUREAU) -> tuple[str, str]:
         """Staff only: the original upload, EXIF and all."""
-        return await self._photo(tracking_number, n, None, public=False)
+        return await self._photo(tracking_number, n, None, public=False, scope=scope)
 
-    async def _photo(self, tracking_number: str, n: int, token: str | None, public: bool) -> tuple[str, str]:
+    async def _photo(self, tracking_number: str, n: int, token: str | None, public: bool,
+                     scope: Scope = BUREAU) -> tuple[str, str]:
         async with self.db.session() as session:
             if token is None:  # staff, already authorised
-                report = await report_by_number(session, tracking_number, with_photos=True)
+                report = await report_by_number(session, tracking_number, with_photos=True, scope=scope)
             else:
                 report = await report_for_token(session, tracking_number, token, with_photos=True)
             photo = next((p for p in report.photos if p.position == n), None)
@@ -129,38 +134,39 @@ class Queries:
             return (photo.public_key, "image/jpeg") if public else (photo.original_key, photo.original_mime)
 
     # --- staff -------------------------------------------------------------------------------
-    async def search(self, filters: ReportFilters, page: int = 1, per_page: int = 25) -> Page[ReportSummary]:
+    async def search(self, filters: ReportFilters, page: int = 1, per_page: int = 25,
+                     scope: Scope = BUREAU) -> Page[ReportSummary]:
         page, per_page = max(page, 1), min(max(per_page, 1), 200)
         if page > MAX_PAGE:  # an offset the databases refuse (or take ages to skip to)
             raise ValidationFailed(f"页码不能超过 {MAX_PAGE}", f"page must be at most {MAX_PAGE}", code="page_out_of_range")
         now = self.clock.now()
-        query = _filtered(select(Report), filters, now)
+        query = _filtered(select(Report), filters, now, scope)
         async with self.db.session() as session:
-            total = await session.scalar(_filtered(select(func.count(Report.id)), filters, now))
+            total = await session.scalar(_filtered(select(func.count(Report.id)), filters, now, scope))
             rows = await session.scalars(_sorted(query, filters.sort).offset((page - 1) * per_page).limit(per_page))
             items = [_summary(r, now) for r in rows]
         return Page[ReportSummary](items=items, total=total or 0, page=page, per_page=per_page)
 
-    async def dashboard(self) -> Dashboard:
+    async def dashboard(self, scope: Scope = BUREAU) -> Dashboard:
         now = self.clock.now()
         async with self.db.session() as session:
-            return await dashboard(session, now, overdue_clause(now), self.bureau)
+            return await dashboard(session, now, overdue_clause(now), self.bureau, scope_clause(scope))
 
-    async def export_csv(self, filters: ReportFilters, limit: int = EXPORT_LIMIT) -> str:
+    async def export_csv(self, filters: ReportFilters, limit: int = EXPORT_LIMIT, scope: Scope = BUREAU) -> str:
         """Every report matching the filters (up to `limit`), as CSV for Excel."""
         now = self.clock.now()
-        query = _sorted(_filtered(select(Report), filters, now), filters.sort).limit(limit)
+        query = _sorted(_filtered(select(Report), filters, now, scope), filters.sort).limit(limit)
         async with self.db.session() as session:
             rows = [_summary(r, now) for r in await session.scalars(query)]
         return to_csv(rows, self.bureau)
 
-    async def overdue(self, limit: int = 500) -> list[ReportSummary]:
-        result = await self.search(ReportFilters(overdue=True, sort="due_at"), per_page=min(limit, 200))
+    async def overdue(self, limit: int = 500, scope: Scope = BUREAU) -> list[ReportSummary]:
+        result = await self.search(ReportFilters(overdue=True, sort="due_at"), per_page=min(limit, 200), scope=scope)
         return result.items
 
-    async def detail(self, tracking_number: str) -> ReportDetail:
+    async def detail(self, tracking_number: str, scope: Scope = BUREAU) -> ReportDetail:
         async with self.db.session() as session:
-            report = await report_by_number(session, tracking_number, with_photos=True)
+            report = await report_by_number(session, tracking_number, with_photos=True, scope=scope)
             events = await session.scalars(
                 select(ReportEvent).where(ReportEvent.report_id == report.id)
                 .order_by(ReportEvent.created_at, ReportEvent.id)
@@ -248,14 +254,24 @@ def _public_event(event: ReportEvent, lang: str) -> PublicEvent:
     )
 
 
-def _filtered(query: Select[Any], f: ReportFilters, now: datetime) -> Select[Any]:
+def scope_clause(scope: Scope) -> Any:
+    """The SQL form of `Scope.allows`, or None for the whole bureau."""
+    if scope.department_ids is None:
+        return None
+    return Report.department_id.in_(sorted(scope.department_ids))
+
+
+def _filtered(query: Select[Any], f: ReportFilters, now: datetime, scope: Scope = BUREAU) -> Select[Any]:
     conditions = []
+    if (visible := scope_clause(scope)) is not None:
+        conditions.append(visible)
     if f.status:
         conditions.append(Report.status.in_(f.status))
     if f.category:
         conditions.append(Report.category.has(or_(Category.code == f.category, Category.name_zh == f.category)))
     if f.department:
-        conditions.append(Report.department == f.department)
+        conditions.append(Report.department_id.in_(
+            select(Department.id).where(Department.name_key == name_key(f.department))))
     if f.assignee:
         conditions.append(Report.assignee == f.assignee)
     if f.priority:

@@ -10,7 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from accounts import departments as department_rules
+from accounts.scope import BUREAU, Scope
 from core import outbox
+from core.clock import Clock
 from core.db import Database
 from core.errors import NotFound, ValidationFailed
 from core.ids import token_matches
@@ -32,9 +35,13 @@ async def report_or_none(session: AsyncSession, tracking_number: str, with_photo
     return await session.scalar(query)
 
 
-async def report_by_number(session: AsyncSession, tracking_number: str, with_photos: bool = False) -> Report:
+async def report_by_number(
+    session: AsyncSession, tracking_number: str, with_photos: bool = False, scope: Scope = BUREAU
+) -> Report:
+    """A report staff may see: one outside the account's departments is "not found", like a
+    number that does not exist, so other departments' numbers do not leak."""
     report = await report_or_none(session, tracking_number, with_photos)
-    if report is None:
+    if report is None or not scope.allows(report.department_id):
         raise NotFound(
             f"找不到编号为 {tracking_number} 的举报",
             f"No report with tracking number {tracking_number}",
@@ -103,14 +110,15 @@ class CategoryBook:
     """Active categories by code and by Chinese name. They change rarely (seeding, settings at
     start-up), and every submission needs one, so they are read once and again on a miss."""
 
-    def __init__(self, db: Database, departments: dict[str, str]):
+    def __init__(self, db: Database, departments: dict[str, str], clock: Clock):
         self.db = db
         self.departments = departments
+        self.clock = clock
         self._cache: dict[str, CategoryOut] = {}
 
     async def seed(self) -> None:
         async with self.db.write_session() as session:
-            await ensure_categories(session, self.departments)
+            await ensure_categories(session, self.departments, self.clock.now())
         self._cache = {}
 
     async def all(self) -> list[CategoryOut]:
@@ -143,6 +151,17 @@ class CategoryBook:
                 code="unknown_category",
             )
         return category
+
+    async def set_department(self, value: str, department: str | None) -> CategoryOut:
+        ref = await self.ref(value)
+        async with self.db.write_session() as session:
+            category = await self.row(ref.code, session)
+            target = await department_rules.find(session, department) if department else None
+            category.department_id, category.department = (target.id, target) if target else (None, None)
+            await session.flush()
+            out = CategoryOut.model_validate(category)
+        self._cache = {}
+        return out
 
     async def row(self, value: str, session: AsyncSession) -> Category:
         ref = await self.ref(value)

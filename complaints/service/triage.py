@@ -8,8 +8,12 @@ from sqlalchemy import select
 
 from core.clock import Clock
 from core.db import Database
-from core.errors import ValidationFailed
+from accounts import departments as department_rules
+from accounts.scope import BUREAU, Scope
+from core import outbox
+from core.errors import PermissionDenied, ValidationFailed
 
+from ..messages import StaffAlert
 from ..models import Report
 from ..policy import ComplaintPolicy
 from ..schemas import ReportDetail, TriageUpdate
@@ -30,10 +34,11 @@ class Triage:
         self.queries = queries
 
     async def transition(
-        self, tracking_number: str, actor: str, to: str, note: str | None = None, public_message: str | None = None
+        self, tracking_number: str, actor: str, to: str, note: str | None = None, public_message: str | None = None,
+        scope: Scope = BUREAU,
     ) -> ReportDetail:
         async with self.db.write_session() as session:
-            report = await report_by_number(session, tracking_number)
+            report = await report_by_number(session, tracking_number, scope=scope)
             now = self.clock.now()
             previous = report.status
             public_message = (public_message or "").strip() or None
@@ -41,11 +46,12 @@ class Triage:
             await accept_pending_reopen(session, report, actor, target.value)
             add_event(session, report, "status", actor, now, previous, target.value, note, public_message)
             await notify_followers(session, report, "status", public_message, now)
-        return await self.queries.detail(tracking_number)
+        return await self.queries.detail(tracking_number, scope)
 
-    async def update_triage(self, tracking_number: str, actor: str, changes: TriageUpdate) -> ReportDetail:
+    async def update_triage(self, tracking_number: str, actor: str, changes: TriageUpdate,
+                            scope: Scope = BUREAU) -> ReportDetail:
         async with self.db.write_session() as session:
-            report = await report_by_number(session, tracking_number)
+            report = await report_by_number(session, tracking_number, scope=scope)
             now = self.clock.now()
             changed = False
             if changes.category is not None:
@@ -54,15 +60,33 @@ class Triage:
                     old = report.category
                     add_event(session, report, "category", actor, now, old.code, category.code, changes.note)
                     # Follow the new category's default department unless staff chose one by hand.
-                    if changes.department is None and report.department == old.default_department:
-                        changes = changes.model_copy(update={"department": category.default_department})
+                    if changes.department is None and report.department_id == old.department_id:
+                        changes = changes.model_copy(update={"department": category.default_department or ""})
                     report.category_id, report.category = category.id, category
                     changed = True
-            for field in ("department", "priority", "assignee"):
+            if changes.department is not None:
+                target = (await department_rules.find(session, changes.department, active_only=False)
+                          if changes.department else None)
+                if (target.id if target else None) != report.department_id:
+                    if target is not None and not target.active:  # no new reports for an inactive one
+                        target = await department_rules.find(session, changes.department)
+                    # Routing within the account's departments; moving a report out of them is a
+                    # transfer (转办), which needs a reason.
+                    if not scope.allows(target.id if target else None):
+                        raise PermissionDenied(
+                            "要把举报交给您所在部门以外的部门，请使用“转办”并说明理由",
+                            "To hand a report to a department outside yours, transfer it with a reason",
+                            code="transfer_required",
+                        )
+                    add_event(session, report, "department", actor, now, report.department,
+                              target.name if target else None, changes.note)
+                    report.department_id, report.department_row = (target.id, target) if target else (None, None)
+                    changed = True
+            for field in ("priority", "assignee"):
                 value = getattr(changes, field)
                 if value is None:
                     continue
-                value = value or None  # "" clears department / assignee (TriageUpdate checked priority)
+                value = value or None  # "" clears the assignee (TriageUpdate checked priority)
                 if getattr(report, field) != value:
                     add_event(session, report, field, actor, now, getattr(report, field), value, changes.note)
                     setattr(report, field, value)
@@ -70,14 +94,41 @@ class Triage:
             if not changed and changes.note:
                 add_event(session, report, "note", actor, now, note=changes.note)
             report.updated_at = now
+        return await self.queries.detail(tracking_number, scope)
+
+    async def transfer(self, tracking_number: str, actor: str, department: str, reason: str,
+                       scope: Scope = BUREAU) -> ReportDetail:
+        """转办: hand a report to another department with a reason; audited, and the receiving
+        department's staff chat (when it has one) is told through the outbox. A scoped sender no
+        longer sees the report afterwards; the detail returned is the one they just acted on."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationFailed("转办须说明理由", "A transfer needs a reason", code="reason_required")
+        async with self.db.write_session() as session:
+            report = await report_by_number(session, tracking_number, scope=scope)
+            target = await department_rules.find(session, department)
+            if target.id == report.department_id:
+                raise ValidationFailed(f"该举报已由{target.name}承办", f"The report is already with {target.name}",
+                                       code="same_department")
+            now = self.clock.now()
+            previous = report.department
+            add_event(session, report, "transfer", actor, now, previous, target.name, reason)
+            report.department_id, report.department_row = target.id, target
+            report.updated_at = now
+            if target.telegram_chat_id:
+                outbox.enqueue(session, channel="telegram", recipient=target.telegram_chat_id, now=now,
+                               message=StaffAlert(alert="transfer", tracking_number=report.tracking_number,
+                                                  department=target.name, from_department=previous,
+                                                  reason=reason, actor=actor))
         return await self.queries.detail(tracking_number)
 
-    async def add_note(self, tracking_number: str, actor: str, text: str, public: bool = False) -> ReportDetail:
+    async def add_note(self, tracking_number: str, actor: str, text: str, public: bool = False,
+                       scope: Scope = BUREAU) -> ReportDetail:
         text = (text or "").strip()
         if not text:
             raise ValidationFailed("内容不能为空", "The text must not be empty", code="empty_note")
         async with self.db.write_session() as session:
-            report = await report_by_number(session, tracking_number)
+            report = await report_by_number(session, tracking_number, scope=scope)
             now = self.clock.now()
             if public:
                 add_event(session, report, "reply", actor, now, public_message=text)
@@ -85,12 +136,13 @@ class Triage:
             else:
                 add_event(session, report, "note", actor, now, note=text)
             report.updated_at = now
-        return await self.queries.detail(tracking_number)
+        return await self.queries.detail(tracking_number, scope)
 
-    async def extend_deadline(self, tracking_number: str, actor: str, days: int, reason: str) -> ReportDetail:
+    async def extend_deadline(self, tracking_number: str, actor: str, days: int, reason: str,
+                              scope: Scope = BUREAU) -> ReportDetail:
         deadlines = self.policy.deadlines
         async with self.db.write_session() as session:
-            report = await report_by_number(session, tracking_number)
+            report = await report_by_number(session, tracking_number, scope=scope)
             deadlines.check_extension(report.status, report.extension_days, days, reason)
             now = self.clock.now()
             old_due = report.handling_due_at
@@ -103,15 +155,16 @@ class Triage:
                 old_due.isoformat() if old_due else None, report.handling_due_at.isoformat(), reason, reason,
             )
             await notify_followers(session, report, "extension", reason, now)
-        return await self.queries.detail(tracking_number)
+        return await self.queries.detail(tracking_number, scope)
 
-    async def merge(self, duplicate_number: str, primary_number: str, actor: str, note: str | None = None) -> ReportDetail:
+    async def merge(self, duplicate_number: str, primary_number: str, actor: str, note: str | None = None,
+                    scope: Scope = BUREAU) -> ReportDetail:
         """Fold a duplicate into a primary report; the duplicate's reporter then follows the primary."""
         if duplicate_number == primary_number:
             raise ValidationFailed("不能把举报合并到它自己", "A report cannot be merged into itself", code="merge_self")
         async with self.db.write_session() as session:
-            duplicate = await report_by_number(session, duplicate_number)
-            primary = await report_by_number(session, primary_number)
+            duplicate = await report_by_number(session, duplicate_number, scope=scope)
+            primary = await report_by_number(session, primary_number, scope=scope)
             if duplicate.merged_into_id is not None:
                 raise ValidationFailed("该举报已经合并过", "This report is already merged", code="already_merged")
             if primary.merged_into_id is not None:
@@ -138,4 +191,4 @@ class Triage:
             add_event(session, duplicate, "merge", actor, now, previous, primary.tracking_number, note)
             add_event(session, primary, "merged_in", actor, now, None, duplicate.tracking_number, note)
             notify_reporter(session, duplicate, primary, "merge", None, now)
-        return await self.queries.detail(primary_number)
+        return await self.queries.detail(primary_number, scope)

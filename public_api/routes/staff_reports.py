@@ -40,21 +40,28 @@ class ExtendIn(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class TransferIn(BaseModel):
+    department: str = Field(min_length=1, max_length=120)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class Me(BaseModel):
     username: str
     display_name: str
     role: str
+    departments: list[str] = Field(description="the account's departments; empty: the whole bureau")
 
 
 @router.get("/me", response_model=Me)
 async def me(staff: Viewer) -> Me:
-    return Me(username=staff.username, display_name=staff.display_name, role=staff.role.value)
+    return Me(username=staff.username, display_name=staff.display_name, role=staff.role.value,
+              departments=list(staff.departments))
 
 
 @router.get("/reports", response_model=Page[ReportSummary])
 async def list_reports(
     services: ServicesDep,
-    _: Viewer,
+    staff: Viewer,
     status: Annotated[list[str] | None, Query()] = None,
     category: str | None = None,
     department: str | None = None,
@@ -74,56 +81,64 @@ async def list_reports(
         overdue=overdue, q=q, created_from=created_from, created_to=created_to, include_merged=include_merged,
         sort=sort,
     )
-    return await services.complaints.search(filters, page, per_page)
+    return await services.complaints.search(filters, page, per_page, scope=staff.scope)
 
 
 @router.get("/reports/overdue", response_model=list[ReportSummary])
-async def overdue_reports(services: ServicesDep, _: Viewer) -> list[ReportSummary]:
-    return await services.complaints.overdue()
+async def overdue_reports(services: ServicesDep, staff: Viewer) -> list[ReportSummary]:
+    return await services.complaints.overdue(scope=staff.scope)
 
 
 @router.get("/reports/{tracking_number}", response_model=ReportDetail)
-async def report_detail(tracking_number: str, services: ServicesDep, _: Viewer) -> ReportDetail:
-    return await services.complaints.detail(tracking_number)
+async def report_detail(tracking_number: str, services: ServicesDep, staff: Viewer) -> ReportDetail:
+    return await services.complaints.detail(tracking_number, staff.scope)
 
 
 @router.get("/reports/{tracking_number}/photos/{n}", response_class=Response)
-async def staff_public_photo(tracking_number: str, n: Position, services: ServicesDep, _: Viewer) -> Response:
-    key, mime = await services.complaints.public_photo(tracking_number, n, token=None)
+async def staff_public_photo(tracking_number: str, n: Position, services: ServicesDep, staff: Viewer) -> Response:
+    key, mime = await services.complaints.public_photo(tracking_number, n, token=None, scope=staff.scope)
     return photo_response(services, key, mime)
 
 
 @router.get("/reports/{tracking_number}/photos/{n}/original", response_class=Response)
-async def staff_original_photo(tracking_number: str, n: Position, services: ServicesDep, _: Triager) -> Response:
-    key, mime = await services.complaints.original_photo(tracking_number, n)
+async def staff_original_photo(tracking_number: str, n: Position, services: ServicesDep, staff: Triager) -> Response:
+    key, mime = await services.complaints.original_photo(tracking_number, n, staff.scope)
     return photo_response(services, key, mime)
 
 
 @router.patch("/reports/{tracking_number}", response_model=ReportDetail)
 async def triage(tracking_number: str, body: TriageUpdate, services: ServicesDep, staff: Triager) -> ReportDetail:
-    return await services.complaints.update_triage(tracking_number, staff.username, body)
+    return await services.complaints.update_triage(tracking_number, staff.username, body, staff.scope)
 
 
 @router.post("/reports/{tracking_number}/transition", response_model=ReportDetail)
 async def transition(tracking_number: str, body: TransitionIn, services: ServicesDep, staff: Triager) -> ReportDetail:
     return await services.complaints.transition(
-        tracking_number, staff.username, body.to, body.note, body.public_message
+        tracking_number, staff.username, body.to, body.note, body.public_message, staff.scope
     )
+
+
+@router.post("/reports/{tracking_number}/transfer", response_model=ReportDetail)
+async def transfer(tracking_number: str, body: TransferIn, services: ServicesDep, staff: Triager) -> ReportDetail:
+    """转办: to another department, with a reason (audited; the receiving department is told)."""
+    return await services.complaints.transfer(tracking_number, staff.username, body.department, body.reason,
+                                              staff.scope)
 
 
 @router.post("/reports/{tracking_number}/notes", response_model=ReportDetail, status_code=201)
 async def add_note(tracking_number: str, body: NoteIn, services: ServicesDep, staff: Triager) -> ReportDetail:
-    return await services.complaints.add_note(tracking_number, staff.username, body.text, body.public)
+    return await services.complaints.add_note(tracking_number, staff.username, body.text, body.public, staff.scope)
 
 
 @router.post("/reports/{tracking_number}/merge", response_model=ReportDetail)
 async def merge(tracking_number: str, body: MergeIn, services: ServicesDep, staff: Triager) -> ReportDetail:
-    return await services.complaints.merge(tracking_number, body.into, staff.username, body.note)
+    return await services.complaints.merge(tracking_number, body.into, staff.username, body.note, staff.scope)
 
 
 @router.post("/reports/{tracking_number}/extend", response_model=ReportDetail)
 async def extend(tracking_number: str, body: ExtendIn, services: ServicesDep, staff: Triager) -> ReportDetail:
-    return await services.complaints.extend_deadline(tracking_number, staff.username, body.days, body.reason)
+    return await services.complaints.extend_deadline(tracking_number, staff.username, body.days, body.reason,
+                                                     staff.scope)
 
 
 __all__ = ["router", "StaffIdentity"]

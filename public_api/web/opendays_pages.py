@@ -168,11 +168,13 @@ async def create_event(request: Request, services: ServicesDep, staff: StaffTria
 
 @router.get("/staff/open-days/{event_id:int}")
 async def staff_event(request: Request, event_id: RowId, services: ServicesDep, staff: StaffViewer,
-                      msg: str | None = None, error: str | None = None, edit: str = "") -> Response:
+                      msg: str | None = None, error: str | None = None, edit: str = "",
+                      who: str = "", party: str = "") -> Response:
     lang = page_language(request)
     event = await services.opendays.staff_event(event_id, lang=lang)
     context = {
         "staff": staff, "e": event, "msg": msg, "error": error, "can_edit": staff.role.value != "viewer",
+        "who": who[:100], "party": party[:2],
         "registrations": await services.opendays.registrations(event_id, lang=lang),
         "feedback": await services.opendays.feedback(event_id),
     }
@@ -230,8 +232,14 @@ async def minutes(request: Request, event_id: RowId, services: ServicesDep, staf
 async def check_in(request: Request, event_id: RowId, services: ServicesDep, staff: StaffTriager,
                    code: Annotated[str, Form()] = "") -> Response:
     lang = page_language(request)
-    return await _event_action(request, event_id,
-                               lambda: services.opendays.check_in(event_id, code, staff.username, lang=lang))
+    try:
+        visitor = await services.opendays.check_in(event_id, code, staff.username, lang=lang)
+    except (ValidationError, DomainError) as exc:
+        query = urlencode({"error": "；".join(_errors(exc, lang))})
+        return RedirectResponse(f"/staff/open-days/{event_id}?{query}", status_code=303)
+    # Name the visitor, so whoever checks people in at the gate sees it was the right person.
+    query = urlencode({"msg": "checked_in", "who": visitor.name, "party": visitor.party_size})
+    return RedirectResponse(f"/staff/open-days/{event_id}?{query}", status_code=303)
 
 
 @router.get("/staff/open-days/{event_id:int}/registrations/{registration_id:int}")

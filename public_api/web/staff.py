@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from accounts.departments import name_key
 from accounts.roles import Role
 from complaints.schemas import FIELD_LABELS, MAX_PAGE, ReportFilters, TriageUpdate
 from complaints.workflow import PRIORITIES, TRANSITIONS, Status
@@ -19,7 +20,7 @@ from core.kit.validation import error_lines
 
 from ..deps import RowId, ServicesDep
 from ..routes.reports import photo_response
-from .auth import Csrf, StaffAdmin, StaffTriager, StaffViewer
+from .auth import Csrf, StaffTriager, StaffViewer
 from .charts import bar_chart_svg
 from .downloads import csv_download
 from .templating import bureau_time, page_language, render
@@ -61,7 +62,7 @@ def _filters(request: Request) -> tuple[ReportFilters, dict[str, str]]:
 
 @router.get("")
 async def dashboard(request: Request, services: ServicesDep, staff: StaffViewer, msg: str | None = None) -> Response:
-    board = await services.complaints.dashboard()
+    board = await services.complaints.dashboard(staff.scope)
     lang = page_language(request)
     chart = bar_chart_svg([(w.week_start[5:], w.count) for w in board.per_week],
                           title="每周举报数" if lang == "zh" else "Reports per week")
@@ -70,13 +71,14 @@ async def dashboard(request: Request, services: ServicesDep, staff: StaffViewer,
 
 
 @router.get("/reports")
-async def reports(request: Request, services: ServicesDep, staff: StaffViewer) -> Response:
+async def reports(request: Request, services: ServicesDep, staff: StaffViewer, msg: str | None = None,
+                  number: str | None = None) -> Response:
     filters, params = _filters(request)
     try:
         page = min(max(int(request.query_params.get("page", "1")), 1), MAX_PAGE)
     except ValueError:
         page = 1
-    result = await services.complaints.search(filters, page, PER_PAGE)
+    result = await services.complaints.search(filters, page, PER_PAGE, scope=staff.scope)
     pages = max(1, math.ceil(result.total / PER_PAGE))
 
     def sort_url(key: str) -> str:
@@ -85,17 +87,17 @@ async def reports(request: Request, services: ServicesDep, staff: StaffViewer) -
         return "?" + urlencode({**params, "sort": key if current == f"-{key}" else f"-{key}"})
 
     return render(request, "staff/reports.html", {
-        "sort_url": sort_url,
+        "sort_url": sort_url, "msg": msg if msg == "transferred_away" else None, "number": (number or "")[:16],
         "staff": staff, "result": result, "params": params, "pages": pages,
         "query": urlencode(params), "categories": await services.complaints.categories(),
-        "statuses": [s.value for s in Status], "departments": sorted(set(services.settings.category_departments.values())),
+        "statuses": [s.value for s in Status], "departments": await _department_names(services),
     })
 
 
 @router.get("/reports.csv")
 async def reports_csv(request: Request, services: ServicesDep, staff: StaffViewer) -> Response:
     filters, _ = _filters(request)
-    body = await services.complaints.export_csv(filters)
+    body = await services.complaints.export_csv(filters, scope=staff.scope)
     stamp = services.bureau_time.text(services.clock.now(), "%Y%m%d-%H%M")
     return csv_download(body, f"reports-{stamp}.csv")
 
@@ -103,18 +105,22 @@ async def reports_csv(request: Request, services: ServicesDep, staff: StaffViewe
 @router.get("/reports/{number}")
 async def report_detail(request: Request, number: str, services: ServicesDep, staff: StaffViewer,
                         msg: str | None = None, error: str | None = None) -> Response:
-    detail = await services.complaints.detail(number)
+    detail = await services.complaints.detail(number, staff.scope)
+    categories = await services.complaints.categories()
+    names = {c.code: (c.name_zh if page_language(request) == "zh" else c.name_en) for c in categories}
     return render(request, "staff/report.html", {
+        "category_name": lambda code: names.get(code or "", code or "–"),
         "staff": staff, "r": detail, "msg": msg, "error": error,
         "can_edit": staff.role is not Role.VIEWER,
         "next_statuses": sorted(s.value for s in TRANSITIONS[Status(detail.status)]),
-        "priorities": PRIORITIES, "categories": await services.complaints.categories(),
+        "priorities": PRIORITIES, "categories": categories,
+        "departments": await _department_names(services),
     })
 
 
 @router.get("/reports/{number}/photos/{n}")
 async def report_photo(number: str, n: int, services: ServicesDep, staff: StaffViewer) -> Response:
-    key, mime = await services.complaints.public_photo(number, n, token=None)
+    key, mime = await services.complaints.public_photo(number, n, token=None, scope=staff.scope)
     return photo_response(services, key, mime)
 
 
@@ -140,7 +146,7 @@ async def triage(
     async def action() -> None:
         update = TriageUpdate(category=category or None, department=department, priority=priority or None,
                               assignee=assignee)
-        await services.complaints.update_triage(number, staff.username, update)
+        await services.complaints.update_triage(number, staff.username, update, staff.scope)
 
     return await _act(request, number, action)
 
@@ -152,7 +158,8 @@ async def transition(
     public_message: Annotated[str, Form()] = "",
 ) -> Response:
     async def action() -> None:
-        await services.complaints.transition(number, staff.username, to, note or None, public_message or None)
+        await services.complaints.transition(number, staff.username, to, note or None, public_message or None,
+                                             staff.scope)
 
     return await _act(request, number, action)
 
@@ -163,7 +170,7 @@ async def add_note(
     text: Annotated[str, Form()] = "", public: Annotated[bool, Form()] = False,
 ) -> Response:
     async def action() -> None:
-        await services.complaints.add_note(number, staff.username, text, public)
+        await services.complaints.add_note(number, staff.username, text, public, staff.scope)
 
     return await _act(request, number, action)
 
@@ -174,7 +181,7 @@ async def merge(
     into: Annotated[str, Form()] = "",
 ) -> Response:
     async def action() -> None:
-        await services.complaints.merge(number, into.strip(), staff.username)
+        await services.complaints.merge(number, into.strip(), staff.username, scope=staff.scope)
 
     return await _act(request, number, action)
 
@@ -185,7 +192,8 @@ async def extend(
     days: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
 ) -> Response:
     async def action() -> None:
-        await services.complaints.extend_deadline(number, staff.username, int(days) if days.isdigit() else 0, reason)
+        await services.complaints.extend_deadline(number, staff.username, int(days) if days.isdigit() else 0, reason,
+                                                  staff.scope)
 
     return await _act(request, number, action)
 
@@ -209,66 +217,23 @@ async def mark_seen(request: Request, number: str, services: ServicesDep, staff:
     return await _act(request, number, action)
 
 
-# --- staff accounts (admin) ----------------------------------------------------------------------
-
-
-@router.get("/accounts")
-async def accounts(request: Request, services: ServicesDep, staff: StaffAdmin,
-                   error: str | None = None) -> Response:
-    return render(request, "staff/accounts.html", {
-        "staff": staff, "users": await services.accounts.list(), "error": error, "roles": [r.value for r in Role],
-        "tokens": await services.accounts.tokens(),
-    })
-
-
-@router.post("/accounts/tokens/{token_id:int}/revoke", dependencies=[Csrf])
-async def revoke_token(request: Request, token_id: RowId, services: ServicesDep, staff: StaffAdmin) -> Response:
-    try:
-        await services.accounts.revoke_token(token_id)
-    except DomainError as exc:
-        return _accounts_error(request, exc.message(page_language(request)))
-    return RedirectResponse("/staff/accounts", status_code=303)
-
-
-@router.post("/accounts", dependencies=[Csrf])
-async def create_account(
-    request: Request, services: ServicesDep, staff: StaffAdmin,
-    username: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "viewer",
-    display_name: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+@router.post("/reports/{number}/transfer", dependencies=[Csrf])
+async def transfer(
+    request: Request, number: str, services: ServicesDep, staff: StaffTriager,
+    department: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
 ) -> Response:
+    lang = page_language(request)
     try:
-        # A password the admin chose is known to two people: its owner changes it at first sign-in.
-        account = await services.accounts.create(username, role, password=password or None,
-                                                 display_name=display_name, must_change_password=True)
+        await services.complaints.transfer(number, staff.username, department, reason, staff.scope)
     except DomainError as exc:
-        return _accounts_error(request, exc.message(page_language(request)))
-    # The token (and a temporary password) are shown once, on this response only; never stored in clear.
-    return render(request, "staff/accounts.html", {
-        "staff": staff, "users": await services.accounts.list(), "new_token": account.token, "new_user": username,
-        "temporary_password": account.temporary_password, "roles": [r.value for r in Role],
-    })
+        return RedirectResponse(f"/staff/reports/{number}?" + urlencode({"error": exc.message(lang)}) + "#transfer",
+                                status_code=303)
+    if staff.scope.whole_bureau or name_key(department) in {name_key(d) for d in staff.departments}:
+        return RedirectResponse(f"/staff/reports/{number}?msg=transferred", status_code=303)
+    # A scoped account no longer sees the report it handed on.
+    return RedirectResponse("/staff/reports?" + urlencode({"msg": "transferred_away", "number": number}),
+                            status_code=303)
 
 
-@router.post("/accounts/{username}/password", dependencies=[Csrf])
-async def reset_password(request: Request, username: str, services: ServicesDep, staff: StaffAdmin) -> Response:
-    try:
-        temporary = await services.accounts.reset_password(username)
-    except DomainError as exc:
-        return _accounts_error(request, exc.message(page_language(request)))
-    return render(request, "staff/accounts.html", {
-        "staff": staff, "users": await services.accounts.list(), "reset_user": username,
-        "temporary_password": temporary, "roles": [r.value for r in Role],
-    })
-
-
-@router.post("/accounts/{username}/active", dependencies=[Csrf])
-async def set_active(request: Request, username: str, services: ServicesDep, staff: StaffAdmin,
-                     active: Annotated[bool, Form()] = False) -> Response:
-    if username == staff.username and not active:
-        return _accounts_error(request, "不能停用自己的账号 / You cannot deactivate yourself")
-    await services.accounts.set_active(username, active)
-    return RedirectResponse("/staff/accounts", status_code=303)
-
-
-def _accounts_error(request: Request, message: str) -> Response:
-    return RedirectResponse("/staff/accounts?" + urlencode({"error": message}), status_code=303)
+async def _department_names(services: ServicesDep) -> list[str]:
+    return [d.name for d in await services.departments.list(active_only=True)]

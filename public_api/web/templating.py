@@ -46,10 +46,21 @@ def local_time(context: Context, value: datetime | None, fmt: str = "%Y-%m-%d %H
     return bureau_time(context["request"]).text(value, fmt)
 
 
+def iso_local(value: str | None) -> str:
+    """An ISO timestamp stored as text (audit values) in the bureau's time zone."""
+    if not value:
+        return ""
+    try:
+        return local_time(datetime.fromisoformat(value))
+    except ValueError:
+        return value
+
+
 # Autoescaping for every template, whatever its file name: report text is untrusted input.
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True))
 templates.env.filters["local"] = local_time
 templates.env.filters["mb"] = lambda size: f"{size / 1048576:.2f}".rstrip("0").rstrip(".")  # 10485760 -> "10"
+templates.env.filters["iso_local"] = iso_local
 templates.env.globals["status_label"] = status_label
 
 

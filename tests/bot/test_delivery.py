@@ -208,3 +208,24 @@ def test_payloads_are_typed_and_checked() -> None:
 
     with pytest.raises(ValueError, match="not declared"):
         enqueue(None, channel="telegram", recipient="1", message=Undeclared(), now=None)  # type: ignore[arg-type]
+
+
+async def test_a_transfer_reaches_the_receiving_departments_chat(fake_api, services, runtime):
+    """转办 to a department with a staff group chat: the delivery loop sends it there, escaped, with a
+    button to the console page."""
+    from complaints.schemas import Channel, ReportInput
+
+    departments = {d.name: d for d in await services.departments.list()}
+    await services.departments.update(departments["县人力资源和社会保障局"].id, telegram_chat_id="-100777")
+    number = (await services.complaints.submit(ReportInput(
+        category="dust", description="渣土车沿路撒落，工人还说被拖欠工资", address="城北", channel=Channel.WEB,
+    ))).tracking_number
+    await services.complaints.transfer(number, "enforcer", "县人力资源和社会保障局", "主要是欠薪 <急>")
+    start = len(fake_api.calls)
+    assert (await runtime.delivery.run_once()).sent == 1
+    [message] = fake_api.calls[start:]
+    assert message.method == "sendMessage" and message.chat_id == -100777
+    assert f"举报 <code>{number}</code> 已由县住建局执法大队转给县人力资源和社会保障局" in message.text
+    assert "主要是欠薪 &lt;急&gt;" in message.text
+    [button] = message.buttons()
+    assert button["text"] == "在工作台打开" and button["url"].endswith(f"/staff/reports/{number}")

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from civicdesk.container import Services
-from complaints.schemas import Channel, ReportFilters, ReportInput
+from complaints.schemas import Channel, ReportFilters, ReportInput, TriageUpdate
 from core.clock import FrozenClock
 from core.kit.bureau_time import DEFAULT_TZ as SHANGHAI
 from opendays.schemas import EventInput, RegistrationInput
@@ -268,3 +268,72 @@ async def test_temporary_password_forces_a_change_then_self_service(client: http
         assert reset.status_code == 200 and 'id="temporary-password"' in reset.text
         assert (await zhao.get("/staff/reports")).headers["location"].startswith("/staff/login")
     assert (await services.accounts.by_password("zhao", "a fresh secret 1")) is None
+
+
+async def test_admin_scopes_accounts_and_manages_departments_in_the_console(
+        client: httpx.AsyncClient, services: Services, staff_tokens) -> None:  # noqa: ANN001
+    await sign_in(client, "admin1")
+    added = await client.post("/staff/departments", data=form(client, name="县 审计局", contact="0571-8888",
+                                                             telegram_chat_id="-1001"))
+    assert added.headers["location"] == "/staff/departments?msg=saved"
+    page = await client.get("/staff/departments")
+    assert "县 审计局" in page.text and "data-confirm=" in page.text and "举报类别默认承办部门" in page.text
+    twin = await client.post("/staff/departments", data=form(client, name="县审计局"))
+    assert "已存在" in (await client.get(twin.headers["location"])).text
+    routed = await client.post("/staff/categories/quality/department", data=form(client, department="县 审计局"))
+    assert routed.status_code == 303
+    assert {c.code: c.default_department for c in await services.complaints.categories()}["quality"] == "县 审计局"
+
+    created = await client.post("/staff/accounts", data=form(client, username="shenji", role="triager",
+                                                              department="县 审计局"))
+    assert created.status_code == 200
+    shenji = next(u for u in await services.accounts.list() if u.username == "shenji")
+    assert shenji.departments == ("县 审计局",)
+    await client.post("/staff/accounts/shenji/departments",
+                      data=form(client, department=["县 审计局", "县住建局执法大队"]))
+    shenji = next(u for u in await services.accounts.list() if u.username == "shenji")
+    assert set(shenji.departments) == {"县 审计局", "县住建局执法大队"}
+    await client.post("/staff/accounts/shenji/departments", data=form(client))
+    shenji = next(u for u in await services.accounts.list() if u.username == "shenji")
+    assert shenji.departments == () and shenji.scope.whole_bureau
+
+
+async def test_console_report_page_speaks_chinese_and_transfers(client: httpx.AsyncClient, services: Services,
+                                                                staff_tokens) -> None:  # noqa: ANN001
+    number = await report(services)
+    await services.complaints.update_triage(number, "triager1", TriageUpdate(priority="urgent"))
+    await services.complaints.add_note(number, "triager1", "内部：先联系城管", public=False)
+    await sign_in(client, "triager1")
+    page = await client.get(f"/staff/reports/{number}")
+    for english in (">urgent<", ">normal<", "→ urgent", " · web<", "<strong>reporter</strong>"):
+        assert english not in page.text, english
+    assert "紧急" in page.text and "普通 → 紧急" in page.text and "网页" in page.text and "举报人" in page.text
+    assert "内部备注：内部：先联系城管" in page.text
+    assert 'data-confirm="确定将举报' in page.text  # the transfer form asks first
+    moved = await client.post(f"/staff/reports/{number}/transfer",
+                              data=form(client, department="县城市管理局", reason="渣土归城管"))
+    assert moved.headers["location"] == f"/staff/reports/{number}?msg=transferred"
+    shown = await client.get(moved.headers["location"])
+    assert "已转办" in shown.text and "渣土归城管" in shown.text
+    listing = await client.get("/staff/reports")
+    assert ">urgent<" not in listing.text and "紧急" in listing.text
+
+
+async def test_check_in_names_the_visitor_and_cancelling_asks_first(client: httpx.AsyncClient, services: Services,
+                                                                    clock: FrozenClock, staff_tokens) -> None:  # noqa: ANN001
+    start = clock.now() + timedelta(hours=1)
+    event = await services.opendays.create(EventInput(
+        title="安置房工地开放日", site_name="城东安置房", address="城东路 9 号", starts_at=start,
+        ends_at=start + timedelta(hours=2), capacity=10), "admin1")
+    await services.opendays.publish(event.id, "admin1")
+    reg = await services.opendays.register(event.id, RegistrationInput(name="钱七 <b>", phone="13900002222",
+                                                                       party_size=2))
+    await sign_in(client, "triager1")
+    page = await client.get(f"/staff/open-days/{event.id}")
+    assert 'data-confirm="确定取消开放日“安置房工地开放日”吗？' in page.text
+    assert ">web<" not in page.text and "网页" in page.text
+    form_page = await client.get(f"/staff/open-days/{event.id}", params={"edit": "1"})
+    assert "活动介绍" in form_page.text and "问题描述" not in form_page.text
+    checked = await client.post(f"/staff/open-days/{event.id}/check-in", data=form(client, code=reg.check_in_code))
+    shown = await client.get(checked.headers["location"])
+    assert "已签到：钱七 &lt;b&gt;（2 人）。" in shown.text and "已保存" not in shown.text
