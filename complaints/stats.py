@@ -101,29 +101,34 @@ async def dashboard(session: AsyncSession, now: datetime, overdue_clause: Any, b
         overdue=overdue,
         median_days_to_acceptance=median,
         per_week=[WeekCount(week_start=w.strftime("%Y-%m-%d"), count=c) for w, c in zip(weeks, counts, strict=True)],
-        attention=await session.scalar(select(func.count(Report.id)).where(Report.attention.is_not(None))) or 0,
-        followup_by_department=await followup_rates(session, Report.department),
-        followup_by_category=await followup_rates(session, Category.name_zh),
+        attention=await session.scalar(seen(select(func.count(Report.id)).where(Report.attention.is_not(None)))) or 0,
+        followup_by_department=await followup_rates(session, Department.name, visible),
+        followup_by_category=await followup_rates(session, Category.name_zh, visible),
     )
 
 
-async def followup_rates(session: AsyncSession, group: Any) -> list[FollowupRow]:
+async def followup_rates(session: AsyncSession, group: Any, visible: Any = None) -> list[FollowupRow]:
     """Satisfaction (满意 + 基本满意 over every rating) and reopening (reports reopened over reports
-    resolved) per value of `group` (Report.department or Category.name_zh)."""
+    resolved) per value of `group` (Department.name or Category.name_zh), over the reports
+    `visible` selects (a scoped account's departments), or all."""
 
     def reports_with_status(status: str) -> Any:
         return select(ReportEvent.report_id).where(ReportEvent.kind == "status", ReportEvent.to_value == status)
 
     async def counts(query: Any) -> dict[str, int]:
-        rows = await session.execute(query.join(Report.category).group_by(group))
+        query = query.join(Report.category).outerjoin(Report.department_row)
+        rows = await session.execute((query.where(visible) if visible is not None else query).group_by(group))
         return {str(key or ""): n for key, n in rows}
 
     base = select(group, func.count(func.distinct(Report.id)))
     resolved = await counts(base.where(Report.id.in_(reports_with_status("resolved"))))
     reopened = await counts(base.where(Report.id.in_(reports_with_status("reopened"))))
-    ratings = await session.execute(
-        select(group, ReportRating.rating, func.count(ReportRating.id))
-        .join(Report, ReportRating.report_id == Report.id).join(Report.category).group_by(group, ReportRating.rating))
+    rating_query = (select(group, ReportRating.rating, func.count(ReportRating.id))
+                    .join(Report, ReportRating.report_id == Report.id).join(Report.category)
+                    .outerjoin(Report.department_row))
+    if visible is not None:
+        rating_query = rating_query.where(visible)
+    ratings = await session.execute(rating_query.group_by(group, ReportRating.rating))
     rated: dict[str, int] = {}
     satisfied: dict[str, int] = {}
     for key, rating, n in ratings:

@@ -162,13 +162,13 @@ class ComplaintService:
                          photos: Sequence[PhotoUpload | ProcessedPhoto] = ()) -> None:
         await self.followup.supplement(tracking_number, who, text, photos)
 
-    async def decline_reopen(self, tracking_number: str, actor: str, message: str) -> ReportDetail:
+    async def decline_reopen(self, tracking_number: str, actor: str, message: str,
+                             scope: Scope = BUREAU) -> ReportDetail:
+        await self.queries.detail(tracking_number, scope)  # another department's report: not found
         await self.followup.decline_reopen(tracking_number, actor, message)
-        return await self.queries.detail(tracking_number)
+        return await self.queries.detail(tracking_number, scope)
 
-    async def mark_seen(self, tracking_number: str, actor: str) -> ReportDetail:
+    async def mark_seen(self, tracking_number: str, actor: str, scope: Scope = BUREAU) -> ReportDetail:
+        await self.queries.detail(tracking_number, scope)
         await self.followup.seen(tracking_number, actor)
-        return await self.queries.detail(tracking_number)
-
-    async def merge(self, duplicate_number: str, primary_number: str, actor: str, note: str | None = None) -> ReportDetail:
-        return await self.triage.merge(duplicate_number, primary_number, actor, note)
+        return await self.queries.detail(tracking_number, scope)

@@ -18,7 +18,7 @@ from complaints.workflow import PRIORITIES, TRANSITIONS, Status
 from core.errors import DomainError
 from core.kit.validation import error_lines
 
-from ..deps import RowId, ServicesDep
+from ..deps import ServicesDep
 from ..routes.reports import photo_response
 from .auth import Csrf, StaffTriager, StaffViewer
 from .charts import bar_chart_svg
@@ -204,7 +204,7 @@ async def decline_reopen(
 ) -> Response:
     """Accepting a reopening request is the workflow's resolved -> reopened; declining needs a reply."""
     async def action() -> None:
-        await services.complaints.decline_reopen(number, staff.username, message)
+        await services.complaints.decline_reopen(number, staff.username, message, staff.scope)
 
     return await _act(request, number, action)
 
@@ -212,7 +212,7 @@ async def decline_reopen(
 @router.post("/reports/{number}/seen", dependencies=[Csrf])
 async def mark_seen(request: Request, number: str, services: ServicesDep, staff: StaffTriager) -> Response:
     async def action() -> None:
-        await services.complaints.mark_seen(number, staff.username)
+        await services.complaints.mark_seen(number, staff.username, staff.scope)
 
     return await _act(request, number, action)
 
