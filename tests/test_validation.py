@@ -36,8 +36,10 @@ def test_validators_give_their_message_in_both_languages() -> None:
     ]
     phone = describe_errors(errors_of(ReportInput, category="dust", description="工地扬尘严重", address="x",
                                       contact_phone="call me"), COMPLAINT_LABELS)
-    assert phone[0]["message_zh"].startswith("联系电话") and "phone" not in phone[0]["message_zh"]
-    assert phone[0]["message_en"].startswith("contact phone: ")  # the field label, then the validator's English
+    assert phone[0]["message_zh"] == ("联系电话号码格式不正确：可填写手机号、带区号的座机号（如 0571-87654321）"
+                                      "或 12345 这类服务号码")
+    assert phone[0]["message_en"] == ("contact phone: Invalid phone number: give a mobile number, a landline with "
+                                      "its area code (e.g. 0571-87654321) or a service number such as 12345")
     priority = error_lines(errors_of(TriageUpdate, priority="asap"), COMPLAINT_LABELS, "zh")
     assert priority == ["优先级须为以下之一：low, normal, high, urgent"]
     event = error_lines(errors_of(EventFields, lat=30.0), OPENDAY_LABELS, "zh")

@@ -38,7 +38,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     about pages; the database backends are covered by the API tests). Tests create their own
     reports and never depend on others' data."""
     tmp_path = tmp_path_factory.mktemp("site")
-    env = server_env(tmp_path / "var", f"sqlite+aiosqlite:///{tmp_path}/web.db")
+    # The tests reach the server as an https proxy on loopback would, so loopback is a trusted proxy here
+    # (the default trusts none; tests/test_proxies_https.py covers that).
+    env = server_env(tmp_path / "var", f"sqlite+aiosqlite:///{tmp_path}/web.db",
+                     CIVICDESK_TRUSTED_PROXIES="127.0.0.1")
     with live_server(env) as live:
         for role, password in PASSWORDS.items():
             live.staff(role, role, password)
