@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     embeddings_model: str | None = None
     embeddings_api_key: str | None = None
     embeddings_local_path: Path | None = None
+    models_dir: Path | None = Field(
+        default=None, description="models derived from bundled weights (the e5 ONNX graph); default: <knowledge_dir>/models"
+    )
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
@@ -146,6 +149,10 @@ class Settings(BaseSettings):
     @property
     def resolved_knowledge_dir(self) -> Path:
         return self.knowledge_dir or self.data_dir / "knowledge"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.resolved_knowledge_dir / "models"
 
     def resolved_secret_key(self) -> str:
         """The configured key, or one generated once and kept under data_dir."""

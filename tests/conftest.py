@@ -20,7 +20,7 @@ from civicdesk.container import Services, build_services
 from core.clock import FrozenClock
 from civicdesk.migrate import upgrade
 from core.settings import Settings
-from tests.support import pg_execute
+from tests.support import TEST_MODELS_DIR, pg_execute
 
 POSTGRES_URL = os.environ.get("CIVICDESK_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("CIVICDESK_TEST_REDIS_URL")
@@ -109,6 +109,7 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         # Every test client is one address; the per-client limits have tests of their own.
         reports_per_client_per_hour=0,
         registrations_per_client_per_hour=0,
+        models_dir=TEST_MODELS_DIR,
     )
 
 

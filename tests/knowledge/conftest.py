@@ -19,7 +19,7 @@ import pytest
 
 from core.settings import Settings
 from knowledge.service import SAMPLE_DIR, KnowledgeService, build_knowledge
-from tests.support import shared_path
+from tests.support import TEST_MODELS_DIR, shared_path
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).parent / "data"
@@ -40,7 +40,7 @@ def knowledge_settings(directory: Path, **overrides: object) -> Settings:
         _env_file=None,  # type: ignore[call-arg]
         environment="test",
         data_dir=directory,
-        **overrides,  # type: ignore[arg-type]
+        **{"models_dir": TEST_MODELS_DIR, **overrides},  # type: ignore[arg-type]
     )
 
 
