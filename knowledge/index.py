@@ -117,7 +117,7 @@ class KnowledgeIndex:
         self.embeddings = embeddings
         self.chroma_url = chroma_url
         self.collection_name = collection
-        self._store = None
+        self._collection = None
         self._lock = threading.RLock()
         with self._db() as conn:
             conn.executescript(SCHEMA)
@@ -135,37 +135,58 @@ class KnowledgeIndex:
             conn.close()
 
     @property
-    def store(self):  # type: ignore[no-untyped-def]
-        """The LangChain Chroma vector store: embedded under the index directory, or a Chroma server."""
-        if self._store is None:
-            with self._lock:
-                if self._store is None:
-                    import chromadb
-                    from chromadb.config import Settings as ChromaSettings
-                    from langchain_chroma import Chroma
+    def collection(self):  # type: ignore[no-untyped-def]
+        """The Chroma collection of chunk vectors: embedded under the index directory, or on a Chroma server.
 
-                    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-                    if self.chroma_url:
-                        url = urlparse(self.chroma_url)
-                        client = chromadb.HttpClient(
-                            host=url.hostname or "127.0.0.1",
-                            port=url.port or (443 if url.scheme == "https" else 8000),
-                            ssl=url.scheme == "https",
-                            settings=chroma_settings,
-                        )
-                    else:
-                        client = chromadb.PersistentClient(
-                            path=str(self.directory / "chroma"), settings=chroma_settings
-                        )
-                    self._store = Chroma(
-                        client=client,
-                        collection_name=self.collection_name,
-                        embedding_function=self.embeddings,
-                        # a wide search beam: at a few thousand vectors HNSW is then exact in practice, so results
-                        # do not vary with the order vectors were inserted in
-                        collection_metadata={"hnsw:space": "cosine", "hnsw:search_ef": 400, "hnsw:construction_ef": 200},
+        Only this class talks to Chroma (public client API); the rest of the package asks it for
+        `nearest`, `vector_count` and `stored_vectors`.
+        """
+        if self._collection is None:
+            with self._lock:
+                if self._collection is None:
+                    self._collection = self._client().get_or_create_collection(
+                        self.collection_name,
+                        embedding_function=None,  # vectors always come from self.embeddings
+                        # a wide search beam: at a few thousand vectors HNSW is then exact in practice, so
+                        # results do not vary with the order vectors were inserted in
+                        metadata={"hnsw:space": "cosine", "hnsw:search_ef": 400, "hnsw:construction_ef": 200},
                     )
-        return self._store
+        return self._collection
+
+    def _client(self):  # type: ignore[no-untyped-def]
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        if self.chroma_url:
+            url = urlparse(self.chroma_url)
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        return chromadb.PersistentClient(path=str(self.directory / "chroma"), settings=chroma_settings)
+
+    def _drop_collection(self) -> None:
+        with self._lock:
+            self._client().delete_collection(self.collection_name)
+            self._collection = None
+
+    def all_vectors(self) -> dict[str, np.ndarray]:
+        """Every stored vector by chunk id (the search keeps them in memory: a few thousand rows)."""
+        out: dict[str, np.ndarray] = {}
+        total = self.vector_count()
+        for offset in range(0, total, 2000):
+            result = self.collection.get(limit=2000, offset=offset, include=["embeddings"])
+            for chunk_id, vector in zip(result["ids"], result["embeddings"], strict=True):
+                out[chunk_id] = np.asarray(vector, dtype=np.float32)
+        return out
+
+    def stored_vectors(self, limit: int = 10) -> dict[str, np.ndarray]:
+        """Some stored vectors by chunk id (for checks and tests)."""
+        result = self.collection.get(limit=limit, include=["embeddings"])
+        return {chunk_id: np.asarray(v, dtype=np.float32) for chunk_id, v in zip(result["ids"], result["embeddings"], strict=True)}
 
     def generation(self) -> int:
         with self._db() as conn:
@@ -202,9 +223,7 @@ class KnowledgeIndex:
         if built == self.embeddings.key:
             return
         if built is not None:
-            with self._lock:
-                self.store.delete_collection()
-                self._store = None
+            self._drop_collection()
             with self._db() as conn:
                 rows = conn.execute("SELECT id, origin, text, title, source, version, sha256, size FROM documents").fetchall()
             pending = [
@@ -383,7 +402,7 @@ class KnowledgeIndex:
             if chunks:
                 ids = [c.id for c in chunks]
                 metadatas = [_metadata(c) for c in chunks]
-                collection = self.store._collection
+                collection = self.collection
                 for start in range(0, len(chunks), 1000):
                     end = start + 1000
                     collection.upsert(
@@ -432,10 +451,10 @@ class KnowledgeIndex:
         return info
 
     def _delete_vectors(self, doc_id: str) -> None:
-        self.store._collection.delete(where={"doc_id": doc_id})
+        self.collection.delete(where={"doc_id": doc_id})
 
     def vector_count(self) -> int:
-        return self.store._collection.count()
+        return int(self.collection.count())
 
 
 def _content_sha(doc: LoadedDocument) -> str:

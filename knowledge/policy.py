@@ -9,11 +9,6 @@ from typing import Any
 
 from knowledge.schemas import MAX_QUESTION_CHARS
 
-# Calibrated on ../shared/eval/dev.jsonl (see README, "Knowledge"): below this best vector similarity
-# the question is taken to be outside the documents.
-ABSTAIN_THRESHOLD = 0.88
-
-
 @dataclass(frozen=True)
 class KnowledgePolicy:
     directory: Path
@@ -22,7 +17,8 @@ class KnowledgePolicy:
     seed_dir: Path | None = None
     max_upload_bytes: int = 20 * 1024 * 1024
     max_question_chars: int = MAX_QUESTION_CHARS
-    abstain_threshold: float = ABSTAIN_THRESHOLD
+    # None: the retriever's thresholds, calibrated per question language (knowledge.retrieval.ABSTAIN_THRESHOLDS)
+    abstain_threshold: float | None = None
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None

@@ -4,9 +4,12 @@ The unit returned is a citable one: a law's article (all its parts), or a sectio
 
 - keyword: BM25 over the article text with its law title and chapter, the question expanded with the
   domain thesaurus (expansion terms weigh less than the asker's own words);
-- vector: the expanded question embedded once, nearest chunks of both granularities from Chroma
-  (whole articles and single paragraphs; a paragraph hit counts for its article);
-- fusion: weighted reciprocal rank fusion of the three rankings;
+- vector: the expanded question embedded once and compared with every stored chunk vector of both
+  granularities (whole articles and single paragraphs; a paragraph hit counts for its article); at a few
+  thousand vectors an exact matrix product in memory is faster than an approximate index;
+- fusion: weighted reciprocal rank fusion of the three rankings (paragraph vectors weigh most; weights
+  chosen on the tune split of knowledge/evalsets/train.jsonl). Routing by law and chapter, neighbouring
+  articles as context and a second embedding model were measured on that set and left out (README);
 - direct lookup: a question that names a law and an article (`建筑法第七条`) gets that article first.
 """
 
@@ -21,23 +24,26 @@ import numpy as np
 from knowledge.bm25 import BM25
 from knowledge.index import KnowledgeIndex
 from knowledge.splitter import ARTICLE_RE, Chunk, article_number, short_title
-from knowledge.text import expansions, tokenize
+from knowledge.text import expansions, question_language, tokenize
 from knowledge.thesaurus import LAW_ALIASES
 
 MODES = ("hybrid", "bm25", "vector")
+# Abstention: a question whose best vector similarity to any chunk is below its language's threshold is
+# taken to be outside the documents. Calibrated on knowledge/evalsets/train.jsonl (see the README): an
+# English question scores lower against Chinese text than a Chinese one, so it has its own threshold.
+ABSTAIN_THRESHOLDS = {"zh": 0.88, "en": 0.84}
 
 
 @dataclass(frozen=True)
 class Params:
-    """Fusion weights, tuned on dev.jsonl (see the knowledge section of the README)."""
+    """Fusion weights, tuned on the tune split of knowledge/evalsets/train.jsonl (see the README)."""
 
     rrf_k: float = 60.0
-    w_bm25: float = 2.0
-    w_article: float = 1.0
-    w_paragraph: float = 1.0
+    w_bm25: float = 0.5
+    w_article: float = 0.5
+    w_paragraph: float = 2.0
     expansion_weight: float = 0.5
     vector_expand: int = 12  # expansion terms appended to the question for the vector search
-    candidates: int = 100  # nearest chunks fetched from Chroma
     per_guide: int = 2  # at most this many sections of one guide in the results (guides repeat themselves)
 
 
@@ -90,10 +96,17 @@ class Result:
     hits: list[Hit]
     confidence: float  # best vector similarity of any unit to the question (abstention signal)
     direct: bool = False  # the question named the article
+    lang: str = "zh"  # the language the question is written in
+    threshold: float = ABSTAIN_THRESHOLDS["zh"]  # the abstention threshold for that language
+
+    @property
+    def grounded(self) -> bool:
+        """Whether the documents cover the question: it named an article, or retrieval is confident."""
+        return bool(self.hits) and (self.direct or self.confidence >= self.threshold)
 
 
 class _State:
-    """What a search needs in memory, built from the catalog of one index generation."""
+    """What a search needs in memory, built from the catalog and the vectors of one index generation."""
 
     def __init__(self, index: KnowledgeIndex):
         index.check_embeddings()
@@ -115,13 +128,9 @@ class _State:
             self.parts[unit].append(chunk)
             keyword_docs.append(chunk_tokens)
             keyword_unit.append(unit)
-        # every chunk id (paragraphs too) -> (unit, is a paragraph), to read Chroma hits without metadata
-        self.chunk_unit = {
-            chunk.id: (self.unit_of[chunk.ref], chunk.kind == "paragraph") for chunk in chunks if chunk.ref in self.unit_of
-        }
-        self.vectors = index.vector_count()
         self.keyword_unit = np.array(keyword_unit, dtype=np.int64)
         self.bm25 = BM25(keyword_docs)
+        self._vectors(index, chunks)
         # titles for direct lookup: (title, doc_id) and article units by (doc_id, number)
         self.titles: dict[str, str] = {}
         self.articles: dict[tuple[str, int], int] = {}
@@ -130,6 +139,23 @@ class _State:
             self.titles.setdefault(first.law, first.doc_id)
             if first.article_no:
                 self.articles.setdefault((first.doc_id, first.article_no), unit)
+
+    def _vectors(self, index: KnowledgeIndex, chunks: list[Chunk]) -> None:
+        """Every chunk vector as one matrix, with the unit each row belongs to and its granularity."""
+        stored = index.all_vectors()
+        rows, row_unit, row_paragraph = [], [], []
+        for chunk in chunks:
+            vector = stored.get(chunk.id)
+            unit = self.unit_of.get(chunk.ref)
+            if vector is None or unit is None:
+                continue
+            rows.append(vector)
+            row_unit.append(unit)
+            row_paragraph.append(chunk.kind == "paragraph")
+        dim = len(rows[0]) if rows else 1
+        self.matrix = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, dim), dtype=np.float32)
+        self.row_unit = np.array(row_unit, dtype=np.int64)
+        self.row_paragraph = np.array(row_paragraph, dtype=bool)
 
     @property
     def size(self) -> int:
@@ -199,7 +225,7 @@ class Retriever:
     # --- search ---------------------------------------------------------------------------------
     def keyword_scores(self, question: str, state: _State | None = None) -> np.ndarray:
         state = state or self.state()
-        weights: dict[str, float] = {}
+        weights: dict[str, float] = {}  # the asker's words 1 each, thesaurus expansions less
         for token in tokenize(question):
             weights[token] = weights.get(token, 0.0) + 1.0
         for term in expansions(question):
@@ -223,24 +249,14 @@ class Retriever:
         state = state or self.state()
         article = np.full(state.size, -1.0, dtype=np.float32)
         paragraph = np.full(state.size, -1.0, dtype=np.float32)
-        if not state.size:
+        if not len(state.matrix):
             return article, paragraph
-        result = self.index.store._collection.query(
-            query_embeddings=[vector.tolist()],
-            n_results=max(1, min(self.params.candidates, state.vectors)),
-            include=["distances"],  # ids come anyway; metadata would cost more than the search
-        )
-        for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True):
-            found = state.chunk_unit.get(chunk_id)
-            if found is None:
-                continue
-            unit, is_paragraph = found
-            similarity = 1.0 - float(distance)
-            target = paragraph if is_paragraph else article
-            target[unit] = max(target[unit], similarity)
+        similarity = state.matrix @ vector
+        rows = ~state.row_paragraph
+        np.maximum.at(article, state.row_unit[rows], similarity[rows])
+        np.maximum.at(paragraph, state.row_unit[~rows], similarity[~rows])
         # a single-paragraph article is its own paragraph
-        paragraph = np.maximum(paragraph, article)
-        return article, paragraph
+        return article, np.maximum(paragraph, article)
 
     def search(self, question: str, k: int = 5, mode: str = "hybrid") -> Result:
         if mode not in MODES:
@@ -287,7 +303,8 @@ class Retriever:
                 components["vector"] = float(paragraph[unit])
             score = 1.0 if unit in direct else float(fused[unit])
             hits.append(Hit(state.units[unit], state.parts[unit], score, components))
-        return Result(hits, confidence, direct=bool(direct))
+        lang = question_language(question)
+        return Result(hits, confidence, direct=bool(direct), lang=lang, threshold=ABSTAIN_THRESHOLDS[lang])
 
 
 def _rrf(scores: np.ndarray, k: float) -> np.ndarray:
@@ -309,4 +326,4 @@ def citation_key(law: str, article: str) -> tuple[str, str]:
     return short_title(law), article
 
 
-__all__ = ["ARTICLE_RE", "MODES", "Hit", "Params", "Result", "Retriever", "citation_key"]
+__all__ = ["ABSTAIN_THRESHOLDS", "ARTICLE_RE", "MODES", "Hit", "Params", "Result", "Retriever", "citation_key"]

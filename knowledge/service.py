@@ -236,7 +236,9 @@ class KnowledgeService:
         missing = self._missing(question)
         # a law named but not loaded must not be "found" by a loose match of its name on another law
         direct = result.direct and (missing is None or missing.loaded_title is not None)
-        confident = bool(hits) and (direct or result.confidence >= self.threshold)
+        # the threshold is the retriever's, calibrated per question language, unless the policy sets one
+        threshold = result.threshold if self.threshold is None else self.threshold
+        confident = bool(hits) and (direct or result.confidence >= threshold)
         laws = [hit.law for hit in hits] if confident else []
         found = suggest(question, laws, categories)
         out = AnswerOut(

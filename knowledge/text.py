@@ -6,7 +6,7 @@ import logging
 import re
 import threading
 
-from knowledge.thesaurus import THESAURUS
+from knowledge.thesaurus import ENGLISH, THESAURUS
 
 _STOP = set(
     "的 了 和 与 或 及 是 在 有 对 为 由 把 被 让 给 就 都 也 还 又 而 并 等 之 其 该 本 这 那 这个 那个 这种 "
@@ -45,7 +45,7 @@ def fingerprint() -> str:
     import hashlib
     import json
 
-    from knowledge.thesaurus import THESAURUS as words
+    from knowledge.thesaurus import ENGLISH, THESAURUS as words
 
     material = json.dumps([sorted(_STOP), words, "cut_for_search-v1"], ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(material.encode()).hexdigest()[:16]
@@ -64,11 +64,25 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+_ENGLISH = [(re.compile(rf"\b{re.escape(word)}\b", re.IGNORECASE), legal) for word, legal in ENGLISH.items()]
+_LATIN = re.compile(r"[A-Za-z]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def question_language(text: str) -> str:
+    """`en` for a question written mostly in Latin letters, else `zh` (what abstention is calibrated per)."""
+    return "en" if len(_LATIN.findall(text)) > 2 * len(_HAN.findall(text)) else "zh"
+
+
 def expansions(question: str) -> list[str]:
-    """Legal terms for the everyday words in `question` (each once, in thesaurus order)."""
+    """Legal terms for the everyday words in `question` (each once, in thesaurus order); an English question
+    gets the Chinese terms for its words."""
     found: list[str] = []
-    for word, legal in THESAURUS.items():
-        if word in question:
+    pairs = [(legal for word, legal in THESAURUS.items() if word in question)]
+    if question_language(question) == "en":
+        pairs.append(legal for pattern, legal in _ENGLISH if pattern.search(question))
+    for group in pairs:
+        for legal in group:
             for term in legal.split():
                 if term not in found and term not in question:
                     found.append(term)

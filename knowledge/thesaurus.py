@@ -269,6 +269,44 @@ THESAURUS: dict[str, str] = {
     "到期": "有效期 届满 延续",
 }
 
+# English words -> the Chinese legal terms (questions in English are searched across languages: the vector
+# model is multilingual, and these give BM25 and the query vector the Chinese vocabulary). General words of
+# the bureau's domain only, matched case-insensitively as whole words.
+ENGLISH: dict[str, str] = {
+    "construction permit": "施工许可证", "building permit": "施工许可证", "permit": "许可证 行政许可",
+    "licence": "许可证 行政许可", "license": "许可证 行政许可", "planning permit": "建设工程规划许可证",
+    "construction site": "施工现场", "site": "施工现场", "construction": "施工 建筑工程", "builder": "施工单位",
+    "developer": "建设单位 房地产开发企业", "contractor": "承包单位 施工单位", "subcontractor": "分包单位",
+    "labour contractor": "包工头 分包单位", "labor contractor": "包工头 分包单位",
+    "wage": "工资 劳动报酬", "wages": "工资 劳动报酬", "salary": "工资 劳动报酬", "pay": "工资 支付",
+    "unpaid": "拖欠 工资", "worker": "劳动者 农民工 从业人员", "workers": "劳动者 农民工 从业人员",
+    "employer": "用人单位", "employee": "劳动者", "contract": "合同 劳动合同", "quit": "解除劳动合同",
+    "resign": "解除劳动合同", "fired": "解除劳动合同", "dismissed": "解除劳动合同", "notice": "通知 提前",
+    "overtime": "加班 延长工作时间", "probation": "试用期", "compensation": "补偿 赔偿",
+    "noise": "噪声", "noisy": "噪声", "night": "夜间", "midnight": "夜间", "pile driving": "打桩 建筑施工",
+    "dust": "扬尘", "smoke": "大气污染 焚烧", "burning": "焚烧", "waste": "固体废物 垃圾",
+    "construction waste": "建筑垃圾", "rubbish": "垃圾", "garbage": "垃圾", "pollution": "污染",
+    "sewage": "污水", "environmental impact": "环境影响评价", "emission": "排放",
+    "safety": "安全 安全生产", "accident": "事故 生产安全事故", "injury": "伤亡 工伤", "danger": "危险 事故隐患",
+    "hazard": "事故隐患 危险", "training": "安全生产教育和培训", "helmet": "劳动防护用品",
+    "insurance": "保险 工伤保险", "crane": "起重机械", "elevator": "电梯 特种设备", "lift": "电梯 特种设备",
+    "boiler": "锅炉 特种设备", "inspection": "检验 检查", "fire": "火灾 消防", "fire hydrant": "消防设施 消火栓",
+    "fire exit": "安全出口 疏散通道", "quality": "质量 工程质量", "warranty": "保修 质量保修",
+    "leak": "渗漏 保修", "leaks": "渗漏 保修", "waterproofing": "防水 渗漏", "crack": "裂缝 质量缺陷",
+    "load-bearing": "承重结构", "renovation": "装修 装饰装修", "renovating": "装修 装饰装修",
+    "earthquake": "抗震", "energy saving": "节能", "insulation": "保温", "accessible": "无障碍",
+    "wheelchair": "无障碍设施 残疾人", "demolition": "拆除 征收", "expropriation": "征收 补偿",
+    "relocation": "搬迁 征收", "move out": "搬迁", "house": "房屋", "apartment": "房屋 住宅", "flat": "房屋 住宅",
+    "property management": "物业服务企业 物业管理", "owners": "业主", "property fee": "物业服务费用",
+    "tender": "招标 投标", "bid": "投标", "bidders": "投标人", "bidding": "招标投标",
+    "petition": "信访", "complaint": "投诉 举报", "report": "举报", "fine": "罚款 行政处罚", "fined": "罚款 行政处罚",
+    "penalty": "处罚 罚款", "hearing": "听证", "appeal": "行政复议 复查", "review": "复查 行政复议",
+    "information disclosure": "政府信息公开", "disclosure": "公开", "personal information": "个人信息",
+    "privacy": "个人信息 隐私", "facial recognition": "人脸识别 个人身份识别设备 图像采集",
+    "camera": "图像采集", "cameras": "图像采集", "planning": "城乡规划 规划", "illegal building": "违法建设",
+    "street": "道路 街道", "sidewalk": "人行道 占用道路", "advertisement": "户外广告",
+}
+
 # Law titles people shorten: alias -> words that must occur in the official title, in order.
 # Most short names are found automatically (a subsequence of the title); these are the ones that are not.
 LAW_ALIASES: dict[str, str] = {

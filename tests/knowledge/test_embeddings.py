@@ -38,8 +38,8 @@ def test_openai_compatible_embeddings_server(tmp_path: Path, fake_server: FakeOp
     requests = [r for r in fake_server.requests if r["path"] == "/v1/embeddings"]
     assert requests and requests[0]["body"]["model"] == "fake-embed"
     assert isinstance(requests[0]["body"]["input"][0], str)  # text, not tiktoken ids
-    stored = service.index.store._collection.get(limit=1, include=["embeddings"])
-    assert len(stored["embeddings"][0]) == DIM
+    stored = service.index.stored_vectors(limit=1)
+    assert [len(v) for v in stored.values()] == [DIM]
     answer = service.answer(NIGHT_QUESTION, k=3)
     assert any(h.article == "第七条" for h in answer.sources)
     assert fake_server.requests[-1]["path"] == "/v1/embeddings"  # the question went through the server
@@ -55,7 +55,7 @@ def test_switching_back_end_rebuilds_the_index(tmp_path: Path, fake_server: Fake
     report = nano.ingest([TEST_LAW])
     assert report.unchanged == [TEST_LAW.name]  # the text did not change, its vectors did
     assert nano.index.vector_count() == 16
-    assert len(nano.index.store._collection.get(limit=1, include=["embeddings"])["embeddings"][0]) == 384
+    assert [len(v) for v in nano.index.stored_vectors(limit=1).values()] == [384]
     assert nano.answer(NIGHT_QUESTION).sources[0].article == "第七条"
 
 
