@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.kit.language import text_language
 from knowledge.bm25 import BM25
 from knowledge.index import KnowledgeIndex
 from knowledge.splitter import ARTICLE_RE, Chunk, article_number, short_title
-from knowledge.text import expansions, question_language, tokenize
+from knowledge.text import expansions, tokenize
 from knowledge.thesaurus import LAW_ALIASES
 
 MODES = ("hybrid", "bm25", "vector")
@@ -303,7 +304,7 @@ class Retriever:
                 components["vector"] = float(paragraph[unit])
             score = 1.0 if unit in direct else float(fused[unit])
             hits.append(Hit(state.units[unit], state.parts[unit], score, components))
-        lang = question_language(question)
+        lang = text_language(question)
         return Result(hits, confidence, direct=bool(direct), lang=lang, threshold=ABSTAIN_THRESHOLDS[lang])
 
 

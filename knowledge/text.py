@@ -6,6 +6,7 @@ import logging
 import re
 import threading
 
+from core.kit.language import text_language
 from knowledge.thesaurus import ENGLISH, THESAURUS
 
 _STOP = set(
@@ -45,7 +46,7 @@ def fingerprint() -> str:
     import hashlib
     import json
 
-    from knowledge.thesaurus import ENGLISH, THESAURUS as words
+    from knowledge.thesaurus import THESAURUS as words
 
     material = json.dumps([sorted(_STOP), words, "cut_for_search-v1"], ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(material.encode()).hexdigest()[:16]
@@ -65,13 +66,6 @@ def tokenize(text: str) -> list[str]:
 
 
 _ENGLISH = [(re.compile(rf"\b{re.escape(word)}\b", re.IGNORECASE), legal) for word, legal in ENGLISH.items()]
-_LATIN = re.compile(r"[A-Za-z]")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
-
-
-def question_language(text: str) -> str:
-    """`en` for a question written mostly in Latin letters, else `zh` (what abstention is calibrated per)."""
-    return "en" if len(_LATIN.findall(text)) > 2 * len(_HAN.findall(text)) else "zh"
 
 
 def expansions(question: str) -> list[str]:
@@ -79,7 +73,7 @@ def expansions(question: str) -> list[str]:
     gets the Chinese terms for its words."""
     found: list[str] = []
     pairs = [(legal for word, legal in THESAURUS.items() if word in question)]
-    if question_language(question) == "en":
+    if text_language(question) == "en":
         pairs.append(legal for pattern, legal in _ENGLISH if pattern.search(question))
     for group in pairs:
         for legal in group:

@@ -1,7 +1,9 @@
 """Everyday words people use for construction, housing, labour and environment matters, mapped to the
 terms the regulations use. Written by the team from the bureau's front-desk experience, not from the
 evaluation questions; used to expand a question before keyword search and as extra query text for the
-vector search. Keep entries general: a colloquial word on the left, legal vocabulary on the right.
+vector search. Keep entries general: a colloquial word on the left, legal vocabulary on the right. Entries
+that only fitted single questions (situational phrases such as 多算面积 or 互相推, and 震, which also
+matched 抗震) were pruned after measuring each entry on knowledge/evalsets/train.jsonl.
 """
 
 from __future__ import annotations
@@ -108,12 +110,9 @@ THESAURUS: dict[str, str] = {
     "违建": "违法建设 违章建筑",
     "私搭乱建": "违法建设 违章建筑",
     "加盖": "违法建设 搭建 违章建筑",
-    "抢建": "违法建设 不正当地增加补偿费用",
-    "抢种": "不正当地增加补偿费用",
     "钢筋": "建筑材料 钢筋",
     "水泥": "建筑材料",
     "管线": "隐蔽工程 管线",
-    "封墙": "隐蔽工程",
     "抗震": "抗震设防",
     "节能": "建筑节能",
     "坡道": "无障碍设施",
@@ -141,7 +140,6 @@ THESAURUS: dict[str, str] = {
     "安全费": "安全生产费用 安全作业环境及安全施工措施所需费用",
     "安全文明施工费": "安全作业环境及安全施工措施所需费用 安全生产费用 挪作他用",
     "挪用": "挪作他用 挪用",
-    "垫": "挪作他用 垫付",
     "冒险": "冒险作业 违章指挥 强令",
     "逼": "强令 违章指挥",
     "着火": "火灾 消防",
@@ -151,8 +149,6 @@ THESAURUS: dict[str, str] = {
     # --- environment and nuisance --------------------------------------------------------------
     "噪音": "噪声 噪声污染",
     "吵": "噪声 噪声污染",
-    "嗡嗡": "噪声 振动",
-    "震": "振动 噪声",
     "半夜": "夜间 夜间施工",
     "晚上": "夜间",
     "音箱": "音响器材 高音广播喇叭 噪声",
@@ -184,12 +180,9 @@ THESAURUS: dict[str, str] = {
     "多久": "期限 日内",
     "几天": "期限 日内",
     "多少年": "年限 期限",
-    "能用多少年": "合理使用年限 设计使用年限",
     "解释": "陈述 申辩 说明理由",
     "申辩": "陈述 申辩",
-    "不听": "听取 意见",
     "罚单": "行政处罚决定书 罚款",
-    "砖头": "物料 建筑材料",
     "沙子": "物料 砂石",
     "堆": "堆放",
     "棚子": "搭建 构筑物 临时建筑",
@@ -200,9 +193,7 @@ THESAURUS: dict[str, str] = {
     "没签合同": "未订立书面劳动合同",
     "双倍工资": "二倍的工资",
     "赔偿金": "赔偿金 经济补偿",
-    "空鼓": "质量问题 质量缺陷",
     "返工": "返修",
-    "谁来修": "返修 保修",
     "年检": "定期检验 检验",
     "期房": "商品房预售",
     "预售": "商品房预售",
@@ -213,18 +204,11 @@ THESAURUS: dict[str, str] = {
     "商量好": "串通",
     "私下": "串通",
     "轮流中标": "串通投标",
-    "两边": "两个或者两个以上机关",
-    "互相推": "推诿 受理有争议",
-    "改规划": "修改 规划 详细规划",
-    "规划图": "总平面图 详细规划",
-    "多算面积": "增加补偿费用",
-    "多拿钱": "增加补偿费用",
     # --- housing, expropriation, property ------------------------------------------------------
     "拆迁": "征收 补偿 房屋征收",
     "征收": "征收 补偿 房屋征收",
     "换房": "产权调换",
     "换一套": "产权调换",
-    "住哪": "周转用房 临时安置费",
     "安置": "临时安置费 周转用房 安置",
     "补偿款": "补偿 征收补偿",
     "强拆": "强制搬迁 征收",
@@ -249,8 +233,6 @@ THESAURUS: dict[str, str] = {
     "请律师": "法律援助",
     "律师": "法律援助 律师",
     "仲裁": "劳动争议仲裁 仲裁",
-    "涂黑": "不予公开 部分公开 区分处理",
-    "查文件": "政府信息公开 申请",
     "公开": "政府信息公开 公开",
     "罚款": "罚款 处罚",
     "受罚": "处罚 罚款 法律责任",

@@ -11,7 +11,7 @@ from civicdesk.container import build_services
 from complaints.schemas import Channel, ReportFilters, ReportInput
 from core.clock import FrozenClock
 from core.kit.bureau_time import DEFAULT_TZ, BureauTime
-from core.kit.language import normalize_language, pick
+from core.kit.language import normalize_language, pick, text_language
 from core.settings import Settings
 
 
@@ -59,3 +59,17 @@ async def test_tracking_numbers_and_csv_use_the_bureaus_zone(settings: Settings)
         assert board.new_today == 1
     finally:
         await services.aclose()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("When do we need a construction permit?", "en"),
+        ("What does 建筑法 say about permits before work starts?", "en"),  # a law name keeps it English
+        ("建筑法第七条 permit 怎么办", "zh"),
+        ("工地晚上施工太吵了怎么办？", "zh"),
+        ("", "zh"),
+    ],
+)
+def test_text_language(text: str, expected: str) -> None:
+    assert text_language(text) == expected

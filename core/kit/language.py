@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 Language = Literal["zh", "en"]
@@ -27,3 +28,13 @@ def is_english(value: str | None) -> bool:
 def pick(lang: str | None, zh: str, en: str) -> str:
     """The text in the reader's language."""
     return en if is_english(lang) else zh
+
+
+_LATIN = re.compile(r"[A-Za-z]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def text_language(text: str) -> Language:
+    """The language a text is written in: `en` when Latin letters outnumber Chinese characters two to one
+    (a Chinese word or law name inside an English question keeps it English), else `zh`."""
+    return "en" if len(_LATIN.findall(text)) > 2 * len(_HAN.findall(text)) else "zh"
