@@ -43,9 +43,13 @@ class Params:
     w_bm25: float = 0.5
     w_article: float = 0.5
     w_paragraph: float = 2.0
+    # an article of a liability chapter (法律责任, 罚则) restates the duty it punishes in the same words; its
+    # score is multiplied by this unless the question asks about consequences (measured on the tune split)
+    liability_weight: float = 0.97
     expansion_weight: float = 0.5
     vector_expand: int = 12  # expansion terms appended to the question for the vector search
-    per_guide: int = 2  # at most this many sections of one guide in the results (guides repeat themselves)
+    per_guide: int = 2  # at most this many sections of one guide in the results (guides repeat themselves),
+    guide_margin: float = 0.1  # unless a further section outscores the result it displaces by this much
 
 
 @dataclass
@@ -100,11 +104,6 @@ class Result:
     lang: str = "zh"  # the language the question is written in
     threshold: float = ABSTAIN_THRESHOLDS["zh"]  # the abstention threshold for that language
 
-    @property
-    def grounded(self) -> bool:
-        """Whether the documents cover the question: it named an article, or retrieval is confident."""
-        return bool(self.hits) and (self.direct or self.confidence >= self.threshold)
-
 
 class _State:
     """What a search needs in memory, built from the catalog and the vectors of one index generation."""
@@ -132,6 +131,7 @@ class _State:
         self.keyword_unit = np.array(keyword_unit, dtype=np.int64)
         self.bm25 = BM25(keyword_docs)
         self._vectors(index, chunks)
+        self.liability = np.array([bool(_LIABILITY_CHAPTER.search(parts[0].chapter)) for parts in self.parts])
         # titles for direct lookup: (title, doc_id) and article units by (doc_id, number)
         self.titles: dict[str, str] = {}
         self.articles: dict[tuple[str, int], int] = {}
@@ -163,6 +163,8 @@ class _State:
         return len(self.units)
 
 
+_LIABILITY_CHAPTER = re.compile(r"法律责任|罚则")
+_ASKS_CONSEQUENCES = re.compile(r"罚|处罚|处理|后果|责任|追究|查处|吊销|没收|penalt|fine|punish|liab|consequence", re.I)
 _ARTICLE_REF = re.compile(r"第([零〇一二三四五六七八九十百千0-9]+)条")
 _LAW_NAME = re.compile(r"《?([\u4e00-\u9fff]{2,30}?(?:法|条例|办法|规定|细则|指南))》?\s*(?:的)?\s*$")
 
@@ -259,6 +261,33 @@ class Retriever:
         # a single-paragraph article is its own paragraph
         return article, np.maximum(paragraph, article)
 
+    def _select(self, fused: np.ndarray, direct: list[int], k: int, state: _State) -> list[int]:
+        """The top `k` units: named articles first, then by score, at most `per_guide` sections of one guide
+        (a guide repeats itself) unless a further section clearly outscores what it would displace."""
+        p = self.params
+        ranked = list(direct)
+        per_doc: dict[str, int] = {}
+        held: list[int] = []  # guide sections over the cap, best first
+        for unit in np.argsort(-fused):
+            if len(ranked) >= k:
+                break
+            if unit in direct:
+                continue
+            first = state.parts[unit][0]
+            if not first.article:
+                if per_doc.get(first.doc_id, 0) >= p.per_guide:
+                    held.append(int(unit))
+                    continue
+                per_doc[first.doc_id] = per_doc.get(first.doc_id, 0) + 1
+            ranked.append(int(unit))
+        for unit in held:
+            last = ranked[-1] if len(ranked) > len(direct) else None
+            if last is None or fused[unit] < (1 + p.guide_margin) * fused[last]:
+                break
+            ranked[-1] = unit
+            ranked[len(direct):] = sorted(ranked[len(direct):], key=lambda u: -fused[u])
+        return ranked
+
     def search(self, question: str, k: int = 5, mode: str = "hybrid") -> Result:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
@@ -280,20 +309,10 @@ class Retriever:
                 + p.w_article * _rrf(article, p.rrf_k)
                 + p.w_paragraph * _rrf(paragraph, p.rrf_k)
             )
+            if p.liability_weight != 1.0 and not _ASKS_CONSEQUENCES.search(question):
+                fused = np.where(state.liability, fused * p.liability_weight, fused)
         direct = self.direct_lookup(question, state)
-        ranked = list(direct)
-        per_doc: dict[str, int] = {}
-        for unit in np.argsort(-fused):
-            if len(ranked) >= k:
-                break
-            if unit in direct:
-                continue
-            first = state.parts[unit][0]
-            if not first.article:
-                if per_doc.get(first.doc_id, 0) >= p.per_guide:
-                    continue
-                per_doc[first.doc_id] = per_doc.get(first.doc_id, 0) + 1
-            ranked.append(int(unit))
+        ranked = self._select(fused, direct, k, state)
         confidence = float(np.max(paragraph))
         hits = []
         for unit in ranked:
