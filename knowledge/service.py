@@ -239,6 +239,8 @@ class KnowledgeService:
         # the threshold is the retriever's, calibrated per question language, unless the policy sets one
         threshold = result.threshold if self.threshold is None else self.threshold
         confident = bool(hits) and (direct or result.confidence >= threshold)
+        if missing is not None and missing.loaded_title is None:
+            confident = False  # it names a law that is not loaded: say so rather than quote another one
         laws = [hit.law for hit in hits] if confident else []
         found = suggest(question, laws, categories)
         out = AnswerOut(
