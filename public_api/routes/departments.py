@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 from complaints.schemas import CategoryOut
 
 from ..deps import Admin, ServicesDep, Viewer
+from ..errors import BASE_ERRORS, STAFF_ERRORS, error_responses
 
-router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
+router = APIRouter(prefix="/api/v1/staff", tags=["staff"], responses=error_responses(*BASE_ERRORS, *STAFF_ERRORS))
 
 
 class DepartmentIO(BaseModel):
