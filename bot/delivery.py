@@ -1,29 +1,24 @@
-"""Telling reporters about their reports: the delivery loop over the outbox.
+"""Telling people on Telegram: the Telegram `Sender` of the channel-neutral outbox delivery loop
+(`core/delivery.py`, which claims due rows, backs off, gives up and records the outcome).
 
-`complaints/` writes a `report_update` row into the outbox in the same transaction as the status
-change or public reply, so nothing is lost while the bot is down. This loop claims due rows, sends
-them, and records the outcome:
+What Telegram's answers mean here:
 
-- sent: marked sent;
-- 429 Too Many Requests: the row, and every row after it, waits the `retry_after` Telegram asked
-  for (a flood limit is the bot's, not the message's, so it does not count as a failed attempt);
-- 403 (the person blocked the bot): the row is marked blocked and so is the person, whose later
+- 429 Too Many Requests: `RateLimited` with the `retry_after` Telegram asked for (a flood limit is
+  the bot's, not the message's: the rows after it wait too, and it is not a failed attempt);
+- 403 (the person blocked the bot): `Blocked`, and the person is marked blocked, so their later
   messages are marked blocked without a call until they talk to the bot again;
-- 400 (chat not found, ...): failed for good;
-- anything else (network, 5xx): retried with exponential back-off, failed after `max_attempts`.
+- 400 (chat not found, ...): `Permanent`;
+- anything else (network, 5xx): left to the loop, which retries with back-off.
 
-Rows are claimed by pushing their due time forward by a lease with a conditional UPDATE, so several
-bot processes can share one outbox without sending a message twice.
+`civicdesk/senders.py` registers `telegram_sender` for the worker; the bot runtime's
+`OutboxDelivery` is the same loop over its own client.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot
@@ -33,15 +28,13 @@ from aiogram.exceptions import (
     TelegramForbiddenError,
     TelegramRetryAfter,
 )
-from pydantic import ValidationError
-from sqlalchemy import update
 
 from civicdesk.container import Services
 from complaints.messages import ReportUpdate, StaffAlert
 from complaints.workflow import status_label
-from core import outbox
+from core.delivery import Blocked, Claimed, DeliveryLoop, DeliveryPolicy, Permanent, RateLimited
 from core.kit.channels import ChannelName
-from core.outbox import PENDING, OutboxMessage, Renderers, parse_payload
+from core.outbox import OutboxPayload, Renderers
 
 from . import keyboards, staff_alerts
 from .handlers import opendays
@@ -51,30 +44,67 @@ from .users import BotUsers
 
 log = logging.getLogger(__name__)
 CHANNEL = ChannelName.TELEGRAM.value
-# One renderer per message kind: send(delivery, chat_id, typed payload, tr).
-Sender = Callable[[Any, int, Any, Texts], Awaitable[None]]
-RENDERERS: Renderers[Sender] = Renderers(CHANNEL)
+# One renderer per message kind: send(sender, chat_id, typed payload, tr); the sender gives the
+# renderer `.bot` and `.services`.
+Render = Callable[[Any, int, Any, Texts], Awaitable[None]]
+RENDERERS: Renderers[Render] = Renderers(CHANNEL)
 
 
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    recipient: str
-    kind: str
-    payload: dict[str, Any]
-    attempts: int
+class TelegramSender:
+    """Renders one outbox message in the reader's language and sends it through the Bot API."""
+
+    channel = CHANNEL
+
+    def __init__(self, services: Services, bot: Bot, users: BotUsers, *, per_second: float = 30.0,
+                 owns_bot: bool = False):
+        self.services = services
+        self.bot = bot
+        self.users = users
+        # Telegram allows about 30 messages a second overall: broadcasts are paced to that.
+        self.per_second = per_second
+        self._owns_bot = owns_bot
+
+    async def send(self, message: Claimed, payload: OutboxPayload) -> None:
+        try:
+            chat_id = int(message.recipient)
+        except ValueError:
+            raise Permanent(f"recipient {message.recipient!r} is not a Telegram chat id") from None
+        render = RENDERERS.get(message.kind)
+        if render is None:
+            raise Permanent(f"no Telegram renderer for message kind {message.kind!r}")
+        if await self.users.is_blocked(chat_id):
+            raise Blocked("the person has blocked the bot")
+        prefs = await self.users.prefs(chat_id)
+        tr = texts(prefs.language or normalize(payload.language))
+        try:
+            await render(self, chat_id, payload, tr)
+        except TelegramRetryAfter as exc:
+            raise RateLimited(float(exc.retry_after)) from exc
+        except TelegramForbiddenError as exc:
+            await self.users.mark_blocked(chat_id)
+            raise Blocked(str(exc)) from exc
+        except TelegramBadRequest as exc:
+            raise Permanent(str(exc)) from exc
+
+    async def aclose(self) -> None:
+        if self._owns_bot:
+            await self.bot.session.close()
 
 
-@dataclass
-class RoundResult:
-    sent: int = 0
-    retried: int = 0
-    blocked: int = 0
-    failed: int = 0
-    paused_for: float = 0.0
+def telegram_sender(services: Services) -> TelegramSender | None:
+    """The worker's Telegram sender (its own Bot API client), or None without a bot token."""
+    if not services.settings.telegram_token:
+        return None
+    from .app import build_bot
+
+    users = BotUsers(services.db, services.clock, services.settings.default_language)
+    return TelegramSender(services, build_bot(services.settings), users, owns_bot=True)
 
 
-class OutboxDelivery:
+class OutboxDelivery(DeliveryLoop):
+    """The delivery loop over a bot runtime's own client (`civicdesk bot` and the webhook host it
+    in the single-process mode)."""
+
     def __init__(
         self,
         services: Services,
@@ -89,166 +119,13 @@ class OutboxDelivery:
         max_attempts: int = 12,
         per_second: float = 30.0,
     ):
+        policy = DeliveryPolicy(batch=batch, interval_s=interval_s, lease=lease, base_delay=base_delay,
+                                max_delay=max_delay, max_attempts=max_attempts)
+        super().__init__(services.db, services.clock, TelegramSender(services, bot, users, per_second=per_second),
+                         policy)
         self.services = services
         self.bot = bot
         self.users = users
-        self.batch = batch
-        self.interval_s = interval_s
-        self.lease = lease
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.max_attempts = max_attempts
-        # Telegram allows about 30 messages a second overall: broadcasts are paced to that.
-        self.send_gap = 1.0 / per_second
-        self._next_send = 0.0
-        self._task: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
-
-    @property
-    def db(self):  # type: ignore[no-untyped-def]
-        return self.services.db
-
-    def now(self) -> datetime:
-        return self.services.clock.now()
-
-    # --- the loop -----------------------------------------------------------------------------------
-    def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._stop.clear()
-            self._task = asyncio.create_task(self.run(), name="telegram-outbox")
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
-
-    async def run(self) -> None:
-        while not self._stop.is_set():
-            wait = self.interval_s
-            try:
-                result = await self.run_once()
-                if result.paused_for:
-                    wait = max(wait, result.paused_for)
-                elif result.sent + result.retried + result.blocked + result.failed >= self.batch:
-                    wait = 0  # more may be due
-            except Exception:
-                log.exception("outbox delivery round failed")
-            try:
-                await asyncio.wait_for(self._stop.wait(), timeout=wait)
-            except TimeoutError:
-                pass
-
-    async def run_once(self) -> RoundResult:
-        """Claim the due messages and send them, once."""
-        result = RoundResult()
-        claimed = await self._claim()
-        for i, message in enumerate(claimed):
-            try:
-                await self._deliver(message, result)
-            except TelegramRetryAfter as exc:
-                # Telegram's flood limit: nothing more is sent until it has passed.
-                result.paused_for = float(exc.retry_after)
-                until = self.now() + timedelta(seconds=exc.retry_after)
-                await self._postpone(
-                    [m.id for m in claimed[i:]], until, f"429 retry after {exc.retry_after}s"
-                )
-                result.retried += len(claimed) - i
-                break
-        return result
-
-    async def _claim(self) -> list[Claimed]:
-        now = self.now()
-        async with self.db.write_session() as session:
-            rows = await outbox.due(session, CHANNEL, now, self.batch)
-            claimed = []
-            for row in rows:
-                taken = await session.execute(
-                    update(OutboxMessage)
-                    .where(
-                        OutboxMessage.id == row.id,
-                        OutboxMessage.status == PENDING,
-                        OutboxMessage.next_attempt_at <= now,
-                    )
-                    .values(next_attempt_at=now + self.lease)
-                    .execution_options(synchronize_session=False)
-                )
-                if taken.rowcount == 1:  # type: ignore[attr-defined]
-                    claimed.append(Claimed(row.id, row.recipient, row.kind, dict(row.payload), row.attempts))
-        return claimed
-
-    async def _deliver(self, message: Claimed, result: RoundResult) -> None:
-        try:
-            chat_id = int(message.recipient)
-        except ValueError:
-            await self._fail(message, f"recipient {message.recipient!r} is not a Telegram chat id")
-            result.failed += 1
-            return
-        sender = RENDERERS.get(message.kind)
-        try:
-            payload = parse_payload(message.kind, message.payload)
-        except (KeyError, ValidationError) as exc:
-            sender = None
-            error = f"payload does not match its kind: {exc}"
-        else:
-            error = f"no Telegram renderer for message kind {message.kind!r}"
-        if sender is None:
-            await self._fail(message, error)
-            result.failed += 1
-            return
-        if await self.users.is_blocked(chat_id):
-            async with self.db.write_session() as session:
-                await outbox.mark_blocked(session, message.id, "the person has blocked the bot")
-            result.blocked += 1
-            return
-        prefs = await self.users.prefs(chat_id)
-        tr = texts(prefs.language or normalize(payload.language))
-        await self._pace()
-        try:
-            await sender(self, chat_id, payload, tr)
-        except TelegramRetryAfter:
-            raise
-        except TelegramForbiddenError as exc:
-            async with self.db.write_session() as session:
-                await outbox.mark_blocked(session, message.id, str(exc))
-            await self.users.mark_blocked(chat_id)
-            result.blocked += 1
-            return
-        except TelegramBadRequest as exc:
-            await self._fail(message, str(exc))
-            result.failed += 1
-            return
-        except Exception as exc:  # noqa: BLE001 - network, 5xx: try again later
-            delay = min(self.base_delay * (2**message.attempts), self.max_delay)
-            async with self.db.write_session() as session:
-                await outbox.mark_retry(
-                    session, message.id, self.now(), delay, f"{type(exc).__name__}: {exc}", self.max_attempts
-                )
-            result.retried += 1
-            return
-        async with self.db.write_session() as session:
-            await outbox.mark_sent(session, message.id, self.now())
-        result.sent += 1
-
-    async def _pace(self) -> None:
-        now = time.monotonic()
-        if now < self._next_send:
-            await asyncio.sleep(self._next_send - now)
-        self._next_send = max(now, self._next_send) + self.send_gap
-
-    async def _fail(self, message: Claimed, error: str) -> None:
-        log.warning("outbox message %s failed for good: %s", message.id, error)
-        async with self.db.write_session() as session:
-            await outbox.mark_retry(session, message.id, self.now(), timedelta(0), error, max_attempts=0)
-
-    async def _postpone(self, ids: list[int], until: datetime, error: str) -> None:
-        async with self.db.write_session() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING)
-                .values(next_attempt_at=until, last_error=error)
-                .execution_options(synchronize_session=False)
-            )
 
 
 def report_update_keyboard(update: ReportUpdate, tr: Texts) -> InlineKeyboardMarkup:
@@ -291,7 +168,7 @@ def render_report_update(update: ReportUpdate, tr: Texts) -> Html:
 
 
 @RENDERERS.register(ReportUpdate)
-async def send_report_update(delivery: OutboxDelivery, chat_id: int, update: ReportUpdate, tr: Texts) -> None:
+async def send_report_update(delivery: TelegramSender, chat_id: int, update: ReportUpdate, tr: Texts) -> None:
     await delivery.bot.send_message(
         chat_id, render_report_update(update, tr), reply_markup=report_update_keyboard(update, tr)
     )

@@ -1,8 +1,9 @@
 """The outbox: messages to people, written in the same transaction as the change that causes them.
 
-Domain services only enqueue typed payloads (each domain's `messages.py` declares its kinds); a
-channel's delivery loop (the Telegram bot) claims due rows, renders each kind with the renderer it
-registered, sends, and records the outcome, so nothing is lost when the channel is down.
+Domain services only enqueue typed payloads (each domain's `messages.py` declares its kinds); the
+delivery loop (`core/delivery.py`, one per channel) claims due rows, hands each to the channel's
+sender, which renders the kind with the renderer it registered, and records the outcome, so nothing
+is lost when the channel is down.
 """
 
 from __future__ import annotations
