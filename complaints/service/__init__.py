@@ -6,7 +6,7 @@
 
 The rules themselves live beside the service: statuses, transitions, their guards and effects in
 `complaints/workflow.py`; deadlines and "overdue" in `complaints/deadlines.py`; photo checks in
-`complaints/photos.py`. The API, the portal and the bot call `ComplaintService` and only translate.
+`complaints/photos/`. The API, the portal and the bot call `ComplaintService` and only translate.
 """
 
 from __future__ import annotations

@@ -43,6 +43,34 @@ def test_a_small_jpeg_declaring_40_megapixels_is_damaged() -> None:
     assert _refused(bytes(data)).code == "photo_damaged"
 
 
+def _cmyk_jpeg(width: int = 640, height: int = 480) -> bytes:
+    """A real CMYK JPEG (Adobe APP14, as print workflows and some scanners write them)."""
+    noise = bytes((i * 7919 + i // width * 104729) % 256 for i in range(width * height * 3))
+    out = io.BytesIO()
+    Image.frombytes("RGB", (width, height), noise).convert("CMYK").save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def test_damaged_cmyk_jpegs_are_refused_like_rgb_ones() -> None:
+    """Pillow decodes CMYK JPEGs itself and fills missing or corrupt data silently: the strict
+    libjpeg pass covers them too. Each damaged form below was accepted before."""
+    data = _cmyk_jpeg()
+    assert Image.open(io.BytesIO(data)).mode == "CMYK"
+    good = process_photo(data, LIMITS)
+    assert (good.width, good.height, good.original_format) == (640, 480, "jpeg")
+    scan = data.index(b"\xff\xda")
+    cut_with_end = data[: scan + 2000] + b"\xff\xd9"
+    corrupt = data[: scan + 5000] + bytes((i * 37 + 11) % 255 for i in range(3000)) + data[scan + 8000:]
+    small = io.BytesIO()
+    Image.new("CMYK", (16, 16), (1, 2, 3, 4)).save(small, "JPEG")
+    declaring_9_mp = bytearray(small.getvalue())
+    sof = declaring_9_mp.index(b"\xff\xc0")
+    declaring_9_mp[sof + 5:sof + 9] = struct.pack(">HH", 3000, 3000)
+    for damaged in (cut_with_end, corrupt, bytes(declaring_9_mp)):
+        Image.open(io.BytesIO(damaged)).load()  # Pillow alone takes each of them
+        assert _refused(damaged).code == "photo_damaged"
+
+
 def test_a_truncated_png_and_webp_are_damaged() -> None:
     image = Image.frombytes("RGB", (300, 200), bytes(range(256)) * 703 + bytes(32))
     for fmt in ("PNG", "WEBP"):
