@@ -3,7 +3,9 @@
 SQLite (aiosqlite, WAL) is the embedded default and PostgreSQL (asyncpg) is production. Reads use
 plain sessions; writes that read before they write use `write_session()`, which on SQLite starts
 with BEGIN IMMEDIATE so two writers queue on the busy timeout instead of failing with SQLITE_BUSY
-when one upgrades its read lock.
+when one upgrades its read lock. A read that is one statement (a reporter's status page) may use
+`read()`: no transaction around it, so no BEGIN/ROLLBACK round trips (each is a thread hand-off on
+aiosqlite and a server round trip on asyncpg); one statement sees one snapshot on its own.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
+import time
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -111,7 +115,35 @@ def _create_engine(url: str, *, echo: bool, pool_size: int) -> AsyncEngine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled PostgreSQL connection unused for longer than this is pinged before it is handed out.
+# SQLAlchemy's pool_pre_ping pings every checkout, and on asyncpg a ping outside autocommit is
+# three round trips (BEGIN, ";", ROLLBACK): most of a status read's database time under load. A
+# connection used a moment ago is alive, or its failure is a disconnect the pool handles anyway.
+IDLE_PING_S = 5.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < IDLE_PING_S:
+            return  # new, or used a moment ago
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:  # noqa: BLE001 - any failure: the pool opens a new connection
+            raise sa_exc.DisconnectionError() from exc
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -131,7 +163,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode != "NONE":  # Database.read(): the statement runs on its own (autocommit)
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 class Database:
@@ -144,11 +177,19 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self._write_sessions = async_sessionmaker(writer, expire_on_commit=False)
+        self._reader = self.engine.execution_options(
+            **({"sqlite_begin": "NONE"} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}))
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
             yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection outside any transaction, for reads of one statement each."""
+        async with self._reader.connect() as connection:
+            yield connection
 
     @asynccontextmanager
     async def write_session(self) -> AsyncIterator[AsyncSession]:

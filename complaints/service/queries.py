@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.departments import name_key
@@ -14,6 +15,7 @@ from accounts.scope import BUREAU, Scope
 from core.clock import Clock
 from core.db import Database
 from core.errors import NotFound, ValidationFailed
+from core.ids import token_matches
 from core.kit.bureau_time import BureauTime
 
 from ..deadlines import due_at, is_overdue, overdue_clause
@@ -35,7 +37,13 @@ from ..schemas import (
 )
 from ..stats import Dashboard, dashboard, to_csv
 from ..workflow import PRIORITIES, Status, status_label
-from .records import ChannelUser, report_by_number, report_for_reporter, report_for_token
+from .records import (
+    ChannelUser,
+    report_by_number,
+    report_for_reporter,
+    report_for_token,
+    report_not_found_for_token,
+)
 
 # Event kinds the reporter sees in their history.
 PUBLIC_KINDS = frozenset({"created", "status", "reply", "merge", "extension", "rating", "reopen_requested",
@@ -51,9 +59,23 @@ class Queries:
 
     # --- the reporter's side -----------------------------------------------------------------
     async def reporter_view(self, tracking_number: str, token: str, lang: str = "zh") -> ReporterView:
-        async with self.db.session() as session:
-            report = await report_for_token(session, tracking_number, token)
-            return await self._reporter_view(session, report, lang)
+        """The busiest read: one statement (the report, its category and its public events), no
+        ORM objects and no transaction (see Database.read). A merged duplicate, whose status
+        comes from its primary, takes the ORM path below."""
+        async with self.db.read() as connection:
+            rows = (await connection.execute(_STATUS_READ, {"number": tracking_number.strip()})).all()
+        if not rows or not token_matches(token, rows[0].status_token_hash):
+            raise report_not_found_for_token()
+        first = rows[0]
+        if first.merged_into_id is not None:
+            async with self.db.session() as session:
+                report = await report_for_token(session, tracking_number, token)
+                return await self._reporter_view(session, report, lang)
+        category = CategoryOut(id=first.category_id, code=first.code, name_zh=first.name_zh,
+                               name_en=first.name_en, default_department=first.department_name)
+        history = [public_event(r.kind, r.to_value, r.public_message, r.event_at, lang)
+                   for r in rows if r.kind is not None]
+        return _view(first, first, category, history, lang)
 
     async def reporter_view_for_channel_user(
         self, tracking_number: str, channel: str, channel_user_id: str, lang: str = "zh"
@@ -94,21 +116,7 @@ class Queries:
             .order_by(ReportEvent.created_at, ReportEvent.id)
         )
         history = [_public_event(e, lang) for e in events if e.report_id == report.id or e.kind != "created"]
-        return ReporterView(
-            tracking_number=report.tracking_number,
-            category=CategoryOut.model_validate(report.category),
-            description=report.description,
-            address=report.address,
-            lat=report.lat,
-            lon=report.lon,
-            status=followed.status,
-            status_label=status_label(followed.status, lang),
-            created_at=report.created_at,
-            due_at=due_at(followed.status, followed.acceptance_due_at, followed.handling_due_at),
-            photo_count=report.photo_count,
-            merged_into=followed.tracking_number if followed is not report else None,
-            history=history,
-        )
+        return _view(report, followed, CategoryOut.model_validate(report.category), history, lang)
 
     async def public_photo(self, tracking_number: str, n: int, token: str | None,
                            scope: Scope = BUREAU) -> tuple[str, str]:
@@ -238,20 +246,62 @@ def _summary(report: Report, now: datetime) -> ReportSummary:
     )
 
 
+def _view(report: Any, followed: Any, category: CategoryOut, history: list[PublicEvent], lang: str) -> ReporterView:
+    """`report` and `followed` (its primary when merged, else itself) are ORM rows or result rows."""
+    return ReporterView(
+        tracking_number=report.tracking_number,
+        category=category,
+        description=report.description,
+        address=report.address,
+        lat=report.lat,
+        lon=report.lon,
+        status=followed.status,
+        status_label=status_label(followed.status, lang),
+        created_at=report.created_at,
+        due_at=due_at(followed.status, followed.acceptance_due_at, followed.handling_due_at),
+        photo_count=report.photo_count,
+        merged_into=followed.tracking_number if followed is not report else None,
+        history=history,
+    )
+
+
 def _public_event(event: ReportEvent, lang: str) -> PublicEvent:
-    status = event.to_value if event.kind in ("created", "status") else None
-    if event.kind == "merge":
+    return public_event(event.kind, event.to_value, event.public_message, event.created_at, lang)
+
+
+def public_event(kind: str, to_value: str | None, message: str | None, at: datetime, lang: str) -> PublicEvent:
+    status = to_value if kind in ("created", "status") else None
+    if kind == "merge":
         status = Status.MERGED.value
     label = status_label(status, lang) if status else None
-    if event.kind == "rating" and event.to_value:
-        label = rating_label(event.to_value, lang)
-    return PublicEvent(
-        at=event.created_at,
-        kind=event.kind,
-        status=status,
-        status_label=label,
-        message=event.public_message,
+    if kind == "rating" and to_value:
+        label = rating_label(to_value, lang)
+    return PublicEvent(at=at, kind=kind, status=status, status_label=label, message=message)
+
+
+def _status_read() -> Select[Any]:
+    """A report by tracking number with its category and public events, one row per event (an
+    outer join, so a report without any still comes back). Built once: composing the select is
+    a good part of a read's CPU otherwise."""
+    department = aliased(Department)
+    return (
+        select(
+            Report.tracking_number, Report.description, Report.address, Report.lat, Report.lon, Report.status,
+            Report.created_at, Report.acceptance_due_at, Report.handling_due_at, Report.status_token_hash,
+            Report.merged_into_id, Report.category_id, Report.photo_count.label("photo_count"),  # type: ignore[attr-defined]
+            Category.code, Category.name_zh, Category.name_en, department.name.label("department_name"),
+            ReportEvent.kind, ReportEvent.to_value, ReportEvent.public_message,
+            ReportEvent.created_at.label("event_at"),
+        )
+        .join(Category, Category.id == Report.category_id)
+        .outerjoin(department, department.id == Category.department_id)
+        .outerjoin(ReportEvent, and_(ReportEvent.report_id == Report.id, ReportEvent.kind.in_(sorted(PUBLIC_KINDS))))
+        .where(Report.tracking_number == bindparam("number"))
+        .order_by(ReportEvent.created_at, ReportEvent.id)
     )
+
+
+_STATUS_READ = _status_read()
 
 
 def scope_clause(scope: Scope) -> Any:

@@ -57,12 +57,16 @@ async def report_for_token(
     # The same answer for an unknown number and a wrong token: numbers are sequential,
     # so telling them apart would let anyone probe which reports exist.
     if report is None or not token_matches(token, report.status_token_hash):
-        raise NotFound(
-            "找不到该举报，或查询码不正确",
-            "No report with that tracking number and token",
-            code="report_not_found",
-        )
+        raise report_not_found_for_token()
     return report
+
+
+def report_not_found_for_token() -> NotFound:
+    return NotFound(
+        "找不到该举报，或查询码不正确",
+        "No report with that tracking number and token",
+        code="report_not_found",
+    )
 
 
 @dataclass(frozen=True)
