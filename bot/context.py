@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from aiogram import Bot
 from aiogram.types import CallbackQuery, Message
 
 from civicdesk.container import Services
@@ -13,11 +14,13 @@ from complaints.service import ComplaintService
 from core.settings import Settings
 from knowledge.service import KnowledgeService
 
-from .photos import AlbumCollector, PhotoIntake
-from .users import BotUsers
+from conversations.photos import PhotoIntake
+from conversations.report import FLOW_TTL, ReportConversation
+from core.conversation import StateAccess
 
-# An unfinished report untouched this long is cleared, with a message, when its author comes back.
-FLOW_TTL = timedelta(hours=72)
+from .i18n import Texts
+from .photos import AlbumCollector, photo_source
+from .users import BotUsers
 
 
 @dataclass
@@ -56,6 +59,12 @@ class BotContext:
     def local_date(self, value: datetime) -> str:
         """A date in the bureau's time zone, as people read it."""
         return self.services.bureau_time.date_text(value)
+
+    def report(self, state: StateAccess, tr: Texts, bot: Bot) -> ReportConversation:
+        """The channel-neutral report flow over this person's aiogram FSM state."""
+        return ReportConversation(
+            state, tr, self.complaints, self.now, self.local_date, photo_source(self.intake, bot)
+        )
 
     def photo_lock(self, user_id: int) -> asyncio.Lock:
         """Serialises changes to one person's photos (an album is taken in apart from its updates)."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.fsm.context import FSMContext
 from aiogram.types import TelegramObject
+
+from conversations.report import FLOW as REPORT_FLOW
+from core.conversation import is_stale
 
 from . import keyboards
 from .context import BotContext
@@ -17,7 +19,7 @@ from .i18n import texts
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
-FLOW_PREFIX = "ReportFlow:"
+FLOW_PREFIX = f"{REPORT_FLOW}:"
 
 
 class LanguageMiddleware(BaseMiddleware):
@@ -50,8 +52,7 @@ class StaleFlowMiddleware(BaseMiddleware):
         raw_state = data.get("raw_state")
         state: FSMContext | None = data.get("state")
         if state is not None and isinstance(raw_state, str) and raw_state.startswith(FLOW_PREFIX):
-            touched = (await state.get_data()).get("touched")
-            if touched and self.ctx.now() - datetime.fromisoformat(touched) > self.ctx.flow_ttl:
+            if is_stale(await state.get_data(), self.ctx.now(), self.ctx.flow_ttl):
                 await state.clear()
                 data["raw_state"] = None
                 chat = data.get("event_chat")

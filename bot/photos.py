@@ -1,10 +1,7 @@
-"""Photos from Telegram: downloaded through the Bot API (getFile, then the file URL) and checked by
-the same `complaints.photos.check_photo` the API uses, so a refusal reads the same everywhere.
-
-A photo is checked when it arrives (the person hears at once if it is refused) and its file id is
-kept in the conversation; the checked photo is kept in a small in-process cache and handed to the
-submission as it is (not decoded twice), or downloaded and checked again if the cache lost it
-(after a restart, or on another process).
+"""Photos from Telegram: downloaded through the Bot API (getFile, then the file URL) into the
+channel-neutral `conversations.photos.PhotoIntake`, which checks them with the same
+`complaints.photos.check_photo` the API uses, so a refusal reads the same everywhere. The file id is
+what the conversation keeps; albums (one message per photo) are gathered here.
 """
 
 from __future__ import annotations
@@ -12,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -21,14 +17,13 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message
 
-from complaints.photos import PhotoLimits, PhotoRejected, ProcessedPhoto, check_photo
-from complaints.schemas import PhotoUpload
+from complaints.photos import PhotoLimits, PhotoRejected
+from conversations.photos import BoundPhotos, Fetch, PhotoIntake, PhotoRef, PhotoUnavailable, too_large
 
 log = logging.getLogger(__name__)
 
 # The cloud Bot API serves files up to 20 MB to bots.
 BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024
-CACHE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -58,55 +53,26 @@ class IncomingPhoto:
         return None
 
 
-class DownloadFailed(Exception):
+class DownloadFailed(PhotoUnavailable):
     """Telegram did not hand the file over (network, expired id...): the person may send it again."""
 
 
-class PhotoIntake:
-    def __init__(self, limits: PhotoLimits, cache_bytes: int = CACHE_BYTES):
-        self.limits = limits
-        self._cache: OrderedDict[str, ProcessedPhoto] = OrderedDict()
-        self._cache_bytes = cache_bytes
-        self._cached = 0
+def telegram_fetch(bot: Bot, limits: PhotoLimits) -> Fetch:
+    """Downloads a photo reference (`IncomingPhoto.as_dict()`) through the Bot API."""
 
-    async def check(self, bot: Bot, photo: IncomingPhoto) -> None:
-        """Download and validate; raises PhotoRejected (with the reason) or DownloadFailed."""
-        data = await self._fetch(bot, photo)
-        processed = await check_photo(data, self.limits, photo.filename)
-        self._remember(photo.unique_id, processed)
-
-    async def upload(self, bot: Bot, photo: IncomingPhoto) -> PhotoUpload | ProcessedPhoto:
-        processed = self._cache.get(photo.unique_id)
-        if processed is not None:
-            return processed
-        return PhotoUpload(data=await self._fetch(bot, photo), filename=photo.filename)
-
-    def forget(self, photos: Sequence[IncomingPhoto]) -> None:
-        for photo in photos:
-            processed = self._cache.pop(photo.unique_id, None)
-            if processed is not None:
-                self._cached -= _size(processed)
-
-    async def _fetch(self, bot: Bot, photo: IncomingPhoto) -> bytes:
-        # Refuse what is too large before downloading a byte of it.
-        if photo.size is not None and photo.size > self.limits.max_bytes:
-            raise PhotoRejected("photo_too_large", self.limits, photo.filename, size_mb=_mb(photo.size))
+    async def fetch(photo: PhotoRef) -> bytes:
+        filename = photo.get("filename")
         try:
-            file = await bot.get_file(photo.file_id)
-            if file.file_size is not None and file.file_size > self.limits.max_bytes:
-                raise PhotoRejected(
-                    "photo_too_large", self.limits, photo.filename, size_mb=_mb(file.file_size)
-                )
+            file = await bot.get_file(photo["file_id"])
+            if file.file_size is not None and file.file_size > limits.max_bytes:
+                raise too_large(limits, filename, file.file_size)
             if not file.file_path:
                 raise DownloadFailed("Telegram gave no file path")
             buffer = io.BytesIO()
             await bot.download_file(file.file_path, buffer, timeout=60)
         except TelegramBadRequest as exc:
             if "too big" in exc.message.lower():
-                size = photo.size or BOT_API_DOWNLOAD_LIMIT + 1
-                raise PhotoRejected(
-                    "photo_too_large", self.limits, photo.filename, size_mb=_mb(size)
-                ) from exc
+                raise too_large(limits, filename, photo.get("size") or BOT_API_DOWNLOAD_LIMIT + 1) from exc
             raise DownloadFailed(str(exc)) from exc
         except PhotoRejected:
             raise
@@ -115,26 +81,12 @@ class PhotoIntake:
             raise DownloadFailed(str(exc)) from exc
         return buffer.getvalue()
 
-    def _remember(self, key: str, processed: ProcessedPhoto) -> None:
-        size = _size(processed)
-        if size > self._cache_bytes:
-            return
-        old = self._cache.pop(key, None)
-        if old is not None:
-            self._cached -= _size(old)
-        self._cache[key] = processed
-        self._cached += size
-        while self._cached > self._cache_bytes:
-            _, dropped = self._cache.popitem(last=False)
-            self._cached -= _size(dropped)
+    return fetch
 
 
-def _size(photo: ProcessedPhoto) -> int:
-    return len(photo.original) + len(photo.public)
-
-
-def _mb(size: int) -> float:
-    return round(size / (1024 * 1024), 1)
+def photo_source(intake: PhotoIntake, bot: Bot) -> BoundPhotos:
+    """The conversations' photo source for one Telegram bot."""
+    return BoundPhotos(intake, telegram_fetch(bot, intake.limits))
 
 
 class AlbumCollector:

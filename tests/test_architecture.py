@@ -2,9 +2,11 @@
 is executed) and fails, naming the file and line, when:
 
 - a domain package (complaints, knowledge, opendays, accounts) imports a transport or an adapter
-  (fastapi, starlette, aiogram, jinja2, public_api, bot, civicdesk);
-- core imports a domain package, an adapter or the composition root;
-- bot and public_api import each other.
+  (fastapi, starlette, aiogram, wechatpy, jinja2, public_api, bot, wechat, civicdesk), or the
+  channel-neutral conversations;
+- core imports a domain package, the conversations, an adapter or the composition root;
+- conversations (the flows every chat channel shares) imports a transport or an adapter;
+- any two of the adapters bot, public_api and wechat import each other (civicdesk composes them).
 """
 
 from __future__ import annotations
@@ -16,14 +18,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = ("complaints", "knowledge", "opendays", "accounts")
-TRANSPORTS = ("fastapi", "starlette", "aiogram", "jinja2", "public_api", "bot", "civicdesk")
-ADAPTERS = ("bot", "public_api")
+TRANSPORTS = (
+    "fastapi", "starlette", "aiogram", "wechatpy", "jinja2", "public_api", "bot", "wechat", "civicdesk",
+)
+ADAPTERS = ("bot", "public_api", "wechat")
 
 RULES: dict[str, tuple[str, ...]] = {
-    **{domain: TRANSPORTS for domain in DOMAINS},
-    "core": (*DOMAINS, *TRANSPORTS),
-    "bot": ("public_api",),
-    "public_api": ("bot",),
+    **{domain: (*TRANSPORTS, "conversations") for domain in DOMAINS},
+    "core": (*DOMAINS, *TRANSPORTS, "conversations"),
+    "conversations": TRANSPORTS,
+    "bot": ("public_api", "wechat", "wechatpy"),
+    "public_api": ("bot", "wechat", "wechatpy", "aiogram"),
+    "wechat": ("bot", "public_api", "aiogram"),
 }
 
 

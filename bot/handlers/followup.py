@@ -18,7 +18,7 @@ from core.errors import DomainError
 
 from ..context import BotContext, chat_id_of
 from ..i18n import Texts
-from ..photos import DownloadFailed, IncomingPhoto
+from ..photos import DownloadFailed, IncomingPhoto, photo_source
 
 
 class FollowupCb(CallbackData, prefix="fu"):
@@ -103,7 +103,7 @@ async def on_supplement(message: Message, state: FSMContext, tr: Texts, ctx: Bot
     number = (await state.get_data())["number"]
     photo = IncomingPhoto.of(message)
     try:
-        photos = [await ctx.intake.upload(bot, photo)] if photo else []
+        photos = [await photo_source(ctx.intake, bot).upload(photo.as_dict())] if photo else []
         await ctx.complaints.supplement(number, reporter(message.from_user.id),
                                         (message.caption if photo else message.text) or "", photos)
     except DownloadFailed:
