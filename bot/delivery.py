@@ -16,6 +16,7 @@ What Telegram's answers mean here:
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -31,7 +32,8 @@ from aiogram.exceptions import (
 
 from civicdesk.container import Services
 from complaints.messages import ReportUpdate, StaffAlert
-from complaints.workflow import status_label
+from conversations.messages import ChatReply
+from conversations.notices import asks_rating, render_report_update
 from core.delivery import Blocked, Claimed, DeliveryLoop, DeliveryPolicy, Permanent, RateLimited
 from core.kit.channels import ChannelName
 from core.outbox import OutboxPayload, Renderers
@@ -39,7 +41,7 @@ from core.outbox import OutboxPayload, Renderers
 from . import keyboards, staff_alerts
 from .handlers import opendays
 from .handlers.followup import rating_row
-from .i18n import Html, Texts, normalize, texts
+from .i18n import Texts, normalize, texts
 from .users import BotUsers
 
 log = logging.getLogger(__name__)
@@ -132,39 +134,9 @@ def report_update_keyboard(update: ReportUpdate, tr: Texts) -> InlineKeyboardMar
     """"View the history", and on a resolution the 回访 question's three answers (only for the
     report's own reporter: a merged duplicate follows its primary and is not rated itself)."""
     markup = keyboards.view_report(tr, update.tracking_number)
-    if _asks_rating(update):
+    if asks_rating(update):
         markup.inline_keyboard.append(rating_row(tr, update.tracking_number))
     return markup
-
-
-def _asks_rating(update: ReportUpdate) -> bool:
-    own = update.primary_tracking_number in (None, update.tracking_number)
-    return update.event == "status" and update.status == "resolved" and own
-
-
-def render_report_update(update: ReportUpdate, tr: Texts) -> Html:
-    """A `report_update` message in the reader's language."""
-    event = update.event
-    number = update.tracking_number
-    primary = update.primary_tracking_number or number
-    lines: list[str] = []
-    if event == "merge":
-        lines.append(tr("notify.merge", number=number, primary=primary))
-    elif event == "reply":
-        lines.append(tr("notify.reply", number=number))
-    elif event == "extension":
-        lines.append(tr("notify.extension", number=number))
-    elif event == "reopen_declined":
-        lines.append(tr("fu.notify_declined", number=number))
-    else:
-        lines.append(tr("notify.status", number=number, status=status_label(update.status, tr.lang)))
-    if primary != number and event != "merge":
-        lines.append(tr("notify.via_primary", primary=primary))
-    if update.message:
-        lines.append(tr("notify.message", message=update.message))
-    if _asks_rating(update):
-        lines.append(tr("fu.ask_rating"))
-    return Html("\n".join(lines))
 
 
 @RENDERERS.register(ReportUpdate)
@@ -172,6 +144,11 @@ async def send_report_update(delivery: TelegramSender, chat_id: int, update: Rep
     await delivery.bot.send_message(
         chat_id, render_report_update(update, tr), reply_markup=report_update_keyboard(update, tr)
     )
+
+
+@RENDERERS.register(ChatReply)
+async def send_chat_reply(delivery: TelegramSender, chat_id: int, reply: ChatReply, tr: Texts) -> None:
+    await delivery.bot.send_message(chat_id, html.escape(reply.text, quote=False))
 
 
 RENDERERS.register(*opendays.OUTBOX_MESSAGES)(opendays.send_outbox_message)

@@ -56,6 +56,7 @@ class Channel(StrEnum):
 
     WEB = ChannelName.WEB.value
     TELEGRAM = ChannelName.TELEGRAM.value
+    WECHAT = ChannelName.WECHAT.value
     OPEN311 = ChannelName.OPEN311.value
     API = ChannelName.API.value
 

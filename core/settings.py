@@ -116,6 +116,19 @@ class Settings(BaseSettings):
     bot_messages_per_minute: int = 30
     bot_reports_per_hour: int = 5
 
+    # --- wechat official account (服务号) ------------------------------------------------------
+    wechat_app_id: str | None = None
+    wechat_app_secret: str | None = None
+    wechat_token: str | None = Field(default=None, description="the server token set in the account's 服务器配置")
+    wechat_aes_key: str | None = Field(default=None, description="EncodingAESKey (43 characters) for 安全模式")
+    wechat_api_url: str | None = Field(default=None, description="API base URL (default https://api.weixin.qq.com/cgi-bin/)")
+    wechat_templates: dict[str, str] = Field(
+        default_factory=dict, description="template id per outbox kind, for messages outside the 48-hour window")
+    wechat_reply_deadline_s: float = Field(
+        default=4.0, description="answer passively within this; later answers go as customer-service messages")
+    wechat_messages_per_minute: int = 30
+    wechat_reports_per_hour: int = 5
+
     # --- open days ---------------------------------------------------------------------------
     openday_max_party_size: int = 3
 
@@ -128,7 +141,7 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("category_departments", mode="before")
+    @field_validator("category_departments", "wechat_templates", mode="before")
     @classmethod
     def _parse_departments(cls, value: object) -> object:
         if isinstance(value, str):

@@ -33,6 +33,7 @@ class RegChannel(StrEnum):
     """Where registrations come in (names from core.kit.channels)."""
 
     TELEGRAM = ChannelName.TELEGRAM.value
+    WECHAT = ChannelName.WECHAT.value
     WEB = ChannelName.WEB.value
 # Statuses that hold a seat.
 SEATED = (RegStatus.CONFIRMED.value, RegStatus.ATTENDED.value)
@@ -72,16 +73,16 @@ def normalize_name(name: str) -> str:
 def person_key(channel: str, channel_user_id: str | None, name: str, phone: str | None) -> str:
     """One active registration per person per event. A person is:
 
-    - on Telegram, the Telegram user (whatever name or phone they type);
+    - on Telegram or WeChat, the chat user (whatever name or phone they type);
     - on the web, the normalised phone number when one is given, otherwise the normalised name
       (so a namesake without a phone is asked to give theirs to register separately).
     """
-    if channel == RegChannel.TELEGRAM:
+    if channel in (RegChannel.TELEGRAM, RegChannel.WECHAT):
         if not channel_user_id:
             raise ValidationFailed(
-                "Telegram 报名缺少用户标识", "A Telegram registration needs the user's id", code="missing_user_id"
+                "聊天渠道报名缺少用户标识", "A chat registration needs the user's id", code="missing_user_id"
             )
-        return f"telegram:{channel_user_id}"
+        return f"{channel}:{channel_user_id}"
     digits = normalize_phone(phone)
     if digits:
         return f"phone:{digits}"

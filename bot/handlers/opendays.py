@@ -35,19 +35,19 @@ from core.errors import DomainError
 from opendays import messages
 from opendays.ics import requirement_lines
 from opendays.rules import RegChannel
-from opendays.schemas import ByChannelUser, EventOut, RegistrationInput, RegistrationOut
+from conversations.notices import render_event_news
+from conversations.opendays import RegistrationConversation, stars_text, when_text
+from core.conversation import Say
+from opendays.schemas import ByChannelUser, EventOut, RegistrationOut
 
-from .. import keyboards
 from ..context import BotContext, chat_id_of
 from ..i18n import Html, Texts, labels
+from ..render import markup
 
 log = logging.getLogger(__name__)
 
 CHANNEL = RegChannel.TELEGRAM.value
-MAX_NAME = 100
-MAX_COMMENT = 2000
 LIST_LIMIT = 10
-WEEKDAYS_ZH = "一二三四五六日"
 
 
 class OpenDayFlow(StatesGroup):
@@ -73,17 +73,6 @@ def _me(user_id: int | str) -> ByChannelUser:
     return ByChannelUser(CHANNEL, str(user_id))
 
 
-def when_text(starts: datetime, ends: datetime, lang: str, tz: ZoneInfo) -> str:
-    s, e = starts.astimezone(tz), ends.astimezone(tz)
-    if lang == "en":
-        day = f"{s:%a} {s.day} {s:%b %Y}"
-        end = f"{e:%H:%M}" if e.date() == s.date() else f"{e:%a} {e.day} {e:%b} {e:%H:%M}"
-        return f"{day}, {s:%H:%M}–{end}"
-    day = f"{s.year}年{s.month}月{s.day}日（周{WEEKDAYS_ZH[s.weekday()]}）"
-    end = f"{e:%H:%M}" if e.date() == s.date() else f"{e.month}月{e.day}日 {e:%H:%M}"
-    return f"{day}{s:%H:%M}–{end}"
-
-
 def _seats(event: EventOut, tr: Texts, tz: ZoneInfo, now: datetime) -> Html:
     if not event.registration_open:
         opens = event.registration_opens_at
@@ -93,10 +82,6 @@ def _seats(event: EventOut, tr: Texts, tz: ZoneInfo, now: datetime) -> Html:
     if event.seats_left > 0:
         return tr("od.seats_left", left=event.seats_left, capacity=event.capacity)
     return tr("od.seats_full")
-
-
-def _stars(n: int, tr: Texts) -> str:
-    return f"{'⭐' * n} " + tr.plain("od.stars", n=n)
 
 
 def _inline(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
@@ -227,54 +212,50 @@ async def send_ics(bot: Bot, chat_id: int, event_id: int, tr: Texts, ctx: BotCon
 
 
 # --- registering ------------------------------------------------------------------------------------
+def registration(state: FSMContext, tr: Texts, ctx: BotContext, user_id: int, chat_id: int) -> RegistrationConversation:
+    return RegistrationConversation(state, tr, ctx.services.opendays, CHANNEL, str(user_id), str(chat_id))
+
+
+def _markup(say: Say, tr: Texts) -> Any:
+    """The registration's widgets as reply keyboards (each with the report flow's cancel button,
+    which the start router handles for any conversation)."""
+    if say.widget == "name":
+        return _reply(([[KeyboardButton(text=say.data)]] if say.data else []) + [[_cancel_button(tr)]])
+    if say.widget == "party":
+        numbers = [KeyboardButton(text=str(n)) for n in range(1, say.data + 1)]
+        return _reply([numbers[i:i + 5] for i in range(0, len(numbers), 5)] + [[_cancel_button(tr)]])
+    if say.widget == "phone":
+        return _reply([
+            [KeyboardButton(text=tr.plain("od.button_share_phone"), request_contact=True)],
+            [KeyboardButton(text=tr.plain("od.button_skip")), _cancel_button(tr)],
+        ])
+    if say.widget == "skip":
+        return _reply([[KeyboardButton(text=tr.plain("od.button_skip"))]])
+    return markup(say, tr)
+
+
+async def _show(bot: Bot, chat_id: int, says: Sequence[Say], tr: Texts) -> None:
+    for say in says:
+        await bot.send_message(chat_id, say.text, reply_markup=_markup(say, tr))
+
+
 async def start_registration(bot: Bot, chat_id: int, user_id: int, full_name: str, event_id: int, state: FSMContext,
                              tr: Texts, ctx: BotContext) -> None:
-    current = await state.get_state()
-    if current is not None and not current.startswith("OpenDayFlow:"):
-        await bot.send_message(chat_id, tr("od.busy_elsewhere"))
-        return
-    try:
-        event = await ctx.services.opendays.check_registration(event_id, CHANNEL, str(user_id), tr.lang)
-    except DomainError as exc:
-        await state.clear()
-        await bot.send_message(chat_id, tr("od.refused", reason=exc.message(tr.lang)))
-        return
-    await state.set_data({"event_id": event.id, "max_party": event.max_party_size})
-    await state.set_state(OpenDayFlow.name)
     # The Telegram name as a one-tap answer; any other name can be typed.
-    rows = [[KeyboardButton(text=full_name)]] if 1 <= len(full_name) <= MAX_NAME else []
-    await bot.send_message(chat_id, tr("od.ask_name"), reply_markup=_reply(rows + [[_cancel_button(tr)]]))
+    says = await registration(state, tr, ctx, user_id, chat_id).start(event_id, full_name)
+    await _show(bot, chat_id, says, tr)
 
 
-async def on_name(message: Message, state: FSMContext, tr: Texts, bot: Bot) -> None:
-    name = " ".join((message.text or "").split())
-    if not 1 <= len(name) <= MAX_NAME:
-        await message.answer(tr("od.name_invalid", max=MAX_NAME))
-        return
-    data = await state.update_data(name=name)
-    await state.set_state(OpenDayFlow.party)
-    limit = data["max_party"]
-    numbers = [KeyboardButton(text=str(n)) for n in range(1, limit + 1)]
-    await message.answer(tr("od.ask_party", max=limit),
-                         reply_markup=_reply([numbers[i:i + 5] for i in range(0, len(numbers), 5)]
-                                             + [[_cancel_button(tr)]]))
+async def on_name(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
+    assert message.from_user is not None
+    says = await registration(state, tr, ctx, message.from_user.id, message.chat.id).give_name(message.text or "")
+    await _show(bot, message.chat.id, says, tr)
 
 
-async def on_party(message: Message, state: FSMContext, tr: Texts) -> None:
-    limit = (await state.get_data())["max_party"]
-    try:
-        size = int((message.text or "").strip())
-    except ValueError:
-        size = 0
-    if not 1 <= size <= limit:
-        await message.answer(tr("od.party_invalid", max=limit))
-        return
-    await state.update_data(party_size=size)
-    await state.set_state(OpenDayFlow.phone)
-    await message.answer(tr("od.ask_phone"), reply_markup=_reply([
-        [KeyboardButton(text=tr.plain("od.button_share_phone"), request_contact=True)],
-        [KeyboardButton(text=tr.plain("od.button_skip")), _cancel_button(tr)],
-    ]))
+async def on_party(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
+    assert message.from_user is not None
+    says = await registration(state, tr, ctx, message.from_user.id, message.chat.id).give_party(message.text or "")
+    await _show(bot, message.chat.id, says, tr)
 
 
 async def on_phone(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
@@ -295,42 +276,19 @@ async def on_phone_expected(message: Message, tr: Texts) -> None:
     await message.answer(tr("od.phone_expected"))
 
 
-async def on_text_expected(message: Message, state: FSMContext, tr: Texts) -> None:
+async def on_text_expected(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
     """A photo, sticker or the like where a typed answer is wanted: ask the question again."""
-    current = await state.get_state()
-    if current == OpenDayFlow.name.state:
-        await message.answer(tr("od.ask_name"))
-    elif current == OpenDayFlow.party.state:
-        await message.answer(tr("od.party_invalid", max=(await state.get_data())["max_party"]))
-    else:
-        await message.answer(tr("od.ask_comment", stars=_stars((await state.get_data())["stars"], tr)))
+    assert message.from_user is not None
+    says = await registration(state, tr, ctx, message.from_user.id, message.chat.id).reask()
+    await _show(bot, message.chat.id, says, tr)
 
 
 async def submit(bot: Bot, chat_id: int, user_id: int, state: FSMContext, tr: Texts, ctx: BotContext,
                  phone: str | None) -> None:
-    data = await state.get_data()
-    service = ctx.services.opendays
-    try:
-        result = await service.register(data["event_id"], RegistrationInput(
-            name=data["name"], phone=phone, party_size=data["party_size"], channel=RegChannel.TELEGRAM,
-            channel_user_id=str(user_id), chat_id=str(chat_id), language=tr.lang,
-        ))
-    except DomainError as exc:
-        await state.clear()
-        await bot.send_message(chat_id, tr("od.refused", reason=exc.message(tr.lang)),
-                               reply_markup=keyboards.main_menu(tr))
-        return
-    await state.clear()
-    event = await service.public_event(result.event.id, tr.lang)
-    when = when_text(event.starts_at, event.ends_at, tr.lang, service.policy.tz)
-    if result.status == "confirmed":
-        text = tr("od.confirmed", title=event.title, when=when, site=event.site_name, address=event.address,
-                  party=result.party_size, code=result.check_in_code)
-    else:
-        text = tr("od.waitlisted", position=result.waitlist_position or "", title=event.title, when=when,
-                  party=result.party_size, code=result.check_in_code)
-    await bot.send_message(chat_id, text, reply_markup=keyboards.main_menu(tr))
-    await send_ics(bot, chat_id, event.id, tr, ctx)
+    done = await registration(state, tr, ctx, user_id, chat_id).finish(phone)
+    await _show(bot, chat_id, done.says, tr)
+    if done.event is not None:
+        await send_ics(bot, chat_id, done.event.id, tr, ctx)
 
 
 # --- my registrations -------------------------------------------------------------------------------
@@ -353,7 +311,7 @@ async def send_mine(bot: Bot, chat_id: int, user_id: int, tr: Texts, ctx: BotCon
                    code=reg.check_in_code,
                    when=when_text(reg.event.starts_at, reg.event.ends_at, tr.lang, service.policy.tz))
         if reg.feedback:
-            block = Html(block + "\n" + tr("od.mine_feedback", stars=_stars(reg.feedback.rating, tr)))
+            block = Html(block + "\n" + tr("od.mine_feedback", stars=stars_text(reg.feedback.rating, tr)))
         blocks.append(block)
         if reg.can_cancel:
             rows.append([_button(tr.plain("od.button_cancel_reg", title=reg.event.title), OdCb(action="cancel", id=reg.id))])
@@ -381,42 +339,21 @@ async def on_rating(callback: CallbackQuery, callback_data: OdRateCb, state: FSM
     """The rating is stored at once; a comment may follow."""
     await callback.answer()
     chat_id = chat_id_of(callback)
-    try:
-        await ctx.services.opendays.give_feedback(callback_data.reg, _me(callback.from_user.id),
-                                                  callback_data.stars, "", tr.lang)
-    except DomainError as exc:
-        await bot.send_message(chat_id, exc.message(tr.lang))
+    conversation = registration(state, tr, ctx, callback.from_user.id, chat_id)
+    refused = await conversation.store_rating(callback_data.reg, callback_data.stars)
+    if refused is not None:
+        await _show(bot, chat_id, [refused], tr)
         return
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
-    current = await state.get_state()
-    if current is not None and not current.startswith("OpenDayFlow:"):
-        await bot.send_message(chat_id, tr("od.feedback_thanks"))  # do not interrupt a report in progress
-        return
-    await state.set_data({"feedback_reg": callback_data.reg, "stars": callback_data.stars})
-    await state.set_state(OpenDayFlow.comment)
-    await bot.send_message(chat_id, tr("od.ask_comment", stars=_stars(callback_data.stars, tr)),
-                           reply_markup=_reply([[KeyboardButton(text=tr.plain("od.button_skip"))]]))
+    await _show(bot, chat_id, await conversation.ask_comment(callback_data.reg, callback_data.stars), tr)
 
 
-async def on_comment(message: Message, state: FSMContext, tr: Texts, ctx: BotContext) -> None:
+async def on_comment(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
     assert message.from_user is not None
-    comment = (message.text or "").strip()
-    if len(comment) > MAX_COMMENT:
-        await message.answer(tr("od.comment_too_long", max=MAX_COMMENT))
-        return
-    data = await state.get_data()
-    skipped = comment in labels("od.button_skip")
-    if not skipped:
-        try:
-            await ctx.services.opendays.give_feedback(data["feedback_reg"], _me(message.from_user.id),
-                                                      data["stars"], comment, tr.lang)
-        except DomainError as exc:
-            await state.clear()
-            await message.answer(exc.message(tr.lang), reply_markup=keyboards.main_menu(tr))
-            return
-    await state.clear()
-    await message.answer(tr("od.feedback_thanks"), reply_markup=keyboards.main_menu(tr))
+    text = message.text or ""
+    conversation = registration(state, tr, ctx, message.from_user.id, message.chat.id)
+    await _show(bot, message.chat.id, await conversation.give_comment(text, text.strip() in labels("od.button_skip")), tr)
 
 
 # --- messages from the outbox -----------------------------------------------------------------------
@@ -424,23 +361,12 @@ async def send_outbox_message(delivery: Any, chat_id: int, message: messages.Eve
     """Render and send one open-day message (promotion, cancellation, change, reminder, feedback
     request, announcement). Telegram errors propagate to the delivery loop, which retries or gives up."""
     bot: Bot = delivery.bot
-    tz = delivery.services.opendays.policy.tz
-    common = {"title": message.title, "when": when_text(message.starts_at, message.ends_at, tr.lang, tz),
-              "site": message.site_name, "address": message.address}
+    text = render_event_news(message, tr, delivery.services.opendays.policy.tz)
     markup: InlineKeyboardMarkup | None = None
     if isinstance(message, messages.OpenDayPublished):
-        text = tr("od.notify_published", left=message.seats_left, **common)
         markup = _inline([[_button(tr.plain("od.button_view"), OdCb(action="show", id=message.event_id))]])
-    elif isinstance(message, messages.OpenDayCancelled):
-        text = tr("od.notify_cancelled", title=common["title"], when=common["when"], reason=message.reason)
     elif isinstance(message, messages.OpenDayFeedbackRequest):
-        text = tr("od.ask_rating", title=common["title"])
         markup = rating_keyboard(message.registration_id)
-    else:
-        assert isinstance(message, messages.RegistrationNews)
-        key = {messages.OpenDayPromoted: "od.notify_promoted", messages.OpenDayUpdated: "od.notify_updated",
-               messages.OpenDayReminder: "od.notify_reminder"}[type(message)]
-        text = tr(key, party=message.party_size, code=message.check_in_code, **common)
     await bot.send_message(chat_id, text, reply_markup=markup)
     if isinstance(message, messages.OpenDayPromoted | messages.OpenDayUpdated):
         # The calendar file follows the news; if it fails the message has still gone out, so no retry.

@@ -18,4 +18,4 @@ class ChannelName(StrEnum):
 
 
 # Channels that can reach a person later, through the outbox.
-PUSH_CHANNELS: frozenset[str] = frozenset({ChannelName.TELEGRAM.value})
+PUSH_CHANNELS: frozenset[str] = frozenset({ChannelName.TELEGRAM.value, ChannelName.WECHAT.value})

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from civicdesk.container import Services
+from complaints import links
 from complaints.followup import MAX_COMMENT, MAX_REASON, MAX_SUPPLEMENT
 from complaints.schemas import FIELD_LABELS, MAX_DESCRIPTION, Channel, ReporterView, ReportInput
 from core.errors import DomainError, NotFound
@@ -104,7 +105,7 @@ async def submit_report(
 
 def status_link(settings: Settings, number: str, token: str) -> str:
     """The status page's public address, for receipts and messages."""
-    return f"{settings.public_base_url.rstrip('/')}/status/{number}?{urlencode({'token': token})}"
+    return links.status_link(settings.public_base_url, number, token)
 
 
 @router.get("/status")

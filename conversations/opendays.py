@@ -1,0 +1,171 @@
+"""Registering for an open day, for every chat channel: name -> party size -> optional phone ->
+registered (confirmed or waitlisted), and the comment that may follow a star rating.
+
+What is stored at each step: `event_id` and `max_party` on entry, then `name`, then `party_size`;
+the registration itself is made only by `OpenDayService.register` at the end. Widgets named in the
+answers: name (data: a one-tap name suggestion or None), party (data: the party limit), phone,
+skip, main_menu.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from core.conversation import Say, StateAccess, state_name, step_of
+from core.errors import DomainError
+from opendays.schemas import ByChannelUser, EventOut, RegistrationInput, RegistrationOut
+from opendays.service import OpenDayService
+
+from .i18n import Texts
+
+FLOW = "OpenDayFlow"
+MAX_NAME = 100
+MAX_COMMENT = 2000
+WEEKDAYS_ZH = "一二三四五六日"
+
+
+def when_text(starts: datetime, ends: datetime, lang: str, tz: ZoneInfo) -> str:
+    s, e = starts.astimezone(tz), ends.astimezone(tz)
+    if lang == "en":
+        day = f"{s:%a} {s.day} {s:%b %Y}"
+        end = f"{e:%H:%M}" if e.date() == s.date() else f"{e:%a} {e.day} {e:%b} {e:%H:%M}"
+        return f"{day}, {s:%H:%M}–{end}"
+    day = f"{s.year}年{s.month}月{s.day}日（周{WEEKDAYS_ZH[s.weekday()]}）"
+    end = f"{e:%H:%M}" if e.date() == s.date() else f"{e.month}月{e.day}日 {e:%H:%M}"
+    return f"{day}{s:%H:%M}–{end}"
+
+
+def stars_text(n: int, tr: Texts) -> str:
+    return f"{'⭐' * n} " + tr.plain("od.stars", n=n)
+
+
+@dataclass
+class Registered:
+    """The end of a registration: what to say, and the event (a channel may add its calendar file)."""
+
+    says: list[Say]
+    event: EventOut | None = None
+
+
+class RegistrationConversation:
+    def __init__(self, state: StateAccess, tr: Texts, service: OpenDayService, channel: str, user_id: str,
+                 chat_id: str):
+        self.state = state
+        self.tr = tr
+        self.service = service
+        self.channel = channel
+        self.user_id = user_id
+        self.chat_id = chat_id
+
+    @property
+    def me(self) -> ByChannelUser:
+        return ByChannelUser(self.channel, self.user_id)
+
+    async def step(self) -> str | None:
+        return step_of(await self.state.get_state(), FLOW)
+
+    async def start(self, event_id: int, suggested_name: str = "") -> list[Say]:
+        """Check the event takes this person, then ask for the name. Another conversation in
+        progress (a report) is not interrupted."""
+        tr = self.tr
+        current = await self.state.get_state()
+        if current is not None and step_of(current, FLOW) is None:
+            return [Say(tr("od.busy_elsewhere"))]
+        try:
+            event = await self.service.check_registration(event_id, self.channel, self.user_id, tr.lang)
+        except DomainError as exc:
+            await self.state.clear()
+            return [Say(tr("od.refused", reason=exc.message(tr.lang)))]
+        await self.state.set_data({"event_id": event.id, "max_party": event.max_party_size})
+        await self.state.set_state(state_name(FLOW, "name"))
+        suggestion = suggested_name if 1 <= len(suggested_name) <= MAX_NAME else None
+        return [Say(tr("od.ask_name"), "name", suggestion)]
+
+    async def give_name(self, text: str) -> list[Say]:
+        name = " ".join(text.split())
+        if not 1 <= len(name) <= MAX_NAME:
+            return [Say(self.tr("od.name_invalid", max=MAX_NAME))]
+        data = await self.state.update_data(name=name)
+        await self.state.set_state(state_name(FLOW, "party"))
+        return [Say(self.tr("od.ask_party", max=data["max_party"]), "party", data["max_party"])]
+
+    async def give_party(self, text: str) -> list[Say]:
+        limit = (await self.state.get_data())["max_party"]
+        try:
+            size = int(text.strip())
+        except ValueError:
+            size = 0
+        if not 1 <= size <= limit:
+            return [Say(self.tr("od.party_invalid", max=limit))]
+        await self.state.update_data(party_size=size)
+        await self.state.set_state(state_name(FLOW, "phone"))
+        return [Say(self.tr("od.ask_phone"), "phone")]
+
+    async def reask(self) -> list[Say]:
+        """The question of the current step again (something other than a typed answer came)."""
+        step, data = await self.step(), await self.state.get_data()
+        if step == "name":
+            return [Say(self.tr("od.ask_name"))]
+        if step == "party":
+            return [Say(self.tr("od.party_invalid", max=data["max_party"]))]
+        if step == "phone":
+            return [Say(self.tr("od.phone_expected"))]
+        return [Say(self.tr("od.ask_comment", stars=stars_text(data.get("stars", 0), self.tr)))]
+
+    async def finish(self, phone: str | None) -> Registered:
+        tr = self.tr
+        data = await self.state.get_data()
+        try:
+            result = await self.service.register(data["event_id"], RegistrationInput(
+                name=data["name"], phone=phone, party_size=data["party_size"], channel=self.channel,
+                channel_user_id=self.user_id, chat_id=self.chat_id, language=tr.lang,
+            ))
+        except DomainError as exc:
+            await self.state.clear()
+            return Registered([Say(tr("od.refused", reason=exc.message(tr.lang)), "main_menu")])
+        await self.state.clear()
+        event = await self.service.public_event(result.event.id, tr.lang)
+        return Registered([Say(self.registered_text(result, event), "main_menu")], event)
+
+    def registered_text(self, result: RegistrationOut, event: EventOut) -> str:
+        tr = self.tr
+        when = when_text(event.starts_at, event.ends_at, tr.lang, self.service.policy.tz)
+        if result.status == "confirmed":
+            return tr("od.confirmed", title=event.title, when=when, site=event.site_name, address=event.address,
+                      party=result.party_size, code=result.check_in_code)
+        return tr("od.waitlisted", position=result.waitlist_position or "", title=event.title, when=when,
+                  party=result.party_size, code=result.check_in_code)
+
+    # --- feedback -----------------------------------------------------------------------------
+    async def store_rating(self, registration_id: int, stars: int) -> Say | None:
+        """The rating is stored at once (a comment may follow); a Say when it was refused."""
+        try:
+            await self.service.give_feedback(registration_id, self.me, stars, "", self.tr.lang)
+        except DomainError as exc:
+            return Say(exc.message(self.tr.lang))
+        return None
+
+    async def ask_comment(self, registration_id: int, stars: int) -> list[Say]:
+        tr = self.tr
+        current = await self.state.get_state()
+        if current is not None and step_of(current, FLOW) is None:
+            return [Say(tr("od.feedback_thanks"))]  # do not interrupt a report in progress
+        await self.state.set_data({"feedback_reg": registration_id, "stars": stars})
+        await self.state.set_state(state_name(FLOW, "comment"))
+        return [Say(tr("od.ask_comment", stars=stars_text(stars, tr)), "skip")]
+
+    async def give_comment(self, text: str, skipped: bool) -> list[Say]:
+        tr = self.tr
+        comment = text.strip()
+        if len(comment) > MAX_COMMENT:
+            return [Say(tr("od.comment_too_long", max=MAX_COMMENT))]
+        data = await self.state.get_data()
+        await self.state.clear()
+        if not skipped:
+            try:
+                await self.service.give_feedback(data["feedback_reg"], self.me, data["stars"], comment, tr.lang)
+            except DomainError as exc:
+                return [Say(exc.message(tr.lang), "main_menu")]
+        return [Say(tr("od.feedback_thanks"), "main_menu")]
