@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from core.kit.language import is_english
 from knowledge.splitter import ARTICLE_RE, short_title
 from knowledge.text import expansions, tokenize
 from knowledge.titles import english_citation, english_title
@@ -156,7 +157,7 @@ def compose(question: str, hits: Sequence[Quotable], lang: str = "zh") -> Compos
         else:
             passages.append((unit.hit, [unit.text]))
     cited = [rank for rank, _ in passages]
-    if lang.startswith("en"):
+    if is_english(lang):
         lines = ["From the regulations (quoted in the original Chinese):"]
         for rank, texts in passages:
             hit = hits[rank]
@@ -177,7 +178,7 @@ def _english_guide(hit: Quotable) -> str:
 
 # --- abstention ------------------------------------------------------------------------------------
 def abstain_answer(lang: str = "zh", contact: str = "") -> str:
-    if lang.startswith("en"):
+    if is_english(lang):
         text = (
             "Sorry, the regulations and service guides available here do not cover this question, so no "
             "answer can be given from them. Please contact the county housing and construction bureau "
@@ -237,7 +238,7 @@ SYSTEM_PROMPT_EN = (
 
 def llm_messages(question: str, hits: Sequence[Quotable], lang: str = "zh") -> list[tuple[str, str]]:
     sources = "\n\n".join(f"[{i}] {hit.citation()}\n{hit.text}" for i, hit in enumerate(hits, start=1))
-    if lang.startswith("en"):
+    if is_english(lang):
         return [("system", SYSTEM_PROMPT_EN), ("human", f"[Sources]\n{sources}\n\n[Question]\n{question}")]
     return [("system", SYSTEM_PROMPT_ZH), ("human", f"【资料】\n{sources}\n\n【问题】\n{question}")]
 

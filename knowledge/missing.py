@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from core.kit.language import is_english
 from knowledge.schemas import Missing
 from knowledge.splitter import article_number
 
@@ -57,10 +58,10 @@ def find_missing(
 def missing_text(missing: Missing, lang: str) -> str:
     """What the asker is told."""
     if missing.loaded_title:
-        if lang.startswith("en"):
+        if is_english(lang):
             return f"The loaded text of 《{missing.loaded_title}》 has no {missing.article}."
         return f"已载入的《{missing.loaded_title}》中没有{missing.article}。"
-    if lang.startswith("en"):
+    if is_english(lang):
         return (f"《{missing.law}》 is not loaded in this knowledge base yet, so its articles cannot be quoted; "
                 "staff have been told which law is missing.")
     return f"知识库中还没有载入《{missing.law}》，暂时无法引用它的条文；工作人员可以在问题记录中看到缺少哪部法规。"

@@ -27,6 +27,7 @@ from knowledge.index import KnowledgeIndex
 from knowledge.splitter import ARTICLE_RE, Chunk, article_number, short_title
 from knowledge.text import expansions, tokenize
 from knowledge.thesaurus import LAW_ALIASES
+from knowledge.titles import resolve_title
 
 MODES = ("hybrid", "bm25", "vector")
 # Abstention: a question whose best vector similarity to any chunk is below its language's threshold is
@@ -188,19 +189,7 @@ class Retriever:
     def resolve_law(self, name: str, state: _State | None = None) -> str | None:
         """The doc_id of the law a (possibly shortened) name refers to, or None."""
         state = state or self.state()
-        name = LAW_ALIASES.get(name, name)
-        if name in state.titles:
-            return state.titles[name]
-        best: tuple[float, str] | None = None
-        for title, doc_id in state.titles.items():
-            if not _is_subsequence(name, title):
-                continue
-            # same kind of act (法 vs 条例) and the closest length wins
-            same_kind = title.endswith(name[-2:]) or title.endswith(name[-1])
-            score = (1.0 if same_kind else 0.0) + len(name) / len(title)
-            if best is None or score > best[0]:
-                best = (score, doc_id)
-        return best[1] if best else None
+        return resolve_title(name, state.titles, LAW_ALIASES)
 
     def direct_lookup(self, question: str, state: _State | None = None) -> list[int]:
         """Units named in the question as `<law>第X条`, in the order they are named."""
@@ -335,11 +324,6 @@ def _rrf(scores: np.ndarray, k: float) -> np.ndarray:
     out = 1.0 / (k + ranks)
     out[scores <= (0.0 if scores.min() >= 0 else -1.0)] = 0.0
     return out
-
-
-def _is_subsequence(short: str, long: str) -> bool:
-    it = iter(long)
-    return all(char in it for char in short)
 
 
 def citation_key(law: str, article: str) -> tuple[str, str]:

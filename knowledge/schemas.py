@@ -14,6 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 MAX_QUESTION_CHARS = 500
 MAX_K = 20
 
+# The names of these schemas' fields in validation messages: (Chinese, English).
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "question": ("问题", "question"),
+    "k": ("返回条数", "number of sources"),
+    "lang": ("语言", "language"),
+    "helpful": ("是否有帮助", "helpful"),
+}
+
 
 class AskIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)

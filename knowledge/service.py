@@ -281,16 +281,8 @@ class KnowledgeService:
         state = self.retriever.state()
         titles = {doc_id: title for title, doc_id in state.titles.items()}
 
-        def resolve(name: str) -> str | None:
-            doc_id = self.retriever.resolve_law(name, state)
-            if doc_id is None:
-                return None
-            # a loose match (劳动法 inside 劳动合同法) is not the law the asker named
-            title = titles.get(doc_id, "")
-            return doc_id if name in title or name in LAW_ALIASES or len(name) >= 4 else None
-
         return find_missing(
-            question, resolve, lambda doc_id, number: (doc_id, number) in state.articles,
+            question, lambda name: self.retriever.resolve_law(name, state), lambda doc_id, number: (doc_id, number) in state.articles,
             lambda doc_id: titles.get(doc_id, ""),
         )
 

@@ -290,7 +290,8 @@ ENGLISH: dict[str, str] = {
 }
 
 # Law titles people shorten: alias -> words that must occur in the official title, in order.
-# Most short names are found automatically (a subsequence of the title); these are the ones that are not.
+# Most short names are found automatically (knowledge.titles.resolve_title: a title's tail without 管理/工作);
+# these are common names that are not.
 LAW_ALIASES: dict[str, str] = {
     "农民工工资条例": "保障农民工工资支付条例",
     "欠薪条例": "保障农民工工资支付条例",
@@ -306,4 +307,9 @@ LAW_ALIASES: dict[str, str] = {
     "个保法": "中华人民共和国个人信息保护法",
     "环保法": "中华人民共和国环境保护法",
     "安法": "中华人民共和国安全生产法",
+    "市容条例": "城市市容和环境卫生管理条例",
+    "环卫条例": "城市市容和环境卫生管理条例",
+    "环评条例": "建设项目环境保护管理条例",
+    "招投标条例": "中华人民共和国招标投标法实施条例",
+    "招标投标条例": "中华人民共和国招标投标法实施条例",
 }

@@ -58,3 +58,46 @@ def english_citation(law: str, article: str) -> str:
     number = article_number(article) if article else 0
     english = f"Article {number} of the {title}" if number else f"the {title}"
     return f"{english} ({chinese})"
+
+
+# --- which loaded law a name refers to ---------------------------------------------------------------
+_KINDS = ("实施条例", "实施细则", "条例", "办法", "规定", "细则", "指南", "法")
+_GENERIC = ("管理", "工作")  # people drop these when they shorten a title (物业条例, 信访条例)
+
+
+def _plain(title: str) -> str:
+    """A title as people shorten it: without 中华人民共和国 and the generic words."""
+    title = short_title(title)
+    for word in _GENERIC:
+        title = title.replace(word, "")
+    return title
+
+
+def _distinctive(name: str) -> str:
+    """What a (plain) name says beyond its kind word: 办法 -> '', 文明施工办法 -> 文明施工."""
+    for kind in _KINDS:
+        if name.endswith(kind):
+            return name[: -len(kind)]
+    return name
+
+
+def resolve_title(name: str, titles: dict[str, str], aliases: dict[str, str]) -> str | None:
+    """The id of the loaded law `name` refers to (`titles`: full title -> id), or None.
+
+    Exactly the title, the title without 中华人民共和国, a common alias (征收条例), or the tail of exactly
+    one title once generic words are dropped from both (文明施工管理办法 and 文明施工办法 for
+    示范县建筑工地文明施工管理办法, 抗震条例 for 建设工程抗震管理条例; 管理办法 alone names nothing). A
+    name whose characters merely occur in order in a title (建筑法 in 示范县建筑工地文明施工管理办法,
+    劳动法 in 劳动合同法) is not that law.
+    """
+    name = aliases.get(name, name).strip("《》 ")
+    if name in titles:
+        return titles[name]
+    by_short = {short_title(title): doc_id for title, doc_id in titles.items()}
+    if short_title(name) in by_short:
+        return by_short[short_title(name)]
+    plain = _plain(name)
+    if len(_distinctive(plain)) < 2:
+        return None
+    tails = {doc_id for title, doc_id in titles.items() if _plain(title).endswith(plain)}
+    return tails.pop() if len(tails) == 1 else None

@@ -8,13 +8,8 @@ from fastapi import Request
 from complaints import schemas as complaints_schemas
 from core.kit.language import DEFAULT_LANGUAGE, LANGUAGES, normalize_language
 from core.kit.validation import Labels
+from knowledge import schemas as knowledge_schemas
 from opendays import schemas as opendays_schemas
-
-# Knowledge's fields, until its schemas declare their own labels.
-KNOWLEDGE_LABELS: dict[str, tuple[str, str]] = {
-    "question": ("问题", "question"),
-    "k": ("返回条数", "k"),
-}
 
 
 def labels_for_path(path: str) -> Labels:
@@ -23,7 +18,7 @@ def labels_for_path(path: str) -> Labels:
     if "open-days" in path:
         return opendays_schemas.FIELD_LABELS
     if "/ask" in path or "/knowledge" in path:
-        return {**complaints_schemas.FIELD_LABELS, **KNOWLEDGE_LABELS}
+        return {**complaints_schemas.FIELD_LABELS, **knowledge_schemas.FIELD_LABELS}
     return complaints_schemas.FIELD_LABELS
 
 

@@ -51,3 +51,13 @@ def test_unknown_fields_fall_back_to_their_name() -> None:
         "colour is required"
     ]
     assert error_lines([{"loc": ("query", "page"), "type": "int_parsing"}], {}, "zh") == ["页码必须是数字"]
+
+
+def test_knowledge_labels_its_own_fields() -> None:
+    from knowledge.schemas import FIELD_LABELS as KNOWLEDGE_LABELS
+    from knowledge.schemas import AskIn
+
+    assert error_lines(errors_of(AskIn, question=""), KNOWLEDGE_LABELS, "zh") == ["问题至少需要 1 个字符"]
+    assert error_lines(errors_of(AskIn, question="施工许可证", k=0), KNOWLEDGE_LABELS, "en")[0].startswith(
+        "number of sources:"
+    )
