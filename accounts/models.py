@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table, false
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
@@ -82,3 +82,34 @@ class StaffSession(Base):
     user_agent: Mapped[str] = mapped_column(String(200), default="")
 
     user: Mapped[StaffUser] = relationship(lazy="joined")
+
+
+class StaffChannelLink(Base):
+    """A staff account's own chat on a channel (its Telegram user), where alerts about its
+    departments' reports go. One chat per account and channel; a chat belongs to one account."""
+
+    __tablename__ = "staff_channel_links"
+    __table_args__ = (UniqueConstraint("channel", "address"), UniqueConstraint("user_id", "channel"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    user: Mapped[StaffUser] = relationship(lazy="joined")
+
+
+class StaffLinkCode(Base):
+    """A one-time code shown in the console and sent to the bot to link a chat; only its hash is
+    stored, it expires within minutes and is spent by its first use."""
+
+    __tablename__ = "staff_link_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -31,7 +31,7 @@ from aiogram.exceptions import (
 )
 
 from civicdesk.container import Services
-from complaints.messages import ReportUpdate, StaffAlert
+from complaints.messages import DeadlineAlert, OverdueDigest, ReportUpdate, StaffAlert, UrgentReportAlert
 from conversations.messages import ChatReply
 from conversations.notices import asks_rating, render_report_update
 from core.delivery import Blocked, Claimed, DeliveryLoop, DeliveryPolicy, Permanent, RateLimited
@@ -153,3 +153,6 @@ async def send_chat_reply(delivery: TelegramSender, chat_id: int, reply: ChatRep
 
 RENDERERS.register(*opendays.OUTBOX_MESSAGES)(opendays.send_outbox_message)
 RENDERERS.register(StaffAlert)(staff_alerts.send_staff_alert)
+RENDERERS.register(UrgentReportAlert)(staff_alerts.send_urgent)
+RENDERERS.register(DeadlineAlert)(staff_alerts.send_deadline)
+RENDERERS.register(OverdueDigest)(staff_alerts.send_digest)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from accounts.departments import DepartmentService
+from accounts.links import ChannelLinks
 from accounts.service import AccountService
 from complaints.service import ComplaintPolicy, ComplaintService
 from complaints.storage import LocalPhotoStore, PhotoStore
@@ -29,6 +31,7 @@ class Services:
     departments: DepartmentService
     opendays: OpenDayService
     limiter: RateLimiter
+    links: ChannelLinks
     bureau_time: BureauTime = field(default_factory=BureauTime)
     redis: Any = None  # redis.asyncio.Redis when CIVICDESK_REDIS_URL is set
     extras: dict[str, Any] = field(default_factory=dict)
@@ -72,6 +75,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         departments=DepartmentService(db, clock),
         opendays=OpenDayService(db, OpenDayPolicy.from_settings(settings), clock),
         limiter=RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter(),
+        links=ChannelLinks(db, clock, timedelta(minutes=settings.staff_link_code_minutes)),
         bureau_time=BureauTime.from_settings(settings),
         redis=redis,
     )

@@ -1,4 +1,5 @@
-"""Scheduled domain jobs (open-day reminders, feedback requests, finishing ended events), run by one
+"""Scheduled domain jobs (open-day reminders, feedback requests, finishing ended events; staff
+alerts on deadlines drawing near and the daily overdue digest), run by one
 small job runner that `civicdesk serve` and `civicdesk bot` both host, instead of by a channel's
 delivery loop.
 
@@ -56,9 +57,17 @@ async def _opendays_due(services: Services, now: datetime) -> Any:
     return result
 
 
+async def _staff_alerts_due(services: Services, now: datetime) -> Any:
+    result = await services.complaints.due_alerts(now)
+    if result.deadline_alerts or result.digests:
+        log.info("staff alerts: %s deadline alerts, %s overdue digests", result.deadline_alerts, result.digests)
+    return result
+
+
 # The domain jobs. Each runs at most once per `every` across all processes.
 DEFAULT_JOBS: tuple[Job, ...] = (
     Job("opendays.due_notifications", timedelta(minutes=1), _opendays_due),
+    Job("complaints.staff_alerts", timedelta(minutes=5), _staff_alerts_due),
 )
 
 

@@ -5,7 +5,9 @@ receipt. These are the defaults; `CIVICDESK_ACCEPTANCE_DUE_DAYS` and friends let
 local rules.
 
 "Overdue" is defined here once, from `DEADLINE_BY_STATUS`: as a Python predicate (`is_overdue`)
-and as the SQL condition the staff filters and the dashboard use (`overdue_clause`).
+and as the SQL condition the staff filters and the dashboard use (`overdue_clause`); likewise
+"due within N days" (`is_due_within`, `due_within_clause`) for the staff's deadline alerts, and
+"resolved within the deadline" (`resolved_in_time`) for the public figures.
 """
 
 from __future__ import annotations
@@ -87,13 +89,50 @@ def is_overdue(status: str, acceptance_due_at: datetime, handling_due_at: dateti
     return deadline is not None and now > deadline
 
 
-def overdue_clause(now: datetime) -> Any:
-    """SQL for `is_overdue`: the status's deadline column is before `now`."""
+def deadline_field(status: str) -> str | None:
+    """Which deadline applies in this status: `acceptance_due_at`, `handling_due_at` or None."""
+    return DEADLINE_BY_STATUS.get(Status(status))
+
+
+def is_due_within(status: str, acceptance_due_at: datetime, handling_due_at: datetime | None, now: datetime,
+                  within: timedelta) -> bool:
+    """Not overdue yet, but the status's deadline falls within `within` from `now`."""
+    deadline = due_at(status, acceptance_due_at, handling_due_at)
+    return deadline is not None and now <= deadline <= now + within
+
+
+def resolved_in_time(resolved_at: datetime | None, handling_due_at: datetime | None) -> bool:
+    """A resolution counts as on time when it came by the (possibly extended) handling deadline."""
+    return resolved_at is not None and handling_due_at is not None and resolved_at <= handling_due_at
+
+
+def _by_field() -> dict[str, list[str]]:
     by_field: dict[str, list[str]] = {}
     for status, field in DEADLINE_BY_STATUS.items():
         by_field.setdefault(field, []).append(status.value)
+    return by_field
+
+
+def overdue_clause(now: datetime) -> Any:
+    """SQL for `is_overdue`: the status's deadline column is before `now`."""
     conditions = [
         and_(Report.status.in_(sorted(statuses)), getattr(Report, field) < now)
-        for field, statuses in by_field.items()
+        for field, statuses in _by_field().items()
     ]
     return or_(*conditions) if conditions else false()
+
+
+def due_within_clause(now: datetime, within: timedelta) -> Any:
+    """SQL for `is_due_within`."""
+    conditions = [
+        and_(Report.status.in_(sorted(statuses)), getattr(Report, field) >= now,
+             getattr(Report, field) <= now + within)
+        for field, statuses in _by_field().items()
+    ]
+    return or_(*conditions) if conditions else false()
+
+
+def resolved_in_time_clause() -> Any:
+    """SQL for `resolved_in_time`."""
+    return and_(Report.resolved_at.is_not(None), Report.handling_due_at.is_not(None),
+                Report.resolved_at <= Report.handling_due_at)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import ClassVar
+
+from pydantic import BaseModel
 
 from core.outbox import OutboxPayload, message_kind
 
@@ -32,3 +35,44 @@ class StaffAlert(OutboxPayload):
     from_department: str | None = None
     reason: str | None = None
     actor: str | None = None
+
+
+class AlertReport(BaseModel):
+    """One report as staff alerts name it: no reporter data (a staff chat may be a group)."""
+
+    tracking_number: str
+    category_zh: str
+    category_en: str
+    department: str | None = None
+    priority: str = "normal"
+    due_at: datetime | None = None
+    deadline: str | None = None  # acceptance_due_at | handling_due_at
+
+
+@message_kind
+class UrgentReportAlert(OutboxPayload):
+    """A report of the recipient's departments was raised to high or urgent priority."""
+
+    kind: ClassVar[str] = "staff_urgent_report"
+    report: AlertReport
+    actor: str | None = None
+
+
+@message_kind
+class DeadlineAlert(OutboxPayload):
+    """A report's acceptance or handling deadline (`report.deadline`, `report.due_at`) is near."""
+
+    kind: ClassVar[str] = "staff_deadline"
+    report: AlertReport
+    days_left: int
+
+
+@message_kind
+class OverdueDigest(OutboxPayload):
+    """The daily list of the recipient's overdue reports (`reports` holds at most a page; `total`
+    counts them all)."""
+
+    kind: ClassVar[str] = "staff_overdue_digest"
+    day: date
+    total: int
+    reports: list[AlertReport]

@@ -81,6 +81,8 @@ class Report(Base):
     # cleared when staff act on the report.
     attention: Mapped[str | None] = mapped_column(String(30))
     attention_at: Mapped[datetime | None]
+    # 行政执法公示: the outcome as staff wrote it for the public results page (complaints/publication.py).
+    public_outcome: Mapped[str | None] = mapped_column(Text)
 
     category: Mapped[Category] = relationship(lazy="joined")
     department_row: Mapped[Department | None] = relationship(lazy="joined")
@@ -173,3 +175,15 @@ class ReportRating(Base):
     reopen_decision: Mapped[str | None] = mapped_column(String(12))  # accepted | declined
     reopen_decided_at: Mapped[datetime | None]
     reopen_decided_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class StaffAlertSent(Base):
+    """Which scheduled staff alert was already sent, by its key (`complaints/alerts.py`): a deadline
+    alert per report, deadline and due time; one overdue digest per bureau day. Written in the
+    same transaction as the alert's outbox rows, so an alert is never sent twice nor lost."""
+
+    __tablename__ = "staff_alerts_sent"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]

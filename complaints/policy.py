@@ -7,6 +7,7 @@ from typing import Any
 
 from core.kit.bureau_time import BureauTime
 
+from .alerts import AlertPolicy
 from .deadlines import DeadlinePolicy
 from .followup import FollowupPolicy
 from .photos import PhotoLimits
@@ -22,6 +23,7 @@ class ComplaintPolicy:
     category_departments: dict[str, str]
     bureau_time: BureauTime = BureauTime()
     followup: FollowupPolicy = FollowupPolicy()
+    alerts: AlertPolicy = AlertPolicy()
 
     @classmethod
     def from_settings(cls, settings: Any) -> ComplaintPolicy:
@@ -34,4 +36,6 @@ class ComplaintPolicy:
             category_departments=dict(settings.category_departments),
             bureau_time=BureauTime.from_settings(settings),
             followup=FollowupPolicy(reopen_window_days=settings.reopen_window_days),
+            alerts=AlertPolicy(deadline_days=settings.staff_alert_deadline_days,
+                               digest_hour=settings.staff_digest_hour),
         )

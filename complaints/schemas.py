@@ -235,6 +235,7 @@ class ReportDetail(ReportSummary):
     events: list[AuditEvent]
     duplicate_candidates: list[DuplicateOut]
     merged_reports: list[str]
+    public_outcome: str | None = None
 
 
 class ReportFilters(BaseModel):
@@ -275,3 +276,54 @@ class TriageUpdate(BaseModel):
             names = ", ".join(PRIORITIES)
             raise Invalid(f"优先级须为以下之一：{names}", f"priority must be one of {names}")
         return value
+
+
+# --- public results (行政执法公示; what may be shown is decided in publication.py) ----------------
+
+
+class PublicCategory(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class PublicCase(BaseModel):
+    """A resolved case as the public sees it: nothing of the reporter, the description or notes."""
+
+    tracking_number: str
+    category: PublicCategory
+    department: str | None
+    area: str  # street level at most; "" when the address names none
+    lat: float | None  # the centre of a ~1 km grid cell
+    lon: float | None
+    status: str
+    received_at: datetime
+    accepted_at: datetime | None
+    resolved_at: datetime
+    within_deadline: bool
+    outcome: str | None  # what staff wrote for publication, if anything
+
+
+class SatisfactionFigures(BaseModel):
+    rated: int
+    satisfied: int  # 满意 + 基本满意
+    rate: float | None
+
+
+class MonthFigures(BaseModel):
+    month: str  # YYYY-MM, bureau time
+    received: int
+    accepted: int
+    resolved: int
+    resolved_within_deadline: int
+    satisfaction: SatisfactionFigures
+
+
+class ResultFilters(BaseModel):
+    category: str | None = None
+    department: str | None = None
+    month: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class ResultsPage(Page[PublicCase]):
+    figures: list[MonthFigures]

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     duplicate_window_days: int = 14
     reopen_window_days: int = 15  # 回访: days after a resolution a dissatisfied reporter may ask for reopening
     category_departments: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CATEGORY_DEPARTMENTS))
+    # Alerts to staff phones (complaints/alerts.py): days before a deadline; the digest's hour.
+    staff_alert_deadline_days: int = Field(default=3, ge=0, description="alert this many days before a deadline; 0: off")
+    staff_digest_hour: int | None = Field(default=8, ge=0, le=23,
+                                          description="bureau-time hour of the daily overdue digest; empty: off")
+    staff_link_code_minutes: int = Field(default=10, ge=1, le=60, description="how long a chat-link code lives")
 
     # --- public portal -----------------------------------------------------------------------
     bureau_name: str = "县住房和城乡建设局"
@@ -140,6 +145,11 @@ class Settings(BaseSettings):
                 return json.loads(value)
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("staff_digest_hour", mode="before")
+    @classmethod
+    def _parse_hour(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "off", "none") else value
 
     @field_validator("category_departments", "wechat_templates", mode="before")
     @classmethod

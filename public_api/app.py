@@ -19,14 +19,16 @@ from core.settings import Settings
 from .docs import install_docs
 from .errors import error_response, install_error_handlers
 from .limits import BodyLimitMiddleware, body_limits
-from .routes import departments, health, reports, staff_reports
+from .routes import departments, health, reports, results, staff_links, staff_reports
 from .routes import knowledge as knowledge_routes
 from .routes import opendays, opendays_staff
 from .web import auth as web_auth
 from .web import knowledge_pages as web_knowledge
 from .web import opendays_pages as web_opendays
 from .web import portal as web_portal
+from .web import results_pages as web_results
 from .web import accounts_pages as web_accounts
+from .web import alerts_pages as web_alerts
 from .web import staff as web_staff
 from .web.security import SecurityHeadersMiddleware, tile_origin
 
@@ -76,8 +78,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_docs(app, enabled=settings.environment != "production")
     app.include_router(health.router)
     app.include_router(reports.router)
+    app.include_router(results.router)
     app.include_router(staff_reports.router)
     app.include_router(departments.router)
+    app.include_router(staff_links.router)
     app.include_router(knowledge_routes.router)
     app.include_router(opendays.router)
     app.include_router(opendays.feeds)
@@ -90,7 +94,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(web_auth.router)
     app.include_router(web_staff.router)
     app.include_router(web_accounts.router)
+    app.include_router(web_alerts.router)
     app.include_router(web_portal.router)
+    app.include_router(web_results.router)
     app.include_router(web_knowledge.router)
     app.include_router(web_opendays.router)
     # A body over its route's limit is refused before any parser sees it.

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from . import ask, followup, opendays, report, start, status
+from . import ask, followup, opendays, report, staff, start, status
 
 
 def routers() -> list[Router]:
     """Fresh routers (a router belongs to one dispatcher, and tests build several)."""
-    return [start.router(), status.router(), followup.router(), opendays.router(), report.router(), ask.router()]
+    return [start.router(), staff.router(), status.router(), followup.router(), opendays.router(), report.router(), ask.router()]

@@ -30,14 +30,18 @@ from ..schemas import (
     ReportFilters,
     ReportInput,
     ReportSummary,
+    ResultFilters,
+    ResultsPage,
     SubmitResult,
     TriageUpdate,
 )
 from ..stats import Dashboard
 from ..storage import PhotoStore
+from .alerts import AlertRound, StaffAlerts
 from .followup import Followup
 from .intake import Intake
 from .queries import EXPORT_LIMIT, PUBLIC_KINDS, Queries
+from .results import PublicResults
 from .records import PUSH_CHANNELS, REPORTER, SYSTEM, CategoryBook, ChannelUser, Reporter
 from .triage import Triage
 
@@ -58,7 +62,8 @@ class ComplaintService:
         self.intake = Intake(db, store, policy, clock, self.category_book)
         self.triage = Triage(db, policy, clock, self.category_book, self.queries)
         self.followup = Followup(db, policy.followup, clock, self.intake)
-
+        self.alerts = StaffAlerts(db, policy.alerts, clock, policy.bureau_time)
+        self.results = PublicResults(db, clock, policy.bureau_time)
 
     # --- set-up ------------------------------------------------------------------------------
     async def ensure_seed_data(self) -> None:
@@ -118,9 +123,13 @@ class ComplaintService:
     # --- triage --------------------------------------------------------------------------------
     async def transition(
         self, tracking_number: str, actor: str, to: str, note: str | None = None, public_message: str | None = None,
-        scope: Scope = BUREAU,
+        scope: Scope = BUREAU, public_outcome: str | None = None,
     ) -> ReportDetail:
-        return await self.triage.transition(tracking_number, actor, to, note, public_message, scope)
+        return await self.triage.transition(tracking_number, actor, to, note, public_message, scope, public_outcome)
+
+    async def set_public_outcome(self, tracking_number: str, actor: str, text: str | None,
+                                 scope: Scope = BUREAU) -> ReportDetail:
+        return await self.triage.set_public_outcome(tracking_number, actor, text, scope)
 
     async def update_triage(self, tracking_number: str, actor: str, changes: TriageUpdate,
                             scope: Scope = BUREAU) -> ReportDetail:
@@ -146,6 +155,16 @@ class ComplaintService:
         """Route new reports of a category to a department (an admin's choice, kept until the
         settings name another)."""
         return await self.category_book.set_department(category, department)
+
+    # --- public results (行政执法公示) ------------------------------------------------------------
+    async def public_results(self, filters: ResultFilters, page: int = 1, per_page: int = 20) -> ResultsPage:
+        """Resolved cases, anonymised, and the monthly figures."""
+        return await self.results.page(filters, page, per_page)
+
+    # --- staff alerts (the job runner calls this) -------------------------------------------------
+    async def due_alerts(self, now: datetime | None = None) -> AlertRound:
+        """Deadline alerts and the daily overdue digest that are due, each sent once."""
+        return await self.alerts.due(now)
 
     # --- follow-up: 回访, reopening, supplements -------------------------------------------------
     async def followup_view(self, tracking_number: str, who: Reporter, lang: str = "zh") -> FollowupView:

@@ -222,6 +222,7 @@ class Queries:
                     for c in candidates
                 ],
                 merged_reports=list(merged),
+                public_outcome=report.public_outcome,
             )
 
 

@@ -16,8 +16,10 @@ from core.errors import PermissionDenied, ValidationFailed
 from ..messages import StaffAlert
 from ..models import Report
 from ..policy import ComplaintPolicy
+from ..publication import check_can_publish, clean_outcome
 from ..schemas import ReportDetail, TriageUpdate
 from ..workflow import OPEN_STATUSES, Status, apply_transition
+from .alerts import alert_priority
 from .followup import accept_pending_reopen
 from .queries import Queries
 from .records import CategoryBook, add_event, notify_followers, notify_reporter, report_by_number
@@ -35,17 +37,38 @@ class Triage:
 
     async def transition(
         self, tracking_number: str, actor: str, to: str, note: str | None = None, public_message: str | None = None,
-        scope: Scope = BUREAU,
+        scope: Scope = BUREAU, public_outcome: str | None = None,
     ) -> ReportDetail:
+        """`public_outcome`, only when resolving: the outcome text for the public results page."""
+        outcome = clean_outcome(public_outcome)
         async with self.db.write_session() as session:
             report = await report_by_number(session, tracking_number, scope=scope)
             now = self.clock.now()
             previous = report.status
             public_message = (public_message or "").strip() or None
             target = apply_transition(report, to, now, self.policy.deadlines, public_message)
+            if outcome is not None:
+                check_can_publish(target.value)
             await accept_pending_reopen(session, report, actor, target.value)
             add_event(session, report, "status", actor, now, previous, target.value, note, public_message)
+            if outcome is not None and outcome != report.public_outcome:
+                add_event(session, report, "public_outcome", actor, now, note=outcome)
+                report.public_outcome = outcome
             await notify_followers(session, report, "status", public_message, now)
+        return await self.queries.detail(tracking_number, scope)
+
+    async def set_public_outcome(self, tracking_number: str, actor: str, text: str | None,
+                                 scope: Scope = BUREAU) -> ReportDetail:
+        """Publish, correct or withdraw (empty) a resolved report's public outcome; audited."""
+        outcome = clean_outcome(text)
+        async with self.db.write_session() as session:
+            report = await report_by_number(session, tracking_number, scope=scope)
+            check_can_publish(report.status)
+            if outcome != report.public_outcome:
+                now = self.clock.now()
+                add_event(session, report, "public_outcome", actor, now, note=outcome)
+                report.public_outcome = outcome
+                report.updated_at = now
         return await self.queries.detail(tracking_number, scope)
 
     async def update_triage(self, tracking_number: str, actor: str, changes: TriageUpdate,
@@ -54,6 +77,7 @@ class Triage:
             report = await report_by_number(session, tracking_number, scope=scope)
             now = self.clock.now()
             changed = False
+            old_priority = report.priority
             if changes.category is not None:
                 category = await self.categories.row(changes.category, session)
                 if category.id != report.category_id:
@@ -94,6 +118,7 @@ class Triage:
             if not changed and changes.note:
                 add_event(session, report, "note", actor, now, note=changes.note)
             report.updated_at = now
+            await alert_priority(session, report, old_priority, actor, now)
         return await self.queries.detail(tracking_number, scope)
 
     async def transfer(self, tracking_number: str, actor: str, department: str, reason: str,

@@ -13,13 +13,13 @@ from functools import cache, lru_cache
 
 from core.kit.language import normalize_language
 
-from . import en, followup, opendays, zh
+from . import en, followup, opendays, staff, zh
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 CATALOGS: dict[str, dict[str, str]] = {
-    "zh": zh.TEXTS | opendays.TEXTS["zh"] | followup.TEXTS["zh"],
-    "en": en.TEXTS | opendays.TEXTS["en"] | followup.TEXTS["en"],
+    "zh": zh.TEXTS | opendays.TEXTS["zh"] | followup.TEXTS["zh"] | staff.TEXTS["zh"],
+    "en": en.TEXTS | opendays.TEXTS["en"] | followup.TEXTS["en"] | staff.TEXTS["en"],
 }
 LANGUAGE_NAMES: dict[str, str] = {"zh": "简体中文", "en": "English"}
 

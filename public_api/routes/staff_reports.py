@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from accounts.service import StaffIdentity
+from complaints.publication import MAX_OUTCOME
 from complaints.schemas import MAX_PAGE, Page, ReportDetail, ReportFilters, ReportSummary, TriageUpdate
 
 from ..deps import Position, ServicesDep, Triager, Viewer
@@ -23,6 +24,12 @@ class TransitionIn(BaseModel):
     to: str = Field(max_length=20)
     note: str | None = Field(default=None, max_length=5000)
     public_message: str | None = Field(default=None, max_length=5000)
+    public_outcome: str | None = Field(default=None, max_length=MAX_OUTCOME,
+                                       description="only with to=resolved: the outcome shown on the public results")
+
+
+class PublicOutcomeIn(BaseModel):
+    text: str = Field(default="", max_length=MAX_OUTCOME, description="empty: withdraw it from the public results")
 
 
 class NoteIn(BaseModel):
@@ -114,8 +121,15 @@ async def triage(tracking_number: str, body: TriageUpdate, services: ServicesDep
 @router.post("/reports/{tracking_number}/transition", response_model=ReportDetail)
 async def transition(tracking_number: str, body: TransitionIn, services: ServicesDep, staff: Triager) -> ReportDetail:
     return await services.complaints.transition(
-        tracking_number, staff.username, body.to, body.note, body.public_message, staff.scope
+        tracking_number, staff.username, body.to, body.note, body.public_message, staff.scope, body.public_outcome
     )
+
+
+@router.put("/reports/{tracking_number}/public-outcome", response_model=ReportDetail)
+async def set_public_outcome(tracking_number: str, body: PublicOutcomeIn, services: ServicesDep,
+                             staff: Triager) -> ReportDetail:
+    """行政执法公示: the outcome text of a resolved report shown on the public results (audited)."""
+    return await services.complaints.set_public_outcome(tracking_number, staff.username, body.text, staff.scope)
 
 
 @router.post("/reports/{tracking_number}/transfer", response_model=ReportDetail)

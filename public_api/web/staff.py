@@ -155,11 +155,22 @@ async def triage(
 async def transition(
     request: Request, number: str, services: ServicesDep, staff: StaffTriager,
     to: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
-    public_message: Annotated[str, Form()] = "",
+    public_message: Annotated[str, Form()] = "", public_outcome: Annotated[str, Form()] = "",
 ) -> Response:
     async def action() -> None:
         await services.complaints.transition(number, staff.username, to, note or None, public_message or None,
-                                             staff.scope)
+                                             staff.scope, public_outcome or None)
+
+    return await _act(request, number, action)
+
+
+@router.post("/reports/{number}/public-outcome", dependencies=[Csrf])
+async def public_outcome(
+    request: Request, number: str, services: ServicesDep, staff: StaffTriager, text: Annotated[str, Form()] = "",
+) -> Response:
+    """行政执法公示: what the public results page says of this resolved report (empty withdraws it)."""
+    async def action() -> None:
+        await services.complaints.set_public_outcome(number, staff.username, text, staff.scope)
 
     return await _act(request, number, action)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .text_console import CONSOLE_TEXT
 from .text_citizen import CITIZEN_TEXT
+from .text_results import RESULTS_TEXT
 
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
@@ -424,6 +425,8 @@ TEXT: dict[str, dict[str, str]] = {
 for _lang, _entries in CONSOLE_TEXT.items():
     TEXT[_lang].update(_entries)
 for _lang, _table in CITIZEN_TEXT.items():
+    TEXT[_lang].update(_table)
+for _lang, _table in RESULTS_TEXT.items():
     TEXT[_lang].update(_table)
 
 
