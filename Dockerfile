@@ -12,6 +12,8 @@ COPY public_api ./public_api
 COPY knowledge ./knowledge
 COPY bot ./bot
 COPY opendays ./opendays
+COPY conversations ./conversations
+COPY wechat ./wechat
 RUN pip install --no-cache-dir . && useradd --create-home civicdesk && mkdir -p /data && chown civicdesk /data
 USER civicdesk
 VOLUME ["/data"]

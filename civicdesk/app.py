@@ -1,5 +1,6 @@
 """The web process's application: the FastAPI app of `public_api`, the scheduled-job runner, and
-the Telegram webhook when `CIVICDESK_TELEGRAM_WEBHOOK_URL` is set. Composed here so neither
+the Telegram webhook when `CIVICDESK_TELEGRAM_WEBHOOK_URL` is set, and the WeChat callback
+(`/wechat/callback`) when `CIVICDESK_WECHAT_TOKEN` is set. Composed here so neither
 adapter imports the other."""
 
 from __future__ import annotations
@@ -42,4 +43,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         from bot.webhook import webhook_router
 
         app.include_router(webhook_router(settings))
+    if settings.wechat_token:
+        from wechat.callback import wechat_router
+
+        app.include_router(wechat_router(settings))
     return app

@@ -252,10 +252,10 @@ def photos_sweep(
 
 
 def _register_packages() -> None:
-    """Each group adds its own commands: ingest/ask/eval, bot, opendays."""
-    from civicdesk.commands import bot, knowledge, opendays
+    """Each group adds its own commands: ingest/ask/eval, bot, opendays, wechat."""
+    from civicdesk.commands import bot, knowledge, opendays, wechat
 
-    for module in (knowledge, bot, opendays):
+    for module in (knowledge, bot, opendays, wechat):
         module.register(app)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 from bot.delivery import telegram_sender
+from wechat.sender import wechat_sender
 from core.delivery import Sender
 from core.kit.channels import ChannelName
 
@@ -26,6 +27,7 @@ SenderFactory = Callable[["Services"], "Sender | None"]
 
 SENDERS: dict[str, SenderFactory] = {
     ChannelName.TELEGRAM.value: telegram_sender,
+    ChannelName.WECHAT.value: wechat_sender,
 }
 
 
