@@ -16,6 +16,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -112,7 +113,8 @@ def measure(backend: str, photo: bytes, workers: int = 1) -> list[list[object]]:
     reads: list[Result] = []
     floor_reads: list[Result] = []
     photo_rates: list[float] = []
-    with database(backend) as url, server(url, workers=workers) as base:
+    with tempfile.TemporaryDirectory(prefix="civicdesk-bench-seed-") as no_seed, database(backend) as url, \
+            server(url, {"CIVICDESK_KNOWLEDGE_SEED_DIR": no_seed}, workers=workers) as base:
         asyncio.run(_submissions(base, photo, 10, tokens))  # warm-up: imports, pools, caches
         for _ in range(ROUNDS):
             photo_rates.append(photo_floor_rate(photo, max(20, SUBMISSIONS // ROUNDS // 2)))

@@ -54,7 +54,7 @@ def server(database_url: str, extra_env: dict[str, str] | None = None, workers: 
     """`civicdesk serve` in its own process(es), on a free loopback port."""
     with tempfile.TemporaryDirectory(prefix="civicdesk-bench-data-") as data_dir:
         env = server_env(Path(data_dir), database_url, **(extra_env or {}))
-        with live_server(env, 120, "--workers", str(workers)) as live:
+        with live_server(env, 300, "--workers", str(workers)) as live:
             yield live.url
 
 
