@@ -4,12 +4,30 @@ shows nothing of the reporter."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
+import pytest
+
+from tests.live import LiveServer, live_server, server_env
 
 from .conftest import ARTIFACTS, PASSWORDS, sign_in
 
 PHONE = {"width": 390, "height": 844}
 SECRET_NAME, SECRET_PHONE = "司马保密", "13811112222"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server that seeds no policy documents: these pages need none, and embedding the sample
+    guide at start-up is what makes a server slow to come up on a busy machine."""
+    tmp_path = tmp_path_factory.mktemp("results")
+    (tmp_path / "no-seed").mkdir()
+    env = server_env(tmp_path / "var", f"sqlite+aiosqlite:///{tmp_path}/web.db",
+                     CIVICDESK_KNOWLEDGE_SEED_DIR=str(tmp_path / "no-seed"))
+    with live_server(env) as live:
+        live.staff("triager", "triager", PASSWORDS["triager"])
+        yield live
 
 
 def _resolved_by_api(base: str, token: str, category: str, description: str, outcome: str | None) -> str:
