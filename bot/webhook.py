@@ -3,8 +3,9 @@
 Mounted by `civicdesk.app.create_app` when `CIVICDESK_TELEGRAM_WEBHOOK_URL` is set. The path ends in
 a secret derived from the configured secrets, and Telegram's `X-Telegram-Bot-Api-Secret-Token`
 header must match too; an update delivered twice (a retry after a slow answer) is handled once.
-The app then also runs the outbox delivery loop, and registers the webhook and the command menu
-with Telegram at start-up.
+The app registers the webhook and the command menu with Telegram at start-up and, in the
+single-process mode (`CIVICDESK_BACKGROUND`), also runs the Telegram outbox delivery loop;
+otherwise `civicdesk worker` delivers.
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ class WebhookEndpoint:
 
     async def start(self, services: Services) -> None:
         runtime = await self.ensure(services)
-        runtime.delivery.start()
+        if services.settings.background_in_process:
+            runtime.delivery.start()
         task = asyncio.create_task(self._register(runtime))
         runtime._background.add(task)
         task.add_done_callback(runtime._background.discard)

@@ -1,7 +1,8 @@
-"""The web process's application: the FastAPI app of `public_api`, the scheduled-job runner, and
-the Telegram webhook when `CIVICDESK_TELEGRAM_WEBHOOK_URL` is set, and the WeChat callback
-(`/wechat/callback`) when `CIVICDESK_WECHAT_TOKEN` is set. Composed here so neither
-adapter imports the other."""
+"""The web process's application: the FastAPI app of `public_api`, the Telegram webhook when
+`CIVICDESK_TELEGRAM_WEBHOOK_URL` is set, the WeChat callback (`/wechat/callback`) when
+`CIVICDESK_WECHAT_TOKEN` is set, and, in the single-process mode (`CIVICDESK_BACKGROUND`, the default
+on SQLite), the background work (`civicdesk/worker.py`). Otherwise the app is stateless and
+`civicdesk worker` does that work. Composed here so neither adapter imports the other."""
 
 from __future__ import annotations
 
@@ -10,26 +11,38 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from core.kit.channels import ChannelName
 from core.settings import Settings
 from public_api.app import create_app as create_api_app
 
 from .container import Services
-from .jobs import JobRunner
+from .worker import Background, ingest_runs_here
 
 
-def jobs_router() -> APIRouter:
-    """Runs the scheduled domain jobs while the app is up (leased in the database, so several
-    server processes, and a bot process, can all host it)."""
+def background_router(settings: Settings) -> APIRouter:
+    """Hosts background work while the app is up: all of it in the single-process mode (leased in
+    the database, so several server processes, and a bot process, can all host it); otherwise only
+    the ingest jobs when the knowledge index is an embedded store, which belongs to this process."""
+    in_process = settings.background_in_process
+    ingest = ingest_runs_here(settings, worker=False)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runner = JobRunner(app.state.services)
-        app.state.jobs = runner
-        runner.start()
+        background = Background(
+            app.state.services,
+            jobs=None if in_process else (),
+            # the webhook's own bot runtime delivers Telegram messages in this process
+            exclude_channels=(ChannelName.TELEGRAM.value,) if settings.telegram_webhook_url else (),
+            ingest=ingest,
+            deliver=in_process,
+        )
+        app.state.background = background
+        app.state.jobs = background.jobs
+        background.start()
         try:
             yield
         finally:
-            await runner.stop()
+            await background.stop()
 
     return APIRouter(lifespan=lifespan)
 
@@ -38,7 +51,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     """Build the app (see `public_api.app.create_app` for who owns `services`)."""
     settings = services.settings if services else (settings or Settings())
     app = create_api_app(settings, services)
-    app.include_router(jobs_router())
+    app.include_router(background_router(settings))
     if settings.telegram_webhook_url:
         from bot.webhook import webhook_router
 

@@ -50,11 +50,11 @@ def serve(
     import uvicorn
 
     from civicdesk.app import create_app
-    from civicdesk.logs import uvicorn_log_config
+    from civicdesk.logs import configure_logging, uvicorn_log_config
     from civicdesk.migrate import upgrade
 
     settings = _settings()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings)
     if "public_base_url" not in settings.model_fields_set:
         # Links (status pages, calendar feeds, messages) point at where this server listens; set in
         # the environment so every worker process reads the same value.
@@ -64,6 +64,9 @@ def serve(
             logging.getLogger("civicdesk").warning(
                 "listening on every interface: set CIVICDESK_PUBLIC_BASE_URL so links use the public address")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.background_in_process:
+        logging.getLogger("civicdesk").info(
+            "background work (outbox delivery, jobs, sweeps) is left to `civicdesk worker` (CIVICDESK_BACKGROUND)")
     if migrate:
         upgrade(settings.resolved_database_url)
     from knowledge.service import build_knowledge
@@ -72,7 +75,7 @@ def serve(
     # Forwarded headers are trusted only from CIVICDESK_TRUSTED_PROXIES, inside the app (uvicorn's
     # own default would trust them from loopback); tokens are kept out of the access log.
     options: dict[str, Any] = {"host": host, "port": port, "log_level": settings.log_level.lower(),
-                               "proxy_headers": False, "log_config": uvicorn_log_config()}
+                               "proxy_headers": False, "log_config": uvicorn_log_config(settings.log_format)}
     if workers == 1:
         uvicorn.run(create_app(settings), **options)
     else:
@@ -252,10 +255,10 @@ def photos_sweep(
 
 
 def _register_packages() -> None:
-    """Each group adds its own commands: ingest/ask/eval, bot, opendays, wechat."""
-    from civicdesk.commands import bot, knowledge, opendays, wechat
+    """Each group adds its own commands: ingest/ask/eval, bot, opendays, wechat, worker."""
+    from civicdesk.commands import bot, knowledge, opendays, wechat, worker
 
-    for module in (knowledge, bot, opendays, wechat):
+    for module in (knowledge, bot, opendays, wechat, worker):
         module.register(app)
 
 

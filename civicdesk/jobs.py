@@ -1,7 +1,13 @@
-"""Scheduled domain jobs (open-day reminders, feedback requests, finishing ended events; staff
-alerts on deadlines drawing near and the daily overdue digest), run by one
-small job runner that `civicdesk serve` and `civicdesk bot` both host, instead of by a channel's
-delivery loop.
+"""Scheduled jobs (open-day reminders, feedback requests, finishing ended events; staff alerts on
+deadlines drawing near and the daily overdue digest; the photo sweep),
+run by one small job runner that `civicdesk worker` hosts (and `civicdesk serve` / `civicdesk bot` in
+the single-process mode, `CIVICDESK_BACKGROUND`), never by a channel's delivery loop.
+
+Adding a job is one line in `DEFAULT_JOBS`:
+
+    Job("staff.daily_digest", timedelta(days=1), _daily_digest),   # async (services, now) -> result
+
+`every` is a period, or a function of the settings giving one (None: the job is off).
 
 Safe when several processes run it: each job has a row in `job_leases`; a process runs a job only
 after claiming the row with one conditional UPDATE (the job is due and nobody holds an unexpired
@@ -26,7 +32,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
+from complaints import custody
 from core.db import Base
+from core.settings import Settings
 
 if TYPE_CHECKING:
     from .container import Services
@@ -46,8 +54,11 @@ class JobLease(Base):
 @dataclass(frozen=True)
 class Job:
     name: str
-    every: timedelta
+    every: timedelta | Callable[[Settings], timedelta | None]
     run: Callable[[Services, datetime], Awaitable[Any]]
+
+    def period(self, settings: Settings) -> timedelta | None:
+        return self.every if isinstance(self.every, timedelta) else self.every(settings)
 
 
 async def _opendays_due(services: Services, now: datetime) -> Any:
@@ -64,10 +75,20 @@ async def _staff_alerts_due(services: Services, now: datetime) -> Any:
     return result
 
 
-# The domain jobs. Each runs at most once per `every` across all processes.
+async def _photo_sweep(services: Services, now: datetime) -> custody.SweepResult:
+    """Orphan photo files and stale temp files a crashed process left behind."""
+    return await custody.sweep(services.db, services.photos, grace_s=services.settings.photo_sweep_grace_s)
+
+
+def _sweep_period(settings: Settings) -> timedelta | None:
+    return timedelta(seconds=settings.photo_sweep_interval_s) if settings.photo_sweep_interval_s > 0 else None
+
+
+# The jobs. Each runs at most once per `every` across all processes.
 DEFAULT_JOBS: tuple[Job, ...] = (
     Job("opendays.due_notifications", timedelta(minutes=1), _opendays_due),
     Job("complaints.staff_alerts", timedelta(minutes=5), _staff_alerts_due),
+    Job("photos.sweep", _sweep_period, _photo_sweep),
 )
 
 
@@ -82,7 +103,9 @@ class JobRunner:
         tick_s: float = 15.0,
     ):
         self.services = services
-        self.jobs = list(jobs)
+        periods = {job.name: job.period(services.settings) for job in jobs}
+        self.jobs = [job for job in jobs if periods[job.name] is not None]  # None: switched off
+        self._periods: dict[str, timedelta] = {name: p for name, p in periods.items() if p is not None}
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.lease = lease
         self.tick_s = tick_s
@@ -115,7 +138,7 @@ class JobRunner:
                 .where(
                     JobLease.name == job.name,
                     or_(JobLease.leased_until.is_(None), JobLease.leased_until <= now),
-                    or_(JobLease.last_run_at.is_(None), JobLease.last_run_at <= now - job.every),
+                    or_(JobLease.last_run_at.is_(None), JobLease.last_run_at <= now - self._periods[job.name]),
                 )
                 .values(holder=self.holder, leased_until=now + self.lease)
             )

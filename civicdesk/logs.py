@@ -1,13 +1,19 @@
-"""Logging for `civicdesk serve`: uvicorn's own configuration plus a filter that keeps secrets
-out of the access log (reporters' status tokens and registrants' manage tokens travel in query
-strings; the Telegram webhook's secret is a path segment)."""
+"""Logging for every `civicdesk` process: plain text or one JSON object per line
+(`CIVICDESK_LOG_FORMAT=json`, for a log collector), uvicorn's own configuration, and a filter that
+keeps secrets out of the access log (reporters' status tokens and registrants' manage tokens travel
+in query strings; the Telegram webhook's secret is a path segment)."""
 
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import re
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 _SECRETS = (
     (re.compile(r"((?:^|[?&])(?:token|manage_token|status_token|csrf_token)=)[^&#\s]*", re.I), r"\1[redacted]"),
@@ -34,10 +40,36 @@ class RedactTokens(logging.Filter):
         return True
 
 
-def uvicorn_log_config() -> dict[str, Any]:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time (UTC, ISO 8601), level, logger, message, and the exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(settings: Settings) -> None:
+    """The root logger at CIVICDESK_LOG_LEVEL, as text or JSON lines (CIVICDESK_LOG_FORMAT)."""
+    logging.basicConfig(level=settings.log_level, force=True)
+    if settings.log_format == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
+
+
+def uvicorn_log_config(log_format: str = "text") -> dict[str, Any]:
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["redact_tokens"] = {"()": f"{__name__}.RedactTokens"}
     config["handlers"]["access"]["filters"] = ["redact_tokens"]
+    if log_format == "json":
+        for name in ("default", "access"):
+            config["formatters"][name] = {"()": f"{__name__}.JsonFormatter"}
     return config

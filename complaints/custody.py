@@ -119,13 +119,3 @@ async def sweep(db: Database, store: PhotoStore, *, grace_s: float, now: float |
     if deleted or temp_deleted:
         log.info("photo sweep: %d unreferenced files and %d temp files removed", deleted, temp_deleted)
     return SweepResult(checked=len(candidates), deleted=deleted, temp_deleted=temp_deleted)
-
-
-async def sweep_forever(db: Database, store: PhotoStore, *, interval_s: float, grace_s: float) -> None:
-    """The periodic job `civicdesk serve` runs; a failed round is logged and retried next time."""
-    while True:
-        await asyncio.sleep(interval_s)
-        try:
-            await sweep(db, store, grace_s=grace_s)
-        except Exception:  # noqa: BLE001 - a background job must outlive one bad round
-            log.exception("photo sweep failed")

@@ -52,6 +52,14 @@ class Settings(BaseSettings):
         default=5, description="open-day registrations per address; 0: off")
     max_request_bytes: int = Field(default=1024 * 1024, description="largest body outside photo/document uploads")
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(default="text", description="json: one JSON object per line")
+    background: Literal["auto", "in_process", "worker"] = Field(
+        default="auto",
+        description="where background work runs (outbox delivery, scheduled jobs, photo sweeps, ingest "
+        "jobs): in_process = inside `civicdesk serve` (one command; leased, so several may host it), "
+        "worker = only in `civicdesk worker` processes; auto = in_process on SQLite, worker otherwise",
+    )
+    outbox_poll_s: float = Field(default=2.0, gt=0, description="how often a delivery loop looks for due messages")
 
     # --- complaints --------------------------------------------------------------------------
     photos_dir: Path | None = Field(default=None, description="default: <data_dir>/photos")
@@ -164,6 +172,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'civicdesk.db').resolve()}"
+
+    @property
+    def background_in_process(self) -> bool:
+        """Whether `civicdesk serve` (and `civicdesk bot`) host the background work themselves."""
+        if self.background == "auto":
+            return self.resolved_database_url.startswith("sqlite")
+        return self.background == "in_process"
 
     @property
     def resolved_photos_dir(self) -> Path:

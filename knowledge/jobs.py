@@ -1,9 +1,12 @@
-"""Ingest jobs: an uploaded document is queued, indexed in the background by the serving process, and its
-state (queued, indexing with chunks done/total, ready, failed with the reason) can be read at any time.
+"""Ingest jobs: an uploaded document is queued, indexed in the background by whichever process runs the
+ingest loop (`civicdesk worker`, or the serving process in the single-process mode), and its state
+(queued, indexing with chunks done/total, ready, failed with the reason) can be read at any time.
 
-Jobs live in `<knowledge_dir>/jobs.sqlite` beside the catalog, so every worker process of one server sees
-them; the uploaded bytes wait in `<knowledge_dir>/uploads/` until indexed. A job is claimed by one process
-with an atomic update; a job left `indexing` by a process that died is queued again.
+Jobs live in `<knowledge_dir>/jobs.sqlite` beside the catalog, so every process sharing the data
+directory sees them; the uploaded bytes wait in `<knowledge_dir>/uploads/` until indexed. A job is
+claimed by one process with an atomic update that gives it a lease, renewed by every progress report;
+a job left `indexing` whose lease ran out (its process died, in this container or another) is queued
+again by the next round of any process's ingest loop.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+import socket
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from knowledge.loaders import load_bytes
@@ -30,7 +35,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     error TEXT,
     document_id TEXT,
     changed INTEGER,
-    owner INTEGER,
+    owner TEXT,
+    lease_until TEXT,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
@@ -39,17 +45,26 @@ CREATE INDEX IF NOT EXISTS ix_jobs_state ON jobs (state, id);
 _COLUMNS = "id, filename, state, chunks_done, chunks_total, error, document_id, changed, created_at, updated_at"
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+LEASE = timedelta(minutes=5)
+
+
+def _now(ahead: timedelta = timedelta(0)) -> str:
+    return (datetime.now(UTC) + ahead).isoformat(timespec="milliseconds")
 
 
 class JobStore:
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, *, lease: timedelta = LEASE):
         self.directory = Path(directory)
         self.uploads = self.directory / "uploads"
         self.uploads.mkdir(parents=True, exist_ok=True)
+        self.lease = lease
+        # Who holds a claimed job: unique per process, whatever pid namespace it runs in.
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         with self._db() as conn:
             conn.executescript(SCHEMA)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
+            if "lease_until" not in columns:  # a jobs.sqlite from before leases
+                conn.execute("ALTER TABLE jobs ADD COLUMN lease_until TEXT")
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -85,7 +100,7 @@ class JobStore:
         return [_job(row) for row in rows]
 
     def claim(self) -> tuple[IngestJobOut, Path] | None:
-        """The oldest queued job, now `indexing` and owned by this process; None when there is none."""
+        """The oldest queued job, now `indexing` and leased to this process; None when there is none."""
         with self._db() as conn:
             while True:
                 row = conn.execute(
@@ -94,18 +109,19 @@ class JobStore:
                 if row is None:
                     return None
                 taken = conn.execute(
-                    "UPDATE jobs SET state = ?, owner = ?, updated_at = ? WHERE id = ? AND state = ?",
-                    (JobState.INDEXING.value, os.getpid(), _now(), row[0], JobState.QUEUED.value),
+                    "UPDATE jobs SET state = ?, owner = ?, lease_until = ?, updated_at = ? WHERE id = ? AND state = ?",
+                    (JobState.INDEXING.value, self.holder, _now(self.lease), _now(), row[0], JobState.QUEUED.value),
                 ).rowcount
                 if taken:
                     break
         return self.get(row[0]), Path(row[1])  # type: ignore[return-value]
 
     def progress(self, job_id: int, done: int, total: int) -> None:
+        """Record progress and renew the lease."""
         with self._db() as conn:
             conn.execute(
-                "UPDATE jobs SET chunks_done = ?, chunks_total = ?, updated_at = ? WHERE id = ?",
-                (done, total, _now(), job_id),
+                "UPDATE jobs SET chunks_done = ?, chunks_total = ?, lease_until = ?, updated_at = ? WHERE id = ?",
+                (done, total, _now(self.lease), _now(), job_id),
             )
 
     def finish(self, job_id: int, *, document_id: str | None = None, changed: bool | None = None,
@@ -114,7 +130,8 @@ class JobStore:
         with self._db() as conn:
             row = conn.execute("SELECT path FROM jobs WHERE id = ?", (job_id,)).fetchone()
             conn.execute(
-                "UPDATE jobs SET state = ?, error = ?, document_id = ?, changed = ?, owner = NULL, updated_at = ?, "
+                "UPDATE jobs SET state = ?, error = ?, document_id = ?, changed = ?, owner = NULL, lease_until = NULL, "
+                "updated_at = ?, "
                 "chunks_done = CASE WHEN ? THEN chunks_total ELSE chunks_done END WHERE id = ?",
                 (state.value, error, document_id, None if changed is None else int(changed), _now(),
                  error is None, job_id),
@@ -123,13 +140,17 @@ class JobStore:
             Path(row[0]).unlink(missing_ok=True)
 
     def requeue_orphans(self) -> int:
-        """Jobs left `indexing` by a process that no longer runs go back to the queue."""
+        """Jobs left `indexing` whose lease has run out (a job from before leases: whose process is
+        gone) go back to the queue."""
+        now = _now()
         with self._db() as conn:
-            rows = conn.execute("SELECT id, owner FROM jobs WHERE state = ?", (JobState.INDEXING.value,)).fetchall()
-            orphans = [job_id for job_id, owner in rows if owner != os.getpid() and not _alive(owner)]
+            rows = conn.execute("SELECT id, owner, lease_until FROM jobs WHERE state = ?",
+                                (JobState.INDEXING.value,)).fetchall()
+            orphans = [job_id for job_id, owner, until in rows
+                       if (until < now if until else owner != self.holder and not _alive(owner))]
             for job_id in orphans:
-                conn.execute("UPDATE jobs SET state = ?, owner = NULL, updated_at = ? WHERE id = ?",
-                             (JobState.QUEUED.value, _now(), job_id))
+                conn.execute("UPDATE jobs SET state = ?, owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?",
+                             (JobState.QUEUED.value, now, job_id))
         return len(orphans)
 
     def pending(self) -> int:
@@ -143,8 +164,13 @@ def upload_texts(filename: str, data: bytes) -> list[str]:
     return [chunk.embed_text() for chunk in split_document(load_bytes(name, data), document_id(f"upload:{name}"))]
 
 
-def _alive(pid: int | None) -> bool:
-    if not pid:
+def _alive(owner: object) -> bool:
+    """Whether the process of a pre-lease job's owner (a pid) still runs here."""
+    try:
+        pid = int(owner)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return False
+    if pid <= 0:
         return False
     try:
         os.kill(pid, 0)

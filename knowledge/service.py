@@ -197,12 +197,14 @@ class KnowledgeService:
         return True
 
     async def run_jobs(self, poll_s: float = 2.0) -> None:
-        """The serving process's job runner: index queued uploads one at a time until cancelled.
+        """The ingest loop (of `civicdesk worker`, or of the serving process): index queued uploads
+        one at a time until cancelled.
 
-        Woken at once by an upload to this process; polls for uploads that reached another worker.
+        Woken at once by an upload to this process; polls for uploads that reached another process,
+        and for jobs whose holder's lease ran out.
         """
-        await asyncio.to_thread(self.jobs.requeue_orphans)
         while True:
+            await asyncio.to_thread(self.jobs.requeue_orphans)
             while await asyncio.to_thread(self.run_job):
                 pass
             self._wake.clear()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,7 +11,6 @@ from fastapi.staticfiles import StaticFiles
 
 from civicdesk import __version__
 from civicdesk.container import Services, build_services
-from complaints import custody
 from core.settings import Settings
 
 from .docs import install_docs
@@ -42,25 +39,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Stateless: background work (delivery, jobs, sweeps, ingest) is composed in civicdesk/.
         owned = services is None
         app.state.services = services or build_services(settings)
-        built = app.state.services
-        await built.complaints.ensure_seed_data()
-        sweeper = None
-        if settings.photo_sweep_interval_s > 0:
-            sweeper = asyncio.create_task(custody.sweep_forever(
-                built.db, built.photos, interval_s=settings.photo_sweep_interval_s,
-                grace_s=settings.photo_sweep_grace_s))
-        # this process indexes uploaded documents in the background (see knowledge.jobs)
-        jobs = asyncio.create_task(built.knowledge.run_jobs(), name="knowledge-jobs")
+        await app.state.services.complaints.ensure_seed_data()
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
-            jobs.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await jobs
             if owned:
                 await app.state.services.aclose()
 

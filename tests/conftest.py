@@ -110,6 +110,9 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         reports_per_client_per_hour=0,
         registrations_per_client_per_hour=0,
         models_dir=TEST_MODELS_DIR,
+        # The single-process mode on both databases: the app hosts the background work that tests
+        # drive (tests of the worker mode set it themselves).
+        background="in_process",
     )
 
 

@@ -76,7 +76,8 @@ async def test_a_failed_job_is_tried_again_next_round(services: Services, clock:
 
 
 async def test_the_default_jobs_send_open_day_reminders_and_staff_alerts(services: Services, clock: FrozenClock) -> None:
-    assert [job.name for job in DEFAULT_JOBS] == ["opendays.due_notifications", "complaints.staff_alerts"]
+    assert [job.name for job in DEFAULT_JOBS] == ["opendays.due_notifications", "complaints.staff_alerts",
+                                                  "photos.sweep"]
     result = await JobRunner(services).run_once()
     assert result["opendays.due_notifications"].model_dump() == {"finished": 0, "reminders": 0, "feedback_requests": 0}
     assert (result["complaints.staff_alerts"].deadline_alerts, result["complaints.staff_alerts"].digests) == (0, 0)

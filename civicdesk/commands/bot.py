@@ -32,8 +32,10 @@ def bot_command(
     """
     from core.settings import Settings
 
+    from civicdesk.logs import configure_logging
+
     settings = Settings()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings)
     if not settings.telegram_token:
         typer.echo(
             "CIVICDESK_TELEGRAM_TOKEN is not set: create a bot with @BotFather and set its token.", err=True
@@ -61,21 +63,27 @@ def bot_command(
 
 
 async def run_polling(settings, *, handle_signals: bool = True) -> None:  # type: ignore[no-untyped-def]
-    """Long polling with the outbox delivery loop and the job runner alongside, until SIGINT/SIGTERM."""
+    """Long polling until SIGINT/SIGTERM. In the single-process mode (`CIVICDESK_BACKGROUND`) the
+    outbox delivery and the scheduled jobs run alongside; otherwise `civicdesk worker` does them and
+    this process only talks to Telegram."""
     from civicdesk.container import build_services
-    from civicdesk.jobs import JobRunner
+    from civicdesk.worker import Background
+    from core.kit.channels import ChannelName
 
     from bot.app import BotRuntime, allowed_updates, set_commands
 
     services = build_services(settings)
     await services.complaints.ensure_seed_data()
     runtime = BotRuntime.build(services)
-    jobs = JobRunner(services)
+    # The runtime's own loop delivers Telegram; the embedded knowledge index belongs to `serve`.
+    background = Background(services, exclude_channels=(ChannelName.TELEGRAM.value,), ingest=False)
+    in_process = settings.background_in_process
     try:
         await runtime.bot.delete_webhook(drop_pending_updates=False)
         await set_commands(runtime.bot)
-        runtime.delivery.start()
-        jobs.start()
+        if in_process:
+            runtime.delivery.start()
+            background.start()
         me = await runtime.bot.get_me()
         log.info("polling as @%s", me.username)
         await runtime.dispatcher.start_polling(
@@ -85,7 +93,7 @@ async def run_polling(settings, *, handle_signals: bool = True) -> None:  # type
             allowed_updates=allowed_updates(),
         )
     finally:
-        await jobs.stop()
+        await background.stop()
         await runtime.aclose()
         await services.aclose()
 
