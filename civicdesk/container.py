@@ -18,6 +18,7 @@ from core.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from core.settings import Settings
 from knowledge.service import KnowledgeService, build_knowledge
 from opendays.service import OpenDayPolicy, OpenDayService
+from projects.service import ProjectService
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Services:
     opendays: OpenDayService
     limiter: RateLimiter
     links: ChannelLinks
+    projects: ProjectService
     bureau_time: BureauTime = field(default_factory=BureauTime)
     redis: Any = None  # redis.asyncio.Redis when CIVICDESK_REDIS_URL is set
     extras: dict[str, Any] = field(default_factory=dict)
@@ -65,6 +67,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         from redis.asyncio import Redis
 
         redis = Redis.from_url(settings.redis_url)
+    bureau_time = BureauTime.from_settings(settings)
     return Services(
         settings=settings,
         clock=clock,
@@ -76,6 +79,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         opendays=OpenDayService(db, OpenDayPolicy.from_settings(settings), clock),
         limiter=RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter(),
         links=ChannelLinks(db, clock, timedelta(minutes=settings.staff_link_code_minutes)),
-        bureau_time=BureauTime.from_settings(settings),
+        projects=ProjectService(db, clock, bureau_time),
+        bureau_time=bureau_time,
         redis=redis,
     )

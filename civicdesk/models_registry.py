@@ -8,4 +8,5 @@ import core.conversation.store  # noqa: F401
 import core.outbox  # noqa: F401
 import knowledge.models  # noqa: F401
 import opendays.models  # noqa: F401
+import projects.models  # noqa: F401
 import wechat.models  # noqa: F401

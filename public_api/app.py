@@ -19,6 +19,7 @@ from .limits import BodyLimitMiddleware, body_limits
 from .routes import departments, health, reports, results, staff_links, staff_reports
 from .routes import knowledge as knowledge_routes
 from .routes import opendays, opendays_staff
+from .routes import projects as project_routes
 from .web import auth as web_auth
 from .web import knowledge_pages as web_knowledge
 from .web import opendays_pages as web_opendays
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(opendays.router)
     app.include_router(opendays.feeds)
     app.include_router(opendays_staff.router)
+    app.include_router(project_routes.router)
     # Web pages: the staff console and the public portal.
     tiles = tile_origin(settings.map_tiles_url)
     app.add_middleware(SecurityHeadersMiddleware, img_sources=(tiles,) if tiles else ())

@@ -10,6 +10,7 @@ from core.kit.language import DEFAULT_LANGUAGE, LANGUAGES, normalize_language
 from core.kit.validation import Labels
 from knowledge import schemas as knowledge_schemas
 from opendays import schemas as opendays_schemas
+from projects import schemas as projects_schemas
 
 
 def labels_for_path(path: str) -> Labels:
@@ -19,6 +20,8 @@ def labels_for_path(path: str) -> Labels:
         return opendays_schemas.FIELD_LABELS
     if "/ask" in path or "/knowledge" in path:
         return {**complaints_schemas.FIELD_LABELS, **knowledge_schemas.FIELD_LABELS}
+    if "/companies" in path or "/projects" in path or path.endswith("/project"):
+        return {**complaints_schemas.FIELD_LABELS, **projects_schemas.FIELD_LABELS}
     return complaints_schemas.FIELD_LABELS
 
 

@@ -1,7 +1,7 @@
 """Imports point one way (README, "Architecture"). Parses every module's imports (ast, so nothing
 is executed) and fails, naming the file and line, when:
 
-- a domain package (complaints, knowledge, opendays, accounts) imports a transport or an adapter
+- a domain package (complaints, knowledge, opendays, accounts, projects) imports a transport or an adapter
   (fastapi, starlette, aiogram, wechatpy, jinja2, public_api, bot, wechat, civicdesk), or the
   channel-neutral conversations;
 - core imports a domain package, the conversations, an adapter or the composition root;
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAINS = ("complaints", "knowledge", "opendays", "accounts")
+DOMAINS = ("complaints", "knowledge", "opendays", "accounts", "projects")
 TRANSPORTS = (
     "fastapi", "starlette", "aiogram", "wechatpy", "jinja2", "public_api", "bot", "wechat", "civicdesk",
 )
