@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.errors import Conflict, ValidationFailed
+from core.kit.language import pick
 
 MAX_COMMENT = 1000
 MAX_REASON = 1000
@@ -45,7 +46,7 @@ OPEN_FOR_SUPPLEMENT = frozenset({"submitted", "accepted", "assigned", "in_progre
 
 def rating_label(value: str, lang: str = "zh") -> str:
     zh, en = RATING_LABELS[Rating(value)]
-    return en if lang.startswith("en") else zh
+    return pick(lang, zh, en)
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: str | None = None
     llm_timeout_s: float = 20.0
+    embeddings_cache_path: Path | None = Field(
+        default=None, description="document vectors cached by text (SQLite); default: <knowledge_dir>/embeddings.sqlite"
+    )
     knowledge_max_upload_bytes: int = 20 * 1024 * 1024
     knowledge_seed_dir: Path | None = Field(
         default=None, description="documents ingested when the index is empty; default: bundled sample"

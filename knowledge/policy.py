@@ -15,6 +15,7 @@ class KnowledgePolicy:
     chroma_url: str | None = None
     chroma_collection: str = "civicdesk"
     seed_dir: Path | None = None
+    embeddings_cache: Path | None = None  # None: <directory>/embeddings.sqlite
     max_upload_bytes: int = 20 * 1024 * 1024
     max_question_chars: int = MAX_QUESTION_CHARS
     # None: the retriever's thresholds, calibrated per question language (knowledge.retrieval.ABSTAIN_THRESHOLDS)
@@ -35,6 +36,7 @@ class KnowledgePolicy:
             chroma_url=settings.chroma_url,
             chroma_collection=settings.chroma_collection,
             seed_dir=settings.knowledge_seed_dir,
+            embeddings_cache=settings.embeddings_cache_path,
             max_upload_bytes=settings.knowledge_max_upload_bytes,
             llm_base_url=settings.llm_base_url,
             llm_model=settings.llm_model,

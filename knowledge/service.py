@@ -79,7 +79,8 @@ class KnowledgeService:
     def index(self) -> KnowledgeIndex:
         if self._index is None:
             backend, key = self._embeddings_factory()
-            embeddings = CachedEmbeddings(backend, key, self.embeddings_cache or self.directory / "embeddings.sqlite")
+            cache = self.embeddings_cache or self.policy.embeddings_cache or self.directory / "embeddings.sqlite"
+            embeddings = CachedEmbeddings(backend, key, cache)
             self._index = KnowledgeIndex(
                 self.directory, embeddings, chroma_url=self.policy.chroma_url, collection=self.policy.chroma_collection,
             )

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
-from core.kit.language import is_english, normalize_language
+from core.kit.language import is_english, normalize_language, pick
 
 from .models import OpenDayEvent
 from .rules import EventStatus
@@ -72,7 +72,7 @@ def _vevent(event: OpenDayEvent, tz: ZoneInfo, url: str, lang: str) -> Event:
     vevent.add("url", url)
     parts = [event.description] if event.description else []
     if event.status == EventStatus.CANCELLED and event.cancel_reason:
-        parts.insert(0, f"{'Cancelled' if lang.startswith('en') else '活动已取消'}: {event.cancel_reason}")
+        parts.insert(0, f"{pick(lang, '活动已取消', 'Cancelled')}: {event.cancel_reason}")
     parts.append("\n".join(event_requirement_lines(event, lang)))
     parts.append(url)
     vevent.add("description", "\n\n".join(parts))

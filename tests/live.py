@@ -14,7 +14,10 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import TEST_MODELS_DIR
+
 BIN = Path(sys.executable).parent
+LIVE_EMBEDDINGS_CACHE = TEST_MODELS_DIR.parent / "live-embeddings.sqlite"
 
 
 def free_port() -> int:
@@ -41,7 +44,11 @@ class LiveServer:
 
 
 def server_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
+    """A fresh install's environment in `data_dir`, except that the derived e5 graph and the document
+    vectors come from the test cache (building the graph takes ~30 s per data dir; a server's own
+    start-up, migrations and sample seeding still run as on a fresh install)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICDESK_")}
+    env.update(CIVICDESK_MODELS_DIR=str(TEST_MODELS_DIR), CIVICDESK_EMBEDDINGS_CACHE_PATH=str(LIVE_EMBEDDINGS_CACHE))
     env.update(CIVICDESK_DATA_DIR=str(data_dir), CIVICDESK_DATABASE_URL=database_url,
                CIVICDESK_LOG_LEVEL="WARNING", CIVICDESK_REPORTS_PER_CLIENT_PER_HOUR="0",
                CIVICDESK_REGISTRATIONS_PER_CLIENT_PER_HOUR="0", **extra)

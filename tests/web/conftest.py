@@ -32,9 +32,9 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One live server on SQLite per module, with one account per role (the browser tests are
+    """One live server on SQLite for every browser test, with one account per role (the browser tests are
     about pages; the database backends are covered by the API tests). Tests create their own
     reports and never depend on others' data."""
     tmp_path = tmp_path_factory.mktemp("site")
