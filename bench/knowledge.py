@@ -63,7 +63,7 @@ def main() -> None:
         print(f"skipped: {CORPUS} or {DEV} is not present (../shared ships with CI, not with a clone)")
         return
     from knowledge.e5onnx import ensure_graph
-    from knowledge.evaluation import evaluate_file, format_report
+    from knowledge.evaluation import EvalSet, evaluate_items, format_table, load_items, standard_sets
 
     started = time.perf_counter()
     ensure_graph(MODELS)
@@ -90,9 +90,9 @@ def main() -> None:
                        capture_output=True, cwd=tmp)
         warm_cli = time.perf_counter() - started
 
-        sets = [path for path in (DEV, TRAIN, HOLDOUT) if path.exists()]
-        reports = {path.name: [evaluate_file(service, path, mode=mode) for mode in ("hybrid", "bm25", "vector")]
-                   for path in sets}
+        sets = standard_sets(TRAIN.parent, DEV) + [EvalSet("holdout (tests/knowledge/data)", load_items(HOLDOUT))]
+        reports = {mode: [(s.name + (" (tuned on)" if s.tuned else ""), evaluate_items(service, s.items, mode=mode))
+                          for s in sets] for mode in ("hybrid", "bm25", "vector")}
 
         worker = subprocess.run(
             [sys.executable, "-c", "import sys; from bench.knowledge import ask_worker; ask_worker(*sys.argv[1:])",
@@ -122,9 +122,9 @@ def main() -> None:
     print()
     print("Retrieval per question set (whole corpus, k = 5):")
     print()
-    for name, per_mode in reports.items():
-        print(f"\n{name}:\n")
-        print(format_report(per_mode).split("\n\nanswerable")[0])
+    for mode, named in reports.items():
+        print(f"\n{mode}:\n")
+        print(format_table(named))
 
 
 if __name__ == "__main__":

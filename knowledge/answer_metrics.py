@@ -56,17 +56,3 @@ def answer_figures(pairs: list[tuple[dict[str, Any], AnswerOut]]) -> AnswerFigur
     figures.suggestion_precision = right / suggested if suggested else 1.0
     figures.suggestion_recall = right / expected if expected else 1.0
     return figures
-
-
-def format_figures(name: str, figures: AnswerFigures) -> list[str]:
-    """One table row: | set | answered | median | max | cited | suggestion P | R (labelled) |."""
-    suggestion = (f"{figures.suggestion_precision:.2f} | {figures.suggestion_recall:.2f} ({figures.labelled})"
-                  if figures.labelled else "– | –")
-    return [f"| {name} answers | {figures.answered} | {figures.median_chars:.0f} | {figures.max_chars} | "
-            f"{figures.cited_share:.2f} | {suggestion} |"]
-
-
-FIGURES_HEADER = [
-    "| mode | answered | median chars | max chars | sentences cited | suggestion precision | recall (labelled) |",
-    "|---|---|---|---|---|---|---|",
-]

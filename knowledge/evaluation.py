@@ -1,18 +1,22 @@
-"""Retrieval and abstention metrics on a JSONL file in the format of ../shared/eval/dev.jsonl.
+"""Retrieval and abstention metrics on question sets in the format of ../shared/eval/dev.jsonl.
 
 A hit: a returned source has the item's law title and one of its listed articles. Abstain items
-(`"expect": "abstain"`) count toward abstention precision and recall.
+(`"expect": "abstain"`) count toward abstention precision and recall. `standard_sets` names the sets
+`civicdesk eval` measures by default (the train set's tune / check / English parts, the held-out fresh
+set, the hand-off set and dev.jsonl when present); `format_table` prints one row per set.
 """
 
 from __future__ import annotations
 
 import json
+import statistics
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ValidationFailed
-from knowledge.answer_metrics import FIGURES_HEADER, AnswerFigures, answer_figures, format_figures
+from knowledge.answer_metrics import AnswerFigures, answer_figures
 
 if TYPE_CHECKING:
     from knowledge.service import KnowledgeService
@@ -28,6 +32,9 @@ class EvalReport:
     mrr: float = 0.0
     abstain_precision: float = 0.0
     abstain_recall: float = 0.0
+    answerable_refused: int = 0  # answerable questions that got the abstention
+    abstain_refused: int = 0  # out-of-scope questions that got it (the right outcome)
+    p50_ms: float = 0.0  # median time per question (retrieval and answer, no LLM)
     misses: list[dict[str, Any]] = field(default_factory=list)
     answers: AnswerFigures | None = None  # answer length, citations, report suggestions
 
@@ -64,8 +71,11 @@ def evaluate_items(
     abstained_right = abstained_total = 0
     depth = max(k, 5)
     pairs = []
+    timings: list[float] = []
     for item in items:
+        started = time.perf_counter()
         answer = service.answer(item["question"], k=depth, mode=mode, use_llm=False, lang=item.get("lang", "zh"))
+        timings.append((time.perf_counter() - started) * 1000)
         pairs.append((item, answer))
         expect_abstain = item.get("expect") == "abstain"
         if "law" not in item and not expect_abstain:
@@ -75,10 +85,12 @@ def evaluate_items(
             abstained_right += expect_abstain
         if expect_abstain:
             report.abstain_items += 1
+            report.abstain_refused += answer.abstained
             if not answer.abstained:
                 report.misses.append({"id": item.get("id"), "question": item["question"], "why": "answered"})
             continue
         report.answerable += 1
+        report.answerable_refused += answer.abstained
         wanted = set(item["articles"])
         rank = next(
             (i for i, hit in enumerate(answer.sources) if hit.law == item["law"] and hit.article in wanted), None
@@ -102,6 +114,7 @@ def evaluate_items(
     report.abstain_precision = abstained_right / abstained_total if abstained_total else 1.0
     report.abstain_recall = abstained_right / report.abstain_items if report.abstain_items else 1.0
     report.answers = answer_figures(pairs)
+    report.p50_ms = statistics.median(timings) if timings else 0.0
     return report
 
 
@@ -109,31 +122,65 @@ def evaluate_file(service: KnowledgeService, path: Path, *, mode: str = "hybrid"
     return evaluate_items(service, load_items(path), mode=mode, k=k)
 
 
-def format_report(reports: list[EvalReport]) -> str:
-    lines = [
-        "| mode | recall@1 | recall@5 | MRR | abstain precision | abstain recall |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in reports:
-        lines.append(
-            f"| {r.mode} | {r.recall_at_1:.3f} | {r.recall_at_5:.3f} | {r.mrr:.3f} | "
-            f"{r.abstain_precision:.2f} | {r.abstain_recall:.2f} |"
-        )
-    lines += ["", *FIGURES_HEADER]
-    for r in reports:
-        if r.answers is not None:
-            lines += format_figures(r.mode, r.answers)
-    first = reports[0] if reports else None
-    if first is not None:
-        lines.append("")
-        lines.append(f"answerable: {first.answerable}, abstain items: {first.abstain_items}")
-    for r in reports:
-        for miss in (r.answers.suggestion_misses or []) if r.answers else []:
-            lines.append(f"  suggestion {miss['id']}: expected {miss['expected']}, got {miss['got']} "
-                         f"{miss['question'][:40]}")
-        if r.misses:
-            lines.append(f"\nmisses ({r.mode}):")
+# --- the standard sets and the per-set table -------------------------------------------------------
+@dataclass
+class EvalSet:
+    name: str
+    items: list[dict[str, Any]]
+    tuned: bool = False  # weights or thresholds were chosen on it (its figures are an upper bound)
+
+
+def standard_sets(evalsets: Path, dev: Path | None = None) -> list[EvalSet]:
+    """The sets `civicdesk eval` measures by default. From train.jsonl: `tune` (Chinese, tuned on),
+    `check` (Chinese, not tuned on) and `English` (both splits; its tune part was tuned on); fresh.jsonl
+    (held out: never tuned on); handoff.jsonl (report suggestions only); dev.jsonl when present."""
+    sets: list[EvalSet] = []
+    train = evalsets / "train.jsonl"
+    if train.exists():
+        items = load_items(train)
+        sets.append(EvalSet("tune", [i for i in items if i.get("split") == "tune" and i.get("lang") != "en"], True))
+        sets.append(EvalSet("check", [i for i in items if i.get("split") == "check" and i.get("lang") != "en"]))
+        sets.append(EvalSet("English", [i for i in items if i.get("lang") == "en"], True))
+    for name in ("fresh", "handoff"):
+        path = evalsets / f"{name}.jsonl"
+        if path.exists():
+            sets.append(EvalSet(name, load_items(path)))
+    if dev is not None and dev.exists():
+        sets.append(EvalSet("dev", load_items(dev)))
+    return sets
+
+
+TABLE_HEADER = [
+    "| set | answerable / out of scope | recall@5 | MRR | median chars | max chars | sentences cited "
+    "| answerable refused | out of scope refused | suggestion precision | suggestion recall | p50 ms |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+]
+
+
+def format_row(name: str, r: EvalReport) -> str:
+    figures = r.answers or AnswerFigures()
+    retrieval = f"{r.recall_at_5:.3f} | {r.mrr:.3f}" if r.answerable else "– | –"
+    labelled = figures.labelled
+    suggestion = (f"{figures.suggestion_precision:.2f} | {figures.suggestion_recall:.2f}"
+                  if labelled else "– | –")
+    return (f"| {name} | {r.answerable} / {r.abstain_items} | {retrieval} | {figures.median_chars:.0f} | "
+            f"{figures.max_chars} | {figures.cited_share:.2f} | {r.answerable_refused} | "
+            f"{r.abstain_refused} / {r.abstain_items} | {suggestion} | {r.p50_ms:.0f} |")
+
+
+def format_table(named: list[tuple[str, EvalReport]], *, misses: bool = False) -> str:
+    """One row per set; with `misses`, the questions each set missed and the suggestions it got wrong."""
+    lines = [*TABLE_HEADER, *(format_row(name, report) for name, report in named)]
+    if misses:
+        for name, r in named:
+            wrong = r.answers.suggestion_misses if r.answers else []
+            if not r.misses and not wrong:
+                continue
+            lines.append(f"\nmisses ({name}, {r.mode}):")
             for miss in r.misses:
                 detail = f" expected {miss['expected']}, got {', '.join(miss['got'])}" if "expected" in miss else ""
                 lines.append(f"  {miss['id']} [{miss['why']}] {miss['question'][:40]}{detail}")
+            for miss in wrong or []:
+                lines.append(f"  {miss['id']} [suggestion] expected {miss['expected']}, got {miss['got']} "
+                             f"{miss['question'][:40]}")
     return "\n".join(lines)

@@ -14,6 +14,10 @@ from core.errors import DomainError
 from core.kit.channels import ChannelName
 from core.settings import Settings
 
+ROOT = Path(__file__).resolve().parents[2]
+EVALSETS = ROOT / "knowledge" / "evalsets"  # the project's question sets (train, fresh, handoff)
+SHARED_DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"  # present where ../shared ships (CI, this machine)
+
 
 def _service():  # type: ignore[no-untyped-def]
     from knowledge.service import build_knowledge
@@ -120,24 +124,29 @@ async def _ask(question: str, *, k: int, as_json: bool, lang: str, mode: str, ll
 
 
 def evaluate(
-    files: Annotated[list[Path], typer.Argument(help="question sets in the dev.jsonl format (one report each)")],
-    mode: Annotated[str, typer.Option(help="hybrid | bm25 | vector | all")] = "all",
+    files: Annotated[list[Path] | None, typer.Argument(
+        help="question sets in the dev.jsonl format (default: the project's sets and ../shared/eval/dev.jsonl)")] = None,
+    mode: Annotated[str, typer.Option(help="hybrid | bm25 | vector | all")] = "hybrid",
     k: Annotated[int, typer.Option(help="sources per question")] = 5,
+    misses: Annotated[bool, typer.Option(help="list the questions each set missed")] = False,
 ) -> None:
-    """Recall@1, recall@5, MRR, abstention, answer length, citations and report suggestions, per set."""
-    from knowledge.evaluation import evaluate_file, format_report
+    """Recall@5, MRR, answer length, citations, abstentions and report suggestions: one row per set."""
+    from knowledge.evaluation import EvalSet, evaluate_items, format_table, load_items, standard_sets
 
     service = _service()
     modes = ["hybrid", "bm25", "vector"] if mode == "all" else [mode]
-    for number, file in enumerate(files):
-        try:
-            reports = [evaluate_file(service, file, mode=m, k=k) for m in modes]
-        except DomainError as exc:
-            _fail(exc)
-            return
-        if len(files) > 1:
-            typer.echo(f"{'' if number == 0 else chr(10)}## {file.name}\n")
-        typer.echo(format_report(reports))
+    try:
+        if files:
+            sets = [EvalSet(file.name, load_items(file)) for file in files]
+        else:
+            sets = standard_sets(EVALSETS, SHARED_DEV)
+        for number, m in enumerate(modes):
+            named = [(s.name + (" (tuned on)" if s.tuned else ""), evaluate_items(service, s.items, mode=m, k=k))
+                     for s in sets]
+            typer.echo(f"{'' if number == 0 else chr(10)}## {m}, k = {k}\n")
+            typer.echo(format_table(named, misses=misses))
+    except DomainError as exc:
+        _fail(exc)
 
 
 def register(app: typer.Typer) -> None:

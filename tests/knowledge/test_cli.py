@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from civicdesk.cli import app
+from civicdesk.commands.knowledge import EVALSETS
 from tests.knowledge.conftest import DATA, EMBEDDINGS_CACHE, TEST_LAW
 
 runner = CliRunner()
@@ -69,30 +70,45 @@ def test_cli_questions_are_logged_once_the_database_exists(data_dir: Path) -> No
     assert rows == [(NIGHT_QUESTION, "cli", 0)]
 
 
-def test_eval_prints_metrics_for_three_modes(data_dir: Path, tmp_path: Path) -> None:
+def test_eval_prints_one_row_per_set_and_mode(data_dir: Path, tmp_path: Path) -> None:
     runner.invoke(app, ["ingest", str(TEST_LAW)])
     items = [
-        {"id": "t1", "question": NIGHT_QUESTION, "law": "示范县建筑工地文明施工管理办法", "articles": ["第七条"]},
+        {"id": "t1", "question": NIGHT_QUESTION, "law": "示范县建筑工地文明施工管理办法", "articles": ["第七条"],
+         "report_category": "night_noise"},
         {"id": "t2", "question": "工人的安全帽要自己花钱买吗？", "law": "示范县建筑工地文明施工管理办法",
-         "articles": ["第八条"]},
+         "articles": ["第八条"], "report_category": None},
         {"id": "t3", "question": "红烧肉怎么做才不腻？", "expect": "abstain"},
     ]
     file = tmp_path / "eval.jsonl"
     file.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in items), encoding="utf-8")
-    result = runner.invoke(app, ["eval", str(file)])
+    result = runner.invoke(app, ["eval", str(file), str(file), "--mode", "all", "--misses"])
     assert result.exit_code == 0, result.output
-    rows = {line.split("|")[1].strip(): line for line in result.output.splitlines() if line.startswith("| ")}
-    assert set(rows) >= {"hybrid", "bm25", "vector"}
-    assert rows["hybrid"].split("|")[3].strip() == "1.000"  # recall@5
-    assert "answerable: 2, abstain items: 1" in result.output
-    # answer figures: answered, median and max length, share of sentences cited
-    figures = rows["hybrid answers"].split("|")
-    assert figures[2].strip() == "2" and 0 < int(figures[4]) <= 700 and figures[5].strip() == "1.00"
+    assert [line for line in result.output.splitlines() if line.startswith("## ")] == [
+        "## hybrid, k = 5", "## bm25, k = 5", "## vector, k = 5"]
+    rows = [line.split("|")[1:-1] for line in result.output.splitlines() if line.startswith("| eval.jsonl")]
+    assert len(rows) == 6  # two sets (the same file twice) in three modes
+    hybrid = [cell.strip() for cell in rows[0]]
+    # set, answerable / out of scope, recall@5, MRR, median, max, cited, refused, out of scope refused, P, R, ms
+    assert hybrid[1] == "2 / 1" and hybrid[2] == "1.000"
+    assert 0 < int(hybrid[5]) <= 700 and hybrid[6] == "1.00"
+    assert hybrid[7] == "0" and hybrid[8] == "1 / 1"
+    assert hybrid[9] == "1.00" and hybrid[10] == "1.00"
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{not json\n", encoding="utf-8")
     failed = runner.invoke(app, ["eval", str(bad), "--mode", "bm25"])
     assert failed.exit_code == 1 and "not valid JSON" in failed.output
+
+
+def test_eval_without_files_measures_the_standard_sets(tmp_path: Path) -> None:
+    from knowledge.evaluation import standard_sets
+
+    sets = {s.name: s for s in standard_sets(EVALSETS, tmp_path / "absent-dev.jsonl")}
+    assert list(sets) == ["tune", "check", "English", "fresh", "handoff"]  # dev only where ../shared is
+    assert sets["tune"].tuned and sets["English"].tuned and not sets["check"].tuned and not sets["fresh"].tuned
+    assert all(i["split"] == "tune" and i["lang"] == "zh" for i in sets["tune"].items)
+    assert all(i["lang"] == "en" for i in sets["English"].items)
+    assert len(sets["fresh"].items) >= 66
 
 
 def test_ingest_reports_missing_and_unsupported_files(data_dir: Path, tmp_path: Path) -> None:

@@ -40,11 +40,30 @@ def test_train_set_shape() -> None:
     assert len(questions) == len(set(questions))
 
 
+def test_fresh_set_is_held_out_and_covers_every_law() -> None:
+    """fresh.jsonl: questions nothing was tuned on (README), in words of their own: none repeats train."""
+    items = _items("fresh.jsonl")
+    ids = [item["id"] for item in items]
+    assert len(ids) == len(set(ids)) and all(str(i).startswith("f") for i in ids)
+    answerable = [item for item in items if item.get("expect") != "abstain"]
+    assert len(answerable) >= 60 and len({item["file"] for item in answerable}) == 30
+    assert {item["lang"] for item in answerable} == {"zh", "en"}
+    assert {item["lang"] for item in items if item.get("expect") == "abstain"} == {"zh", "en"}
+    assert all("split" not in item for item in items)  # no tune part
+    for item in answerable:
+        assert item["asker"] in ("citizen", "company") and 1 <= len(item["articles"]) <= 3  # type: ignore[arg-type]
+    trained = {item["question"] for item in _items("train.jsonl") + _items("handoff.jsonl")}
+    assert not trained & {item["question"] for item in items}
+    labels = {item["report_category"] for item in items if "report_category" in item}
+    assert None in labels and len(labels) >= 4  # report suggestions are measured on it too
+
+
 @pytest.mark.shared
-def test_train_set_laws_and_articles_match_the_corpus_text() -> None:
+@pytest.mark.parametrize("name", ["train.jsonl", "fresh.jsonl"])
+def test_evalset_laws_and_articles_match_the_corpus_text(name: str) -> None:
     corpus = shared_path("corpus", "regulations")
     texts: dict[str, list[str]] = {}
-    for item in _items("train.jsonl"):
+    for item in _items(name):
         if item.get("expect") == "abstain":
             continue
         name = str(item["file"])
