@@ -16,6 +16,7 @@ from core.settings import Settings
 from public_api.app import create_app as create_api_app
 
 from .container import Services
+from .metrics import MetricsMiddleware, metrics_router
 from .worker import Background, ingest_runs_here
 
 
@@ -60,4 +61,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         from wechat.callback import wechat_router
 
         app.include_router(wechat_router(settings))
+    app.include_router(metrics_router(settings))
+    app.add_middleware(MetricsMiddleware)  # outermost: it times every response, 500s included
     return app

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -76,11 +78,40 @@ def serve(
     # own default would trust them from loopback); tokens are kept out of the access log.
     options: dict[str, Any] = {"host": host, "port": port, "log_level": settings.log_level.lower(),
                                "proxy_headers": False, "log_config": uvicorn_log_config(settings.log_format)}
+    with metrics_dir(workers):
+        if workers == 1:
+            uvicorn.run(create_app(settings), **options)
+        else:
+            # Each worker process builds its app (and services) from the same environment.
+            uvicorn.run("civicdesk.app:create_app", factory=True, workers=workers, **options)
+
+
+@contextlib.contextmanager
+def metrics_dir(workers: int) -> Iterator[None]:
+    """Several worker processes count requests in files of one directory that /metrics adds up
+    (prometheus_client's multi-process mode): PROMETHEUS_MULTIPROC_DIR if set (emptied of an
+    earlier run's files), else a private temporary one removed at exit. Set before any worker
+    imports prometheus_client, which picks its mode at import."""
+    from civicdesk.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+
+    configured = os.environ.get(MULTIPROC_ENV)
+    if configured:
+        prepare_multiprocess_dir(configured)
+        yield
+        return
     if workers == 1:
-        uvicorn.run(create_app(settings), **options)
-    else:
-        # Each worker process builds its app (and services) from the same environment.
-        uvicorn.run("civicdesk.app:create_app", factory=True, workers=workers, **options)
+        yield
+        return
+    import shutil
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="civicdesk-metrics-")
+    os.environ[MULTIPROC_ENV] = path
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @db_app.command("upgrade")

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         "worker = only in `civicdesk worker` processes; auto = in_process on SQLite, worker otherwise",
     )
     outbox_poll_s: float = Field(default=2.0, gt=0, description="how often a delivery loop looks for due messages")
+    metrics_token: str | None = Field(default=None, description="bearer token that may read /metrics")
+    metrics_allow: Annotated[list[str] | None, NoDecode] = Field(
+        default=None,
+        description="addresses or networks that may read /metrics without the token; unset: loopback "
+        "outside production, nobody in production (then /metrics is off unless a token is set)",
+    )
 
     # --- complaints --------------------------------------------------------------------------
     photos_dir: Path | None = Field(default=None, description="default: <data_dir>/photos")
@@ -148,7 +154,7 @@ class Settings(BaseSettings):
     # --- open days ---------------------------------------------------------------------------
     openday_max_party_size: int = 3
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "metrics_allow", mode="before")
     @classmethod
     def _parse_proxies(cls, value: object) -> object:
         if isinstance(value, str):  # "10.0.0.5,10.1.0.0/16" or a JSON list

@@ -157,6 +157,12 @@ class JobStore:
         with self._db() as conn:
             return int(conn.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (JobState.QUEUED.value,)).fetchone()[0])
 
+    def counts(self) -> dict[str, int]:
+        """Jobs by state, every state present (zero included)."""
+        with self._db() as conn:
+            found = dict(conn.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall())
+        return {state.value: int(found.get(state.value, 0)) for state in JobState}
+
 
 def upload_texts(filename: str, data: bytes) -> list[str]:
     """The texts an uploaded document's chunks embed (what the job counts as chunks done/total)."""

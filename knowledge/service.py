@@ -163,6 +163,10 @@ class KnowledgeService:
     async def recent_jobs(self, limit: int = 20) -> list[IngestJobOut]:
         return await asyncio.to_thread(self.jobs.recent, limit)
 
+    async def job_counts(self) -> dict[str, int]:
+        """Ingest jobs by state (for /metrics)."""
+        return await asyncio.to_thread(self.jobs.counts)
+
     def run_job(self) -> bool:
         """Index the oldest queued upload (blocking); False when the queue is empty."""
         claimed = self.jobs.claim()

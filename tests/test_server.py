@@ -40,8 +40,11 @@ def test_serve_migrates_and_handles_a_report_over_http(server: LiveServer) -> No
 
 def test_serve_with_two_workers(tmp_path: Path) -> None:
     """Several processes share one database (SQLite in WAL mode here) and number reports in turn."""
-    env = server_env(tmp_path / "var", f"sqlite+aiosqlite:///{tmp_path}/workers.db")
-    with live_server(env, 90, "--workers", "2") as live:
+    seed = tmp_path / "no-seed"  # indexing the sample guide is not what this test is about
+    seed.mkdir()
+    env = server_env(tmp_path / "var", f"sqlite+aiosqlite:///{tmp_path}/workers.db",
+                     CIVICDESK_KNOWLEDGE_SEED_DIR=str(seed))
+    with live_server(env, 180, "--workers", "2") as live:
         numbers = set()
         with httpx.Client(base_url=live.url, timeout=30) as client:
             for i in range(6):
@@ -49,6 +52,14 @@ def test_serve_with_two_workers(tmp_path: Path) -> None:
                     "category": "dust", "description": f"第 {i} 份：工地扬尘很大", "address": "城关镇"})
                 assert response.status_code == 201, response.text
                 numbers.add(response.json()["tracking_number"])
+            # /metrics adds up both workers' counters (multi-process mode), whichever answers
+            totals = set()
+            for _ in range(6):
+                scraped = client.get("/metrics").text
+                totals.add(next(line for line in scraped.splitlines() if line.startswith(
+                    'civicdesk_http_requests_total{method="POST",route="/api/v1/reports",status="201"}')))
+            assert totals == {'civicdesk_http_requests_total{method="POST",route="/api/v1/reports",status="201"} 6.0'}
+            assert 'civicdesk_reports_submitted_total{channel="api"} 6.0' in scraped
         year = min(numbers)[:4]
         assert sorted(numbers) == [f"{year}-{n:06d}" for n in range(1, 7)]
 
