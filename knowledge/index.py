@@ -456,6 +456,26 @@ class KnowledgeIndex:
     def vector_count(self) -> int:
         return int(self.collection.count())
 
+    # --- backups --------------------------------------------------------------------------------
+    def export_vectors(self, page: int = 2000) -> Iterator[dict[str, Any]]:
+        """Every stored vector with its id, text and metadata, a page at a time (`civicdesk backup`:
+        read through the client API, so an embedded store and a Chroma server are saved alike)."""
+        for offset in range(0, self.vector_count(), page):
+            yield self.collection.get(limit=page, offset=offset, include=["embeddings", "documents", "metadatas"])
+
+    def replace_vectors(self, ids: list[str], vectors: np.ndarray, documents: list[str],
+                        metadatas: list[dict[str, Any]]) -> None:
+        """The collection emptied and refilled with a backup's vectors (`civicdesk restore`)."""
+        with self._lock:
+            try:
+                self._drop_collection()
+            except Exception:  # noqa: BLE001 - nothing to drop: a new store or server (Chroma's error types vary)
+                self._collection = None
+            for start in range(0, len(ids), 1000):
+                end = start + 1000
+                self.collection.upsert(ids=ids[start:end], embeddings=vectors[start:end],
+                                       documents=documents[start:end], metadatas=metadatas[start:end])
+
 
 def _content_sha(doc: LoadedDocument) -> str:
     return hashlib.sha256(f"{doc.title}\0{doc.version}\0{doc.text}".encode()).hexdigest()
