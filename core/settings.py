@@ -206,14 +206,28 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         path = self.data_dir / "secret_key"
-        if path.exists():
+        if path.exists() and path.read_text().strip():
             return path.read_text().strip()
+        import os
         import secrets
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Several processes sharing the data dir may start at once: the first to create the file wins
+        # and the others read its key, so every process signs with the same one.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            for _ in range(50):  # the winner may not have written it yet
+                key = path.read_text().strip()
+                if key:
+                    return key
+                import time
+
+                time.sleep(0.02)
+            raise
         key = secrets.token_urlsafe(32)
-        path.write_text(key)
-        path.chmod(0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(key)
         return key
 
     def department_for(self, category: str) -> str | None:

@@ -131,7 +131,7 @@ class Followup:
     async def decline_reopen(self, number: str, actor: str, message: str) -> None:
         reply = clean_text(message, MAX_REASON, "答复", "reply", minimum=MIN_REASON)
         async with self.db.write_session() as session:
-            report = await report_by_number(session, number)
+            report = await report_by_number(session, number, lock=True)
             rating = await _pending_request(session, report)
             now = self.clock.now()
             rating.reopen_decision, rating.reopen_decided_at, rating.reopen_decided_by = "declined", now, actor
@@ -141,7 +141,7 @@ class Followup:
 
     async def seen(self, number: str, actor: str) -> None:
         async with self.db.write_session() as session:
-            report = await report_by_number(session, number)
+            report = await report_by_number(session, number, lock=True)
             if report.attention:
                 add_event(session, report, "seen", actor, self.clock.now(), from_value=report.attention)
                 report.attention = report.attention_at = None

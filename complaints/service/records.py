@@ -28,19 +28,26 @@ REPORTER = "reporter"
 SYSTEM = "system"
 
 
-async def report_or_none(session: AsyncSession, tracking_number: str, with_photos: bool = False) -> Report | None:
+async def report_or_none(session: AsyncSession, tracking_number: str, with_photos: bool = False,
+                         lock: bool = False) -> Report | None:
+    """`lock`: for a change. On PostgreSQL the row stays locked until the transaction ends, so the
+    same change sent to two servers at once is checked against what the first one did (SQLite's
+    writers already take turns before they read)."""
     query = select(Report).where(Report.tracking_number == tracking_number.strip())
     if with_photos:
         query = query.options(selectinload(Report.photos))
+    if lock:
+        query = query.with_for_update(of=Report)
     return await session.scalar(query)
 
 
 async def report_by_number(
-    session: AsyncSession, tracking_number: str, with_photos: bool = False, scope: Scope = BUREAU
+    session: AsyncSession, tracking_number: str, with_photos: bool = False, scope: Scope = BUREAU,
+    lock: bool = False,
 ) -> Report:
     """A report staff may see: one outside the account's departments is "not found", like a
     number that does not exist, so other departments' numbers do not leak."""
-    report = await report_or_none(session, tracking_number, with_photos)
+    report = await report_or_none(session, tracking_number, with_photos, lock)
     if report is None or not scope.allows(report.department_id):
         raise NotFound(
             f"找不到编号为 {tracking_number} 的举报",

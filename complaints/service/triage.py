@@ -42,7 +42,7 @@ class Triage:
         """`public_outcome`, only when resolving: the outcome text for the public results page."""
         outcome = clean_outcome(public_outcome)
         async with self.db.write_session() as session:
-            report = await report_by_number(session, tracking_number, scope=scope)
+            report = await report_by_number(session, tracking_number, scope=scope, lock=True)
             now = self.clock.now()
             previous = report.status
             public_message = (public_message or "").strip() or None
@@ -62,7 +62,7 @@ class Triage:
         """Publish, correct or withdraw (empty) a resolved report's public outcome; audited."""
         outcome = clean_outcome(text)
         async with self.db.write_session() as session:
-            report = await report_by_number(session, tracking_number, scope=scope)
+            report = await report_by_number(session, tracking_number, scope=scope, lock=True)
             check_can_publish(report.status)
             if outcome != report.public_outcome:
                 now = self.clock.now()
@@ -74,7 +74,7 @@ class Triage:
     async def update_triage(self, tracking_number: str, actor: str, changes: TriageUpdate,
                             scope: Scope = BUREAU) -> ReportDetail:
         async with self.db.write_session() as session:
-            report = await report_by_number(session, tracking_number, scope=scope)
+            report = await report_by_number(session, tracking_number, scope=scope, lock=True)
             now = self.clock.now()
             changed = False
             old_priority = report.priority
@@ -130,7 +130,7 @@ class Triage:
         if not reason:
             raise ValidationFailed("转办须说明理由", "A transfer needs a reason", code="reason_required")
         async with self.db.write_session() as session:
-            report = await report_by_number(session, tracking_number, scope=scope)
+            report = await report_by_number(session, tracking_number, scope=scope, lock=True)
             target = await department_rules.find(session, department)
             if target.id == report.department_id:
                 raise ValidationFailed(f"该举报已由{target.name}承办", f"The report is already with {target.name}",
@@ -153,7 +153,7 @@ class Triage:
         if not text:
             raise ValidationFailed("内容不能为空", "The text must not be empty", code="empty_note")
         async with self.db.write_session() as session:
-            report = await report_by_number(session, tracking_number, scope=scope)
+            report = await report_by_number(session, tracking_number, scope=scope, lock=True)
             now = self.clock.now()
             if public:
                 add_event(session, report, "reply", actor, now, public_message=text)
@@ -167,7 +167,7 @@ class Triage:
                               scope: Scope = BUREAU) -> ReportDetail:
         deadlines = self.policy.deadlines
         async with self.db.write_session() as session:
-            report = await report_by_number(session, tracking_number, scope=scope)
+            report = await report_by_number(session, tracking_number, scope=scope, lock=True)
             deadlines.check_extension(report.status, report.extension_days, days, reason)
             now = self.clock.now()
             old_due = report.handling_due_at
@@ -188,8 +188,8 @@ class Triage:
         if duplicate_number == primary_number:
             raise ValidationFailed("不能把举报合并到它自己", "A report cannot be merged into itself", code="merge_self")
         async with self.db.write_session() as session:
-            duplicate = await report_by_number(session, duplicate_number, scope=scope)
-            primary = await report_by_number(session, primary_number, scope=scope)
+            duplicate = await report_by_number(session, duplicate_number, scope=scope, lock=True)
+            primary = await report_by_number(session, primary_number, scope=scope, lock=True)
             if duplicate.merged_into_id is not None:
                 raise ValidationFailed("该举报已经合并过", "This report is already merged", code="already_merged")
             if primary.merged_into_id is not None:
