@@ -27,13 +27,15 @@ class Profile:
 
 
 def _words(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
+    """Space-separated entries; `_` joins the words of a phrase (`next_door` is "next door", so that
+    "construction" alone does not stand for "illegal construction")."""
+    return tuple(word.replace("_", " ") for word in text.split())
 
 
 PROFILES: dict[str, Profile] = {
     "night_noise": Profile(
         _words("噪声 噪音 太吵 很吵 吵 扰民 睡不着 夜间施工 晚上施工 半夜 深夜 凌晨 打桩 轰鸣 机器声 电钻 "
-               "noise noisy loud night midnight piling"),
+               "noise noisy loud night midnight piling pile_driving"),
         ("噪声污染防治法",),
     ),
     "dust": Profile(
@@ -52,7 +54,7 @@ PROFILES: dict[str, Profile] = {
     ),
     "unpermitted": Profile(
         _words("无证施工 没有施工许可证 没有许可证 没办许可证 没有手续 无证 违建 违法建设 违章建筑 私搭乱建 "
-               "乱搭 乱建 加盖 加层 未批先建 without permit illegal construction unlicensed"),
+               "乱搭 乱建 加盖 加层 未批先建 without_a_permit without_permit no_permit illegal_construction unlicensed"),
         ("城乡规划法",),
     ),
     "quality": Profile(
@@ -69,19 +71,19 @@ PROFILES: dict[str, Profile] = {
 # something is happening now, at a place, to the asker
 _SITUATION = _words(
     "工地 这个工地 隔壁 旁边 附近 对面 楼下 楼上 我家 我们家 小区 门口 村里 我们村 天天 每天 一直 还在 正在 "
-    "现在 好几天 几个月 老板 包工头 有人 偷偷 next door nearby neighbour my home every night still site"
+    "现在 好几天 几个月 老板 包工头 有人 偷偷 next_door nearby neighbour my_home every_night still site"
 )
 # the asker suffers it or wants it stopped
 _GRIEVANCE = _words(
     "太吵 受不了 睡不着 怎么办 投诉 举报 反映 找谁 去哪 哪里 管不管 没人管 有人管 不给 拖欠 不发 乱倒 危险 "
-    "吓人 担心 complain report who where stop can't sleep refuses"
+    "吓人 担心 complain report who where stop can't_sleep refuses"
 )
 # a procedural or company question: how to apply, how long, what is required
 _PROCEDURE = _words(
     "办理 申请 需要多长时间 多长时间 多久 流程 材料 手续 条件 资质 审批 备案 招标 投标 中标 合同约定 "
     "我们公司 我公司 企业 建设单位 施工单位 承包 是否需要 要不要办 怎样申请 如何申请 标准是多少 登记 账户 "
     "怎么规定 是什么意思 规定是什么 法律上 "
-    "how long apply application requirements procedure documents company licence qualification"
+    "how_long apply application requirements procedure documents company licence qualification"
 )
 CATEGORY_THRESHOLD = 1.0
 SITUATION_THRESHOLD = 1.0

@@ -55,6 +55,22 @@ def find_missing(
     return None
 
 
+_ASKING = re.compile(
+    r"请问|是怎么规定的|怎么规定的?|规定了?什么|说了?什么|讲了?什么|写了?什么|是什么|有什么|内容|条文|原文|全文|"
+    r"\b(?:what|does|do|say|says|said|article|of|the|is|in|about|text)\b|[\s\W\d_]", re.I)
+
+
+def reference_only(question: str) -> bool:
+    """The question does no more than name a law's article (`建筑法第九十九条是什么`): with the names, the
+    article numbers and the asking words taken away, fewer than four characters are left."""
+    rest = _QUOTED.sub("", question)
+    for match in reversed(list(_ARTICLE.finditer(rest))):
+        before = _NAMED.search(rest[max(0, match.start() - 30) : match.start()])
+        start = match.start() - (len(before.group(0)) if before else 0)
+        rest = rest[:start] + rest[match.end():]
+    return len(_ASKING.sub("", rest)) < 4
+
+
 def missing_text(missing: Missing, lang: str) -> str:
     """What the asker is told."""
     if missing.loaded_title:

@@ -110,6 +110,7 @@ class Result:
     hits: list[Hit]
     confidence: float  # best vector similarity of any unit to the question (abstention signal)
     direct: bool = False  # the question named the article
+    named: int = 0  # how many of the first hits the question named (`建筑法第七条`)
     lang: str = "zh"  # the language the question is written in
     threshold: float = ABSTAIN_THRESHOLDS["zh"]  # the abstention threshold for that language
 
@@ -332,7 +333,8 @@ class Retriever:
             score = 1.0 if unit in direct else float(fused[unit])
             hits.append(Hit(state.units[unit], state.parts[unit], score, components))
         lang = text_language(question)
-        return Result(hits, confidence, direct=bool(direct), lang=lang, threshold=ABSTAIN_THRESHOLDS[lang])
+        return Result(hits, confidence, direct=bool(direct), named=len(direct), lang=lang,
+                      threshold=ABSTAIN_THRESHOLDS[lang])
 
 
 def _standardised(scores: np.ndarray, top: int) -> np.ndarray:

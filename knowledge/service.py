@@ -26,7 +26,7 @@ from knowledge.handoff import suggest
 from knowledge.index import DocumentInfo, IngestReport, KnowledgeIndex
 from knowledge.jobs import JobStore, upload_texts
 from knowledge.loaders import is_supported, load_bytes
-from knowledge.missing import find_missing, missing_text
+from knowledge.missing import find_missing, missing_text, reference_only
 from knowledge.models import KnowledgeQuestion
 from knowledge.policy import KnowledgePolicy
 from knowledge.retrieval import MODES, Hit, Params, Retriever
@@ -248,6 +248,8 @@ class KnowledgeService:
         confident = bool(hits) and (direct or result.confidence >= threshold)
         if missing is not None and missing.loaded_title is None:
             confident = False  # it names a law that is not loaded: say so rather than quote another one
+        if missing is not None and missing.article and not direct and reference_only(question):
+            confident = False  # it only asks for an article the law does not have: nothing else to answer
         laws = [hit.law for hit in hits] if confident else []
         found = suggest(question, laws, categories)
         out = AnswerOut(
@@ -259,7 +261,10 @@ class KnowledgeService:
         if not confident:
             out.answer = abstain_answer(lang, "" if missing else self._contact())
         else:
-            composed = compose(question, hits, lang)
+            # a question naming articles is answered from those articles alone; the others stay in sources
+            named = getattr(result, "named", 0)
+            quoted = hits[:named] if direct and named else hits
+            composed = compose(question, quoted, lang)
             out.answer, out.cited = composed.text, [hits[i].ref for i in composed.cited]
             if use_llm and self.llm_enabled:
                 self._llm_answer(out, hits, lang)

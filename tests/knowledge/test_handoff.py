@@ -40,6 +40,15 @@ def test_only_active_categories_are_suggested() -> None:
     assert suggest("施工许可证办理需要多长时间", ["中华人民共和国建筑法"]) is None
 
 
+def test_english_phrases_count_as_phrases() -> None:
+    # "construction" alone is not "illegal construction"; "next door", "can't sleep" are phrases
+    night = "The construction site next door is pile driving at 2am and I can't sleep. Is that allowed?"
+    assert suggest(night, ["中华人民共和国噪声污染防治法"]).category == "night_noise"
+    assert suggest("What documents does a construction company need for a permit?", []) is None
+    assert suggest("My neighbour is building an extra floor without a permit, who do I report it to?",
+                   ["中华人民共和国城乡规划法"]).category == "unpermitted"
+
+
 def test_answer_figures_count_lengths_citations_and_suggestions(sample_service: KnowledgeService) -> None:
     cited = sample_service.answer("工地半夜还在施工，吵得睡不着，这样允许吗？")
     out = sample_service.answer("红烧肉怎么做才不腻？")
@@ -64,5 +73,16 @@ def test_an_article_beyond_a_loaded_law_is_named(sample_service: KnowledgeServic
     assert answer.missing is not None and answer.missing.article == "第九十九条"
     assert answer.missing.loaded_title == "示范县建筑工地文明施工管理办法"
     assert "中没有第九十九条" in answer.answer
+    # asking for nothing but that article: the note alone, no unrelated articles quoted after it
+    assert answer.abstained and answer.answer == "已载入的《示范县建筑工地文明施工管理办法》中没有第九十九条。"
+    asked_more = sample_service.answer("示范县建筑工地文明施工管理办法第九十九条说夜间施工要办什么证明？")
+    assert not asked_more.abstained and asked_more.answer.startswith("已载入的《示范县建筑工地文明施工管理办法》中没有")
     assert sample_service.answer("示范县建筑工地文明施工管理办法第七条").missing is None
     assert sample_service.answer("工地半夜还在施工，这样允许吗？").missing is None
+
+
+def test_a_named_article_is_answered_from_that_article_alone(sample_service: KnowledgeService) -> None:
+    answer = sample_service.answer("示范县建筑工地文明施工管理办法第七条")
+    assert not answer.abstained and answer.sources[0].article == "第七条"
+    assert answer.cited == [answer.sources[0].ref]
+    assert "第七条）" in answer.answer and answer.answer.count("（《") == 1

@@ -48,6 +48,11 @@ def test_night_noise_is_answered_briefly_and_offered_the_report(browser, site, p
     assert phone.locator("#report-handoff").count() == 1
     href = phone.get_attribute("#report-handoff", "href")
     assert "category=night_noise" in href
+    # the vote buttons say what they mean in words too (a device without an emoji font shows boxes)
+    helpful = phone.locator("#answer button[name=helpful][value=true]")
+    assert helpful.inner_text() == "👍 有帮助"
+    helpful.click()
+    assert "voted=1" in phone.url and phone.locator("#answer button[name=helpful]").count() == 0
 
 
 def test_a_company_question_gets_no_report_button(browser, site, phone) -> None:  # noqa: ANN001
