@@ -54,7 +54,7 @@ PROFILES: dict[str, Profile] = {
     ),
     "unpermitted": Profile(
         _words("无证施工 没有施工许可证 没有许可证 没办许可证 没有手续 无证 违建 违法建设 违章建筑 私搭乱建 "
-               "乱搭 乱建 加盖 加层 未批先建 without_a_permit without_permit no_permit illegal_construction unlicensed"),
+               "乱搭 乱建 加盖 加层 未批先建 permit illegal_construction unlicensed"),
         ("城乡规划法",),
     ),
     "quality": Profile(

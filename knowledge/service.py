@@ -331,9 +331,10 @@ class KnowledgeService:
 
     async def ask(
         self, question: str, *, k: int = 5, lang: str = "zh", channel: str = "api", mode: str = "hybrid",
-        use_llm: bool = True,
+        use_llm: bool = True, log: bool = True,
     ) -> AnswerOut:
-        """Answer and log the question (no personal identity is stored)."""
+        """Answer and log the question (no personal identity is stored); `log=False`: the same question
+        shown again (the portal after a vote), which must not count twice."""
         started = time.perf_counter()
         categories = None
         if self.categories is not None:
@@ -344,7 +345,8 @@ class KnowledgeService:
         answer = await asyncio.to_thread(
             self.answer, question, k=k, lang=lang, mode=mode, use_llm=use_llm, categories=categories
         )
-        await self.log(answer, channel=channel, lang=lang, duration_ms=int((time.perf_counter() - started) * 1000))
+        if log:
+            await self.log(answer, channel=channel, lang=lang, duration_ms=int((time.perf_counter() - started) * 1000))
         return answer
 
     async def log(self, answer: AnswerOut, *, channel: str, lang: str, duration_ms: int = 0) -> None:

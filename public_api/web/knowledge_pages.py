@@ -26,8 +26,10 @@ async def ask(request: Request, services: ServicesDep, q: str = "") -> Response:
     context = {"q": question, "max_chars": MAX_QUESTION_CHARS}
     if not question:
         return render(request, "portal/ask.html", context)
+    # after a vote the page shows the answer again: the question is not logged a second time
+    voted = bool(request.query_params.get("voted"))
     try:
-        answer = await services.knowledge.ask(question, lang=lang, channel=ChannelName.WEB.value)
+        answer = await services.knowledge.ask(question, lang=lang, channel=ChannelName.WEB.value, log=not voted)
     except DomainError as exc:  # empty or too long: the service's one rule, said in the page's language
         return render(request, "portal/ask.html", {**context, "error": exc.message(lang)}, status_code=422)
     report_url = None

@@ -197,3 +197,19 @@ async def test_portal_hands_a_reportable_question_to_the_prefilled_report_form(
     assert "selected>" not in unknown.text.split('name="category"')[1].split("</select>")[0]
     company = await client.get("/ask", params={"q": "施工许可证办理需要多长时间"})
     assert 'id="report-handoff"' not in company.text
+
+
+async def test_a_portal_vote_is_stored_and_the_question_logged_once(
+    client: httpx.AsyncClient, knowledge: Services
+) -> None:
+    question = "工地晚上施工太吵了怎么办？"
+    page = await client.get("/ask", params={"q": question})
+    csrf = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    question_id = int(page.text.split('name="question_id" value="', 1)[1].split('"', 1)[0])
+    voted = await client.post("/ask/vote", data={"csrf_token": csrf, "question_id": question_id,
+                                                 "helpful": "false", "q": question})
+    assert voted.status_code == 303 and "voted=1" in voted.headers["location"]
+    again = await client.get(voted.headers["location"])
+    assert again.status_code == 200 and 'name="helpful"' not in again.text  # no second vote offered
+    logged = [q for q in await knowledge.knowledge.questions() if q.question == question]
+    assert [(q.id, q.helpful) for q in logged] == [(question_id, False)]
