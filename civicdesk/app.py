@@ -14,6 +14,8 @@ from fastapi import APIRouter, FastAPI
 from core.kit.channels import ChannelName
 from core.settings import Settings
 from public_api.app import create_app as create_api_app
+from public_api.app import hold_services
+from public_api.routes import health
 
 from .container import Services
 from .metrics import MetricsMiddleware, metrics_router
@@ -63,4 +65,36 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.include_router(wechat_router(settings))
     app.include_router(metrics_router(settings))
     app.add_middleware(MetricsMiddleware)  # outermost: it times every response, 500s included
+    return app
+
+
+def create_webhook_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """`civicdesk bot --webhook`: a process that only talks to Telegram (updates in, replies out),
+    with `/healthz` and `/metrics`; no public API, no pages. The API processes then run without
+    `CIVICDESK_TELEGRAM_WEBHOOK_URL`, and `civicdesk worker` delivers the outbox (in the
+    single-process mode this process delivers Telegram's itself, like `civicdesk bot` polling)."""
+    from bot.webhook import webhook_router
+
+    settings = services.settings if services else (settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with hold_services(app, settings, services):
+            background = Background(app.state.services, exclude_channels=(ChannelName.TELEGRAM.value,), ingest=False)
+            if settings.background_in_process:
+                background.start()
+            try:
+                yield
+            finally:
+                await background.stop()
+
+    app = FastAPI(title="Civic Desk Telegram webhook", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    if services is not None:
+        app.state.services = services
+
+    app.include_router(health.router)  # liveness and the database, as on the API
+    app.include_router(webhook_router(settings))
+    app.include_router(metrics_router(settings))
+    app.add_middleware(MetricsMiddleware)
     return app

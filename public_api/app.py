@@ -33,6 +33,19 @@ from .web.security import SecurityHeadersMiddleware, tile_origin
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
+@asynccontextmanager
+async def hold_services(app: FastAPI, settings: Settings, services: Services | None) -> AsyncIterator[None]:
+    """`app.state.services` for the app's life: the caller's, or its own, closed at the end."""
+    owned = services is None
+    app.state.services = services or build_services(settings)
+    await app.state.services.complaints.ensure_seed_data()
+    try:
+        yield
+    finally:
+        if owned:
+            await app.state.services.aclose()
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """Build the app. Pass `services` to share them with the caller (tests, the bot process);
     otherwise the app builds its own and closes them on shutdown."""
@@ -41,14 +54,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Stateless: background work (delivery, jobs, sweeps, ingest) is composed in civicdesk/.
-        owned = services is None
-        app.state.services = services or build_services(settings)
-        await app.state.services.complaints.ensure_seed_data()
-        try:
+        async with hold_services(app, settings, services):
             yield
-        finally:
-            if owned:
-                await app.state.services.aclose()
 
     app = FastAPI(
         title="Civic Desk API",

@@ -91,3 +91,25 @@ def test_leaflet_is_vendored_from_npm_with_its_licence() -> None:
         assert (vendor / "images" / image).stat().st_size > 0
     templates = (ROOT / "public_api" / "templates").rglob("*.html")
     assert not [p for p in templates if re.search(r"<(script|link)[^>]+(src|href)=\"https?://", p.read_text())]
+
+
+def test_compose_runs_each_process_kind_once_migrated() -> None:
+    """migrate runs once; api (N uvicorn workers), worker and bot (webhook) start after it, share the
+    data volume and leave migrations alone; only the bot receives Telegram's updates."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert {"postgres", "redis", "chroma", "migrate", "api", "worker", "bot"} <= services.keys()
+    assert services["migrate"]["command"] == ["civicdesk", "db", "upgrade"]
+    commands = {name: " ".join(services[name]["command"]) for name in ("api", "worker", "bot")}
+    assert "civicdesk serve --no-migrate" in commands["api"] and "--workers ${API_WORKERS:-2}" in commands["api"]
+    assert commands["worker"] == "civicdesk worker --no-migrate"
+    assert commands["bot"].startswith("civicdesk bot --webhook --no-migrate")
+    for name in ("api", "worker", "bot"):
+        service = services[name]
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
+        assert "app-data:/data" in service["volumes"], name
+        assert service["environment"]["CIVICDESK_BACKGROUND"] == "worker", name
+        assert service["environment"]["CIVICDESK_CHROMA_URL"] == "http://chroma:8000", name
+    assert services["api"]["environment"]["CIVICDESK_TELEGRAM_WEBHOOK_URL"] == ""
+    assert "healthcheck" in services["api"] and "healthcheck" in services["bot"]
+    for name in ("postgres", "redis"):
+        assert "healthcheck" in services[name], name

@@ -1,7 +1,7 @@
 """Several processes on one set of servers, as docker-compose.yml runs them, without Docker: two
-`civicdesk serve` processes and one `civicdesk worker` against the local PostgreSQL and Redis, a
-Chroma server (`chroma run`) and a fake Telegram Bot API on loopback, sharing one data directory
-(the compose file's app-data volume).
+`civicdesk serve` processes, one `civicdesk worker` and the webhook bot (`civicdesk bot --webhook`)
+against the local PostgreSQL and Redis, a Chroma server (`chroma run`) and a fake Telegram Bot API
+on loopback, sharing one data directory (the compose file's app-data volume).
 
 Through both APIs at once: report submissions, 60 people registering for 20 seats (each sends the
 same registration to both APIs at the same moment), the same status change sent to both APIs at the
@@ -32,7 +32,8 @@ from complaints.schemas import Channel, ReportInput
 from core.outbox import OutboxMessage
 from core.settings import Settings
 from opendays.models import OpenDayRegistration
-from tests.bot.fakes import TOKEN, FakeBotAPI
+from bot.webhook import SECRET_HEADER, WebhookConfig
+from tests.bot.fakes import TOKEN, FakeBotAPI, Person
 from tests.complaints.test_api import FORM
 from tests.conftest import POSTGRES_URL, REDIS_URL, _postgres_database_url
 from tests.knowledge.conftest import TEST_LAW, chroma_server  # noqa: F401 - the fixture
@@ -48,12 +49,14 @@ SUBMISSIONS = 40  # 20 through each API
 PEOPLE, SEATS = 60, 20
 TELEGRAM_REPORTS = 8
 STEPS = ("accepted", "assigned", "in_progress", "resolved")
-START_S = 240  # three processes import and start at once on a shared machine
+START_S = 240  # four processes import and start at once on a shared machine
+WEBHOOK_SECRET = "scale-out-webhook-secret"
 
 
 @dataclass
 class Stack:
     apis: list[str]
+    bot: str  # the webhook bot's base URL
     env: dict[str, str]
     settings: Settings
     bot_api: FakeBotAPI
@@ -91,17 +94,21 @@ async def stack(tmp_path: Path, database: str, chroma_server: str) -> AsyncItera
     migrated = subprocess.run([str(BIN / "civicdesk"), "db", "upgrade"], env=env, capture_output=True, text=True,
                               timeout=120)
     assert migrated.returncode == 0, migrated.stderr
-    ports = [free_port(), free_port()]
+    ports = [free_port(), free_port(), free_port()]
     processes = [_spawn(["serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port)], env,
-                        tmp_path / f"api-{i}.log") for i, port in enumerate(ports)]
+                        tmp_path / f"api-{i}.log") for i, port in enumerate(ports[:2])]
     processes.append(_spawn(["worker", "--no-migrate"], env, tmp_path / "worker.log"))
-    apis = [f"http://127.0.0.1:{port}" for port in ports]
+    bot = f"http://127.0.0.1:{ports[2]}"
+    processes.append(_spawn(["bot", "--webhook", "--no-migrate", "--port", str(ports[2])],
+                            {**env, "CIVICDESK_TELEGRAM_WEBHOOK_URL": f"{bot}/telegram/webhook",
+                             "CIVICDESK_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET}, tmp_path / "bot.log"))
+    apis = [f"http://127.0.0.1:{port}" for port in ports[:2]]
     try:
         deadline = time.monotonic() + START_S
         async with httpx.AsyncClient(timeout=2) as client:
-            for api in apis:
+            for api in [*apis, bot]:
                 while True:
-                    for proc, name in zip(processes, ("api-0", "api-1", "worker"), strict=True):
+                    for proc, name in zip(processes, ("api-0", "api-1", "worker", "bot"), strict=True):
                         if proc.poll() is not None:
                             raise RuntimeError(f"{name} exited: {(tmp_path / f'{name}.log').read_text()[-3000:]}")
                     try:
@@ -113,7 +120,7 @@ async def stack(tmp_path: Path, database: str, chroma_server: str) -> AsyncItera
                     await asyncio.sleep(0.3)
         settings = Settings(_env_file=None, data_dir=tmp_path / "shared-data", database_url=database,  # type: ignore[call-arg]
                             environment="test", background="worker")
-        yield Stack(apis, env, settings, bot_api)
+        yield Stack(apis, bot, env, settings, bot_api)
     finally:
         for proc in processes:
             proc.terminate()
@@ -227,12 +234,28 @@ async def test_two_apis_and_a_worker_lose_nothing_and_double_nothing(stack: Stac
         async with services.db.read() as conn:
             messages = (await conn.execute(select(OutboxMessage.recipient, OutboxMessage.payload)
                                            .where(OutboxMessage.channel == "telegram"))).all()
-        sent = [c for c in stack.bot_api.calls if c.method.lower() in ("sendmessage", "sendphoto")]
+        sent = [c for c in stack.bot_api.calls if c.method.lower() in ("sendmessage", "sendphoto")
+                and c.chat_id in chats]
         assert len(sent) == len(messages), (len(sent), len(messages))
         assert Counter(c.chat_id for c in sent) == Counter(int(m.recipient) for m in messages)
         assert {c.chat_id for c in sent} == set(chats)
         figures["outbox_messages"] = len(messages)
         figures["bot_api_sends"] = len(sent)
+
+        # --- the webhook bot: Telegram's updates in, its answers out (it registered itself at start) ---
+        assert stack.bot_api.webhook is not None and stack.bot_api.webhook["url"].startswith(f"{stack.bot}/")
+        route = WebhookConfig.from_settings(Settings(  # type: ignore[call-arg]
+            _env_file=None, telegram_webhook_url=f"{stack.bot}/telegram/webhook",
+            telegram_webhook_secret=WEBHOOK_SECRET)).route
+        person = Person(stack.bot_api, user_id=770001)
+        update = person.text("/start")
+        for _ in range(2):  # Telegram retries: handled once
+            hook = await http.post(f"{stack.bot}{route}", json=update, headers={SECRET_HEADER: WEBHOOK_SECRET})
+            assert hook.status_code == 200, hook.text
+        await stack.bot_api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == person.id, timeout=30)
+        await asyncio.sleep(0.5)
+        assert len(stack.bot_api.messages_to(person.id)) == 1
+        assert (await http.get(f"{stack.bot}/api/v1/categories")).status_code == 404  # only Telegram here
 
         # --- a document uploaded through one API is answered on the other ----------------------------
         started = time.monotonic()

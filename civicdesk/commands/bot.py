@@ -24,11 +24,17 @@ def bot_command(
         bool, typer.Option("--delete-webhook", help="remove the webhook (back to polling) and exit")
     ] = False,
     migrate: Annotated[bool, typer.Option(help="apply database migrations first")] = True,
+    webhook: Annotated[bool, typer.Option(
+        "--webhook", help="receive updates at CIVICDESK_TELEGRAM_WEBHOOK_URL in this process (an HTTP server "
+        "with only the webhook, /healthz and /metrics) instead of polling")] = False,
+    host: Annotated[str, typer.Option(help="with --webhook: interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="with --webhook: TCP port")] = 8081,
 ) -> None:
     """Run the Telegram bot (long polling; token from CIVICDESK_TELEGRAM_TOKEN).
 
-    With CIVICDESK_TELEGRAM_WEBHOOK_URL set, `civicdesk serve` receives updates instead and this
-    command only registers (--set-webhook) or removes (--delete-webhook) the webhook.
+    With CIVICDESK_TELEGRAM_WEBHOOK_URL set, either `civicdesk bot --webhook` receives the updates
+    (a process that only talks to Telegram) or `civicdesk serve` does (one process for everything);
+    --set-webhook / --delete-webhook register or remove the webhook and exit.
     """
     from core.settings import Settings
 
@@ -47,10 +53,13 @@ def bot_command(
     if set_webhook or delete_webhook:
         asyncio.run(_webhook(settings, set_webhook))
         return
-    if settings.telegram_webhook_url:
+    if webhook and not settings.telegram_webhook_url:
+        typer.echo("--webhook needs CIVICDESK_TELEGRAM_WEBHOOK_URL (the public address Telegram calls)", err=True)
+        raise typer.Exit(code=1)
+    if settings.telegram_webhook_url and not webhook:
         typer.echo(
-            "CIVICDESK_TELEGRAM_WEBHOOK_URL is set, so `civicdesk serve` receives the updates. "
-            "Unset it to poll, or run `civicdesk bot --delete-webhook` first.",
+            "CIVICDESK_TELEGRAM_WEBHOOK_URL is set: run `civicdesk bot --webhook` (or let `civicdesk serve` "
+            "receive the updates). Unset it to poll, or run `civicdesk bot --delete-webhook` first.",
             err=True,
         )
         raise typer.Exit(code=1)
@@ -59,6 +68,15 @@ def bot_command(
         from civicdesk.migrate import upgrade
 
         upgrade(settings.resolved_database_url)
+    if webhook:
+        import uvicorn
+
+        from civicdesk.app import create_webhook_app
+        from civicdesk.logs import uvicorn_log_config
+
+        uvicorn.run(create_webhook_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
+                    proxy_headers=False, log_config=uvicorn_log_config(settings.log_format))
+        return
     asyncio.run(run_polling(settings))
 
 

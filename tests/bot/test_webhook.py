@@ -88,3 +88,38 @@ async def test_a_non_ascii_secret_header_is_refused_with_403(app, client, settin
     wrong_path = await client.post(route.rsplit("/", 1)[0] + "/%E5%AF%86", json=update,
                                    headers={SECRET_HEADER: HEADER_SECRET})
     assert wrong_path.status_code == 404
+
+
+async def test_a_webhook_only_process_talks_to_telegram_and_nothing_else(settings, fake_api, services):
+    """`civicdesk bot --webhook`: updates in and replies out, /healthz, and no public API or pages."""
+    import httpx
+
+    from civicdesk.app import create_webhook_app
+
+    app = create_webhook_app(services=services)
+    route = WebhookConfig.from_settings(settings).route
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        handled = await client.post(route, json=Person(fake_api).text("/start"), headers={SECRET_HEADER: HEADER_SECRET})
+        assert handled.status_code == 200 and handled.json() == {"ok": True}
+        await app.state.telegram_webhook.runtime.drain()
+        assert len(fake_api.calls_of("sendMessage")) == 1
+        assert (await client.get("/healthz")).json()["status"] == "ok"
+        for path in ("/api/v1/categories", "/", "/staff", "/docs", "/openapi.json"):
+            assert (await client.get(path)).status_code == 404, path
+
+
+def test_bot_webhook_needs_the_webhook_url(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from civicdesk.cli import app as cli
+
+    from .fakes import TOKEN
+
+    monkeypatch.setenv("CIVICDESK_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CIVICDESK_TELEGRAM_TOKEN", TOKEN)
+    monkeypatch.delenv("CIVICDESK_TELEGRAM_WEBHOOK_URL", raising=False)
+    refused = CliRunner().invoke(cli, ["bot", "--webhook", "--no-migrate"])
+    assert refused.exit_code == 1 and "needs CIVICDESK_TELEGRAM_WEBHOOK_URL" in refused.output
+    monkeypatch.setenv("CIVICDESK_TELEGRAM_WEBHOOK_URL", WEBHOOK_URL)
+    polling = CliRunner().invoke(cli, ["bot", "--no-migrate"])
+    assert polling.exit_code == 1 and "civicdesk bot --webhook" in polling.output
