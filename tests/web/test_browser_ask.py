@@ -76,3 +76,14 @@ def test_console_follows_an_upload_without_reloading(browser, site, page, tmp_pa
     page.wait_for_function("() => document.querySelector('#jobs tr[data-job]').dataset.state === 'ready'")
     assert page.evaluate("window.__stayed") is True
     assert "5/5" in row.inner_text() or "/" in row.inner_text()
+
+
+def test_an_english_question_is_answered_in_english_on_a_phone(browser, site, phone) -> None:  # noqa: ANN001
+    phone.goto(f"{site.url}/ask?lang=en")
+    phone.fill("#ask-form textarea[name=q]", "The site next door works at night and it is too loud. Who do I complain to?")
+    phone.click("#ask-form button[type=submit]")
+    answer = phone.inner_text("#answer .answer-text")
+    assert answer.startswith("From the regulations (quoted in the original Chinese):") and "“" in answer
+    assert len(answer) <= 700
+    assert phone.get_attribute("#report-handoff", "href").count("category=night_noise") == 1
+    assert phone.locator("#answer button[name=helpful][value=true]").inner_text() == "👍 Helpful"
