@@ -113,3 +113,18 @@ class StaffLinkCode(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class ClientKey(Base):
+    """An API key of a system that files reports for people (a city's 12345 platform through
+    Open311): only its hash is stored; revoking it stops it at once (`accounts/client_keys.py`)."""
+
+    __tablename__ = "client_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # the key's first characters, to tell keys apart in lists
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

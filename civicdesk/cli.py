@@ -286,10 +286,10 @@ def photos_sweep(
 
 
 def _register_packages() -> None:
-    """Each group adds its own commands: ingest/ask/eval, bot, opendays, wechat, worker, backup/restore."""
-    from civicdesk.commands import backup, bot, knowledge, opendays, wechat, worker
+    """Each group adds its own commands: ingest/ask/eval, bot, opendays, wechat, worker, backup/restore, open311."""
+    from civicdesk.commands import backup, bot, knowledge, open311, opendays, wechat, worker
 
-    for module in (knowledge, bot, opendays, wechat, worker, backup):
+    for module in (knowledge, bot, opendays, wechat, worker, backup, open311):
         module.register(app)
 
 

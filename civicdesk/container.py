@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from accounts.client_keys import ClientKeys
 from accounts.departments import DepartmentService
 from accounts.links import ChannelLinks
 from accounts.service import AccountService
@@ -34,6 +35,7 @@ class Services:
     limiter: RateLimiter
     links: ChannelLinks
     projects: ProjectService
+    client_keys: ClientKeys
     bureau_time: BureauTime = field(default_factory=BureauTime)
     redis: Any = None  # redis.asyncio.Redis when CIVICDESK_REDIS_URL is set
     extras: dict[str, Any] = field(default_factory=dict)
@@ -80,6 +82,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         limiter=RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter(),
         links=ChannelLinks(db, clock, timedelta(minutes=settings.staff_link_code_minutes)),
         projects=ProjectService(db, clock, bureau_time),
+        client_keys=ClientKeys(db, clock, settings.open311_api_keys),
         bureau_time=bureau_time,
         redis=redis,
     )

@@ -45,6 +45,8 @@ class Report(Base):
         Index("ix_reports_category_created", "category_id", "created_at"),
         Index("ix_reports_status_created", "status", "created_at"),
         Index("ix_reports_reporter", "channel", "reporter_channel_id"),
+        # Open311's tokens/{token}: a report found by its status token.
+        Index("ix_reports_status_token_hash", "status_token_hash"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -75,6 +75,9 @@ class ReportInput(BaseModel):
     contact_phone: str | None = Field(default=None, max_length=40)
     anonymous: bool = False
     language: str = "zh"
+    # Facts the channel received that only staff may read (an Open311 client's e-mail address,
+    # its media URL): recorded as the report's first internal note.
+    intake_note: str | None = Field(default=None, max_length=2000)
 
     @field_validator("contact_phone")
     @classmethod
@@ -287,8 +290,9 @@ class PublicCategory(BaseModel):
     name_en: str
 
 
-class PublicCase(BaseModel):
-    """A resolved case as the public sees it: nothing of the reporter, the description or notes."""
+class PublicPlace(BaseModel):
+    """What every public view of a report starts from: its number, category, department and the
+    place coarsened by `complaints/publication.py`."""
 
     tracking_number: str
     category: PublicCategory
@@ -296,6 +300,11 @@ class PublicCase(BaseModel):
     area: str  # street level at most; "" when the address names none
     lat: float | None  # the centre of a ~1 km grid cell
     lon: float | None
+
+
+class PublicCase(PublicPlace):
+    """A resolved case as the public sees it: nothing of the reporter, the description or notes."""
+
     status: str
     received_at: datetime
     accepted_at: datetime | None
@@ -308,6 +317,21 @@ class SatisfactionFigures(BaseModel):
     rated: int
     satisfied: int  # 满意 + 基本满意
     rate: float | None
+
+
+class PublicReport(PublicPlace):
+    """A report as anyone may see it (Open311, the open-data feeds), from the time it comes in:
+    category, status, department, the coarsened place, dates and what staff told the reporter;
+    never the reporter, the description, photos or internal notes."""
+
+    status: str  # the workflow status; a merged duplicate's is its primary's
+    received_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    due_at: datetime | None  # the statutory deadline that applies now
+    status_notes: str | None  # the latest message staff sent the reporter
+    outcome: str | None  # what staff wrote for publication when resolving
+    merged_into: str | None = None
 
 
 class MonthFigures(BaseModel):

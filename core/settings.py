@@ -154,6 +154,19 @@ class Settings(BaseSettings):
     # --- open days ---------------------------------------------------------------------------
     openday_max_party_size: int = 3
 
+    # --- Open311 GeoReport v2 (public_api/open311) -------------------------------------------------
+    open311_api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated API keys accepted besides `civicdesk open311 keys add`")
+    open311_jurisdiction_id: str | None = Field(
+        default=None, description="when set, a request naming another jurisdiction_id is refused (404)")
+
+    @field_validator("open311_api_keys", mode="before")
+    @classmethod
+    def _parse_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("trusted_proxies", "metrics_allow", mode="before")
     @classmethod
     def _parse_proxies(cls, value: object) -> object:

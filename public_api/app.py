@@ -16,6 +16,7 @@ from core.settings import Settings
 from .docs import install_docs
 from .errors import error_response, install_error_handlers
 from .limits import BodyLimitMiddleware, body_limits
+from .open311 import routes as open311
 from .routes import departments, health, reports, results, staff_links, staff_reports
 from .routes import knowledge as knowledge_routes
 from .routes import opendays, opendays_staff
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(opendays.feeds)
     app.include_router(opendays_staff.router)
     app.include_router(project_routes.router)
+    app.include_router(open311.router)
     # Web pages: the staff console and the public portal.
     tiles = tile_origin(settings.map_tiles_url)
     app.add_middleware(SecurityHeadersMiddleware, img_sources=(tiles,) if tiles else ())

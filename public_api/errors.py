@@ -16,6 +16,7 @@ from core.errors import Conflict, DomainError, NotFound, PermissionDenied, Valid
 from core.kit.validation import COMMON_LABELS, Labels, describe_errors
 
 from .i18n import labels_for_path, request_language
+from .open311 import PREFIX as OPEN311_PREFIX
 
 STATUS_BY_TYPE: tuple[tuple[type[DomainError], int], ...] = (
     (NotFound, 404),
@@ -99,7 +100,12 @@ def is_page(request: Request) -> bool:
 
 def error_response(request: Request, exc: DomainError, status_code: int,
                    headers: dict[str, str] | None = None) -> Response:
-    """The project's error shape for any request: JSON on the API, the error page on web pages."""
+    """The project's error shape for any request: JSON on the API, the error page on web pages,
+    and GeoReport's error list (XML or JSON, 400/403/404) under /open311/."""
+    if request.url.path.startswith(OPEN311_PREFIX):
+        from .open311.render import error_document
+
+        return error_document(request.url.path, exc, status_code, request_language(request), headers)
     if is_page(request):
         from .web.templating import error_page
 

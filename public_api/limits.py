@@ -36,6 +36,8 @@ def body_limits(settings: Settings) -> Callable[[str, str], int]:
     uploads = {
         "/api/v1/reports": photos,
         "/report": photos,
+        "/open311/v2/requests.json": photos,
+        "/open311/v2/requests.xml": photos,
         "/api/v1/staff/knowledge/documents": documents,
         "/staff/knowledge/upload": documents,
     }

@@ -82,3 +82,37 @@ def live_server(env: dict[str, str], timeout_s: float = 90, *args: str) -> Itera
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextmanager
+def served_backend(backend: str, tmp: Path, timeout_s: float = 90, **extra: str) -> Iterator[LiveServer]:
+    """`civicdesk serve` on a database of its own, `sqlite` or `postgres` (a database created for
+    it and dropped afterwards; skipped without CIVICDESK_TEST_POSTGRES_URL), without the knowledge
+    seed (quick to start)."""
+    import asyncio
+    import uuid
+
+    import pytest
+
+    from tests.conftest import POSTGRES_URL, _postgres_database_url
+    from tests.support import pg_execute
+
+    seed = tmp / "no-seed"
+    seed.mkdir(exist_ok=True)
+    name = None
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp}/civicdesk.db"
+    else:
+        if not POSTGRES_URL:
+            pytest.skip("CIVICDESK_TEST_POSTGRES_URL is not set; PostgreSQL tests need a server")
+        name = f"civicdesk_live_{uuid.uuid4().hex[:8]}"
+        asyncio.run(pg_execute(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
+        url = _postgres_database_url(name)
+    env = server_env(tmp / "var", url, CIVICDESK_KNOWLEDGE_SEED_DIR=str(seed), **extra)
+    try:
+        with live_server(env, timeout_s) as server:
+            yield server
+    finally:
+        if name:
+            asyncio.run(pg_execute(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+

@@ -4,11 +4,8 @@ may be a 5xx, use an undocumented status code, or break its documented schema.""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import schemathesis
@@ -20,9 +17,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import POSTGRES_URL, _postgres_database_url
-from tests.live import LiveServer, live_server, server_env
-from tests.support import pg_execute
+from tests.live import LiveServer, served_backend
 
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
 EXAMPLES = 4  # per operation and database: bounded, so `make test` stays quick
@@ -31,26 +26,9 @@ SEEN: Counter[str] = Counter()
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def contract_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tmp = tmp_path_factory.mktemp(f"contract-{request.param}")
-    seed = tmp / "no-seed"
-    seed.mkdir()
-    name = None
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp}/contract.db"
-    else:
-        if not POSTGRES_URL:
-            pytest.skip("CIVICDESK_TEST_POSTGRES_URL is not set; PostgreSQL tests need a server")
-        name = f"civicdesk_contract_{uuid.uuid4().hex[:8]}"
-        asyncio.run(pg_execute(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
-        url = _postgres_database_url(name)
-    env = server_env(Path(tmp) / "var", url, CIVICDESK_KNOWLEDGE_SEED_DIR=str(seed))
-    try:
-        with live_server(env) as server:
-            server.env["CONTRACT_TOKEN"] = server.staff("contract-admin", "admin", "contract admin password 1")
-            yield server
-    finally:
-        if name:
-            asyncio.run(pg_execute(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with served_backend(request.param, tmp_path_factory.mktemp(f"contract-{request.param}")) as server:
+        server.env["CONTRACT_TOKEN"] = server.staff("contract-admin", "admin", "contract admin password 1")
+        yield server
 
 
 @pytest.mark.slow

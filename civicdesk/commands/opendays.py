@@ -3,40 +3,18 @@ where no bot process runs), and export registrations."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
-from core.errors import DomainError
+from . import run_with_services as _run
 
-T = TypeVar("T")
 app = typer.Typer(help="Open days (site visits): events, reminders, exports.", no_args_is_help=True)
 
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="opendays")
-
-
-def _run(work: Callable[[Any], Awaitable[T]]) -> T:
-    """Run `work(services)` with the configured services, closed afterwards; domain errors exit 1."""
-    from civicdesk.container import build_services
-    from core.settings import Settings
-
-    async def run() -> T:
-        services = build_services(Settings())
-        try:
-            return await work(services)
-        finally:
-            await services.aclose()
-
-    try:
-        return asyncio.run(run())
-    except DomainError as exc:
-        typer.echo(f"error: {exc.message_zh} / {exc.message_en}", err=True)
-        raise typer.Exit(code=1) from None
 
 
 @app.command("list")

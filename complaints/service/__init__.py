@@ -25,6 +25,7 @@ from ..schemas import (
     FollowupView,
     Page,
     PhotoUpload,
+    PublicReport,
     ReportDetail,
     ReporterView,
     ReportFilters,
@@ -40,6 +41,7 @@ from ..storage import PhotoStore
 from .alerts import AlertRound, StaffAlerts
 from .followup import Followup
 from .intake import Intake
+from .public_reports import PublicReportQuery, PublicReports
 from .queries import EXPORT_LIMIT, PUBLIC_KINDS, Queries
 from .results import PublicResults
 from .records import PUSH_CHANNELS, REPORTER, SYSTEM, CategoryBook, ChannelUser, Reporter
@@ -47,7 +49,7 @@ from .triage import Triage
 
 __all__ = [
     "EXPORT_LIMIT", "PUBLIC_KINDS", "ChannelUser", "PUSH_CHANNELS", "REPORTER", "SYSTEM",
-    "ComplaintPolicy", "ComplaintService",
+    "ComplaintPolicy", "ComplaintService", "PublicReportQuery",
 ]
 
 
@@ -64,6 +66,7 @@ class ComplaintService:
         self.followup = Followup(db, policy.followup, clock, self.intake)
         self.alerts = StaffAlerts(db, policy.alerts, clock, policy.bureau_time)
         self.results = PublicResults(db, clock, policy.bureau_time)
+        self.public = PublicReports(db, self.category_book)
 
     # --- set-up ------------------------------------------------------------------------------
     async def ensure_seed_data(self) -> None:
@@ -160,6 +163,18 @@ class ComplaintService:
     async def public_results(self, filters: ResultFilters, page: int = 1, per_page: int = 20) -> ResultsPage:
         """Resolved cases, anonymised, and the monthly figures."""
         return await self.results.page(filters, page, per_page)
+
+    # --- public reports (Open311, open-data feeds) -------------------------------------------
+    async def public_reports(self, query: PublicReportQuery, offset: int = 0, limit: int = 1000,
+                             count: bool = False) -> tuple[list[PublicReport], int | None]:
+        """Every report as the public may see it (complaints/publication.py), newest first."""
+        return await self.public.search(query, offset, limit, count)
+
+    async def public_report(self, tracking_number: str) -> PublicReport:
+        return await self.public.get(tracking_number)
+
+    async def number_for_token(self, token: str, channel: str) -> str:
+        return await self.public.number_for_token(token, channel)
 
     # --- staff alerts (the job runner calls this) -------------------------------------------------
     async def due_alerts(self, now: datetime | None = None) -> AlertRound:

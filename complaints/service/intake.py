@@ -140,6 +140,8 @@ class Intake:
         session.add(report)
         await session.flush()
         add_event(session, report, "created", REPORTER, now, to_value=Status.SUBMITTED.value)
+        if data.intake_note:
+            add_event(session, report, "note", data.channel.value, now, note=data.intake_note)
         return report
 
     @staticmethod

@@ -41,16 +41,24 @@ def _month_start(year: int, month: int) -> date:
     return date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
 
 
-def public_case(report: Report) -> PublicCase:
+def public_place(report: Report, department: str | None) -> dict[str, Any]:
+    """The fields of `PublicPlace`, the place coarsened by the publication rule (every public view
+    builds on these: results, Open311, the open-data feeds)."""
     point = coarse_point(report.lat, report.lon)
+    return {
+        "tracking_number": report.tracking_number,
+        "category": PublicCategory(code=report.category.code, name_zh=report.category.name_zh,
+                                   name_en=report.category.name_en),
+        "department": department,
+        "area": coarse_address(report.address),
+        "lat": point[0] if point else None,
+        "lon": point[1] if point else None,
+    }
+
+
+def public_case(report: Report) -> PublicCase:
     return PublicCase(
-        tracking_number=report.tracking_number,
-        category=PublicCategory(code=report.category.code, name_zh=report.category.name_zh,
-                                name_en=report.category.name_en),
-        department=report.department,
-        area=coarse_address(report.address),
-        lat=point[0] if point else None,
-        lon=point[1] if point else None,
+        **public_place(report, report.department),
         status=report.status,
         received_at=report.created_at,
         accepted_at=report.accepted_at,
