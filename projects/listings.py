@@ -4,10 +4,12 @@ with a reason) it no longer shows, and stays in the company's audit trail."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from core.errors import ValidationFailed
+from accounts.roles import Role, role_allows
+from core.errors import PermissionDenied, ValidationFailed
+from core.kit.bureau_time import BureauTime
 from core.kit.language import pick
 
 MAX_LISTING_DAYS = 5 * 366  # 失信惩戒 listings run for years, not for ever
@@ -38,9 +40,22 @@ def parse_kind(value: str) -> ListKind:
                                f"Unknown list '{value}': watch or black", code="unknown_list", field="kind") from None
 
 
+def check_role(kind: str, role: str) -> None:
+    """The watch list is a triager's tool; the black list, with its consequences, an admin's."""
+    needed = Role.ADMIN if ListKind(kind) is ListKind.BLACK else Role.TRIAGER
+    if not role_allows(role, needed):
+        raise PermissionDenied(f"只有{'管理员' if needed is Role.ADMIN else '办理员及以上'}可以变更{list_label(kind)}",
+                               f"Only {needed.value}s or higher may change the {list_label(kind, 'en').lower()}")
+
+
 def is_active(expires_at: datetime, lifted_at: datetime | None, now: datetime) -> bool:
     """A listing shows from its creation until its expiry (exclusive), unless lifted before."""
     return lifted_at is None and now < expires_at
+
+
+def last_day(expires_at: datetime, bureau: BureauTime) -> date:
+    """The last local day a listing is in force: one "until 2026-12-31" ends at the midnight after it."""
+    return (bureau.local(expires_at) - timedelta(microseconds=1)).date()
 
 
 def check_listing(reason: str, expires_at: datetime, now: datetime) -> str:

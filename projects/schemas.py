@@ -188,6 +188,7 @@ class LinkedReportOut(BaseModel):
     status: str
     status_label: str
     category: str
+    category_en: str
     created_at: datetime
     overdue: bool
     project_id: int

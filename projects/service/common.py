@@ -110,7 +110,8 @@ def linked_reports(scope: Scope, project_ids: Any = None) -> Select[Any]:
     query = (
         select(ProjectReport.project_id, Project.name.label("project_name"), Report.tracking_number, Report.status,
                Report.created_at, Report.acceptance_due_at, Report.handling_due_at, Report.resolved_at,
-               rejected.c.at.label("rejected_at"), Category.name_zh.label("category"))
+               rejected.c.at.label("rejected_at"), Category.name_zh.label("category"),
+               Category.name_en.label("category_en"))
         .join(Report, Report.id == ProjectReport.report_id)
         .join(Project, Project.id == ProjectReport.project_id)
         .join(Category, Category.id == Report.category_id)
@@ -133,6 +134,6 @@ def linked_report(row: Any) -> LinkedReport:
 def linked_report_out(row: Any, now: datetime) -> LinkedReportOut:
     return LinkedReportOut(
         tracking_number=row.tracking_number, status=row.status, status_label=status_label(row.status),
-        category=row.category, created_at=row.created_at, project_id=row.project_id, project_name=row.project_name,
+        category=row.category, category_en=row.category_en, created_at=row.created_at, project_id=row.project_id, project_name=row.project_name,
         overdue=is_overdue(row.status, row.acceptance_due_at, row.handling_due_at, now),
     )

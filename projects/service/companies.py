@@ -18,7 +18,7 @@ from core.kit.bureau_time import BureauTime
 from core.kit.csv import csv_text
 
 from ..codes import valid_uscc
-from ..listings import ListKind, check_listing, list_label, parse_kind
+from ..listings import ListKind, check_listing, last_day, list_label, parse_kind
 from ..models import Company, CompanyEvent, CompanyListing, Project
 from ..record import DEFINITION_EN, DEFINITION_ZH, Record, summarize
 from ..schemas import (
@@ -174,7 +174,7 @@ class Companies:
             current = await session.scalar(select(CompanyListing).where(
                 CompanyListing.company_id == company_id, CompanyListing.kind == kind.value, active_listing_clause(now)))
             if current is not None:
-                until = self.bureau.date_text(current.expires_at)
+                until = last_day(current.expires_at, self.bureau).isoformat()
                 raise Conflict(f"该企业已在{list_label(kind)}中（至 {until}），请先解除再重新列入",
                                f"The company is already on the {list_label(kind, 'en').lower()} (until {until}); "
                                "lift that listing first", code="already_listed", listing_id=current.id)
@@ -183,7 +183,7 @@ class Companies:
             session.add(listing)
             await session.flush()
             add_company_event(session, company_id, "listed", actor, now, to_value=kind.value,
-                              note=f"{reason}（至 {self.bureau.text(expires_at)}）")
+                              note=f"{reason}（至 {last_day(expires_at, self.bureau).isoformat()}）")
             return listing_out(listing, now)
 
     async def lift_listing(self, company_id: int, listing_id: int, reason: str, actor: str) -> ListingOut:
@@ -234,7 +234,7 @@ class Companies:
             share = f"{record.overdue_share:.1%}" if record.overdue_share is not None else ""
             rows.append((summary.name, summary.uscc, summary.address,
                          "、".join(x.kind_label for x in summary.listings),
-                         "、".join(self.bureau.date_text(x.expires_at) for x in summary.listings),
+                         "、".join(last_day(x.expires_at, self.bureau).isoformat() for x in summary.listings),
                          summary.project_count, record.linked, record.substantiated, record.rejected, record.open,
                          record.overdue, share))
         return csv_text(CSV_HEADER, rows)

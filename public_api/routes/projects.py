@@ -7,10 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from accounts.roles import Role, role_allows
-from accounts.service import StaffIdentity
 from complaints.schemas import MAX_PAGE, Page
-from projects.listings import ListKind
+from projects.listings import check_role
 from projects.schemas import (
     CompanyDetail,
     CompanyIn,
@@ -28,7 +26,7 @@ from projects.schemas import (
 )
 
 from ..deps import RowId, ServicesDep, Triager, Viewer
-from ..errors import BASE_ERRORS, STAFF_ERRORS, ApiError, error_responses
+from ..errors import BASE_ERRORS, STAFF_ERRORS, error_responses
 from ..web.downloads import csv_download
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff: projects"],
@@ -36,14 +34,6 @@ router = APIRouter(prefix="/api/v1/staff", tags=["staff: projects"],
 
 PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 PerPage = Annotated[int, Query(ge=1, le=200)]
-
-
-def require_list_role(staff: StaffIdentity, kind: str) -> None:
-    """The watch list is a triager's tool; the black list, with its consequences, an admin's."""
-    needed = Role.ADMIN if kind == ListKind.BLACK else Role.TRIAGER
-    if not role_allows(staff.role, needed):
-        raise ApiError(403, f"只有{'管理员' if needed is Role.ADMIN else '办理员及以上'}可以变更此名单",
-                       f"Only {needed.value}s or higher may change this list", code="forbidden")
 
 
 # --- companies -----------------------------------------------------------------------------------
@@ -82,7 +72,7 @@ async def update_company(company_id: RowId, body: CompanyPatch, services: Servic
 @router.post("/companies/{company_id}/listings", response_model=ListingOut, status_code=201)
 async def add_listing(company_id: RowId, body: ListingIn, services: ServicesDep, staff: Triager) -> ListingOut:
     """Put the company on the watch list (triager) or the black list (admin), with a reason and an expiry."""
-    require_list_role(staff, body.kind)
+    check_role(body.kind, staff.role)
     return await services.projects.add_listing(company_id, body, staff.username)
 
 
@@ -90,7 +80,7 @@ async def add_listing(company_id: RowId, body: ListingIn, services: ServicesDep,
 async def lift_listing(company_id: RowId, listing_id: RowId, body: LiftIn, services: ServicesDep,
                        staff: Triager) -> ListingOut:
     """End a listing before its expiry, with a reason (audited)."""
-    require_list_role(staff, await services.projects.listing_kind(company_id, listing_id))
+    check_role(await services.projects.listing_kind(company_id, listing_id), staff.role)
     return await services.projects.lift_listing(company_id, listing_id, body.reason, staff.username)
 
 

@@ -23,6 +23,7 @@ from ..routes.reports import photo_response
 from .auth import Csrf, StaffTriager, StaffViewer
 from .charts import bar_chart_svg
 from .downloads import csv_download
+from .projects_pages import report_project_context
 from .templating import bureau_time, page_language, render
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -115,6 +116,7 @@ async def report_detail(request: Request, number: str, services: ServicesDep, st
         "next_statuses": sorted(s.value for s in TRANSITIONS[Status(detail.status)]),
         "priorities": PRIORITIES, "categories": categories,
         "departments": await _department_names(services),
+        **await report_project_context(services, number, staff),
     })
 
 
