@@ -13,6 +13,7 @@ from aiogram.types import (
 )
 
 from complaints.schemas import CategoryOut, ReporterView
+from conversations.answers import has_sources
 from knowledge.schemas import AnswerOut
 
 from .i18n import LANGUAGE_NAMES, Texts
@@ -165,7 +166,7 @@ def inline(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMark
 def answer_actions(tr: Texts, answer: AnswerOut) -> InlineKeyboardMarkup | None:
     """Under an answer: 查看条文 (the full articles), 我要举报 (when suggested), and the votes."""
     rows: list[list[InlineKeyboardButton]] = []
-    if answer.question_id is not None and answer.sources and not answer.abstained:
+    if has_sources(answer):
         rows.append([InlineKeyboardButton(text=tr.plain("ask.show_sources"),
                                           callback_data=SourcesCb(question_id=answer.question_id).pack())])
     if answer.report_suggestion is not None:

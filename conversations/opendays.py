@@ -2,13 +2,16 @@
 registered (confirmed or waitlisted), and the comment that may follow a star rating.
 
 What is stored at each step: `event_id` and `max_party` on entry, then `name`, then `party_size`;
-the registration itself is made only by `OpenDayService.register` at the end. Widgets named in the
-answers: name (data: a one-tap name suggestion or None), party (data: the party limit), phone,
-skip, main_menu.
+the registration itself is made only by `OpenDayService.register` at the end. Cancelling asked as
+a question keeps `cancel_reg` (step `cancel`); a rating typed as a reply keeps `rating_reg`
+(step `rating`), then the comment step. Widgets named in the answers: name (data: a one-tap name
+suggestion or None), party (data: the party limit), phone, skip, cancel_confirm, stars, main_menu.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -35,6 +38,23 @@ def when_text(starts: datetime, ends: datetime, lang: str, tz: ZoneInfo) -> str:
     day = f"{s.year}年{s.month}月{s.day}日（周{WEEKDAYS_ZH[s.weekday()]}）"
     end = f"{e:%H:%M}" if e.date() == s.date() else f"{e.month}月{e.day}日 {e:%H:%M}"
     return f"{day}{s:%H:%M}–{end}"
+
+
+def parse_stars(text: str) -> int | None:
+    """A typed rating: "4", "4星", "4 stars" or "⭐⭐⭐⭐"; None unless 1-5."""
+    value = text.strip()
+    if value and set(value) == {"⭐"}:
+        n = len(value)
+    else:
+        match = re.fullmatch(r"([1-5])\s*(星|分|stars?)?", value, re.I)
+        n = int(match.group(1)) if match else 0
+    return n if 1 <= n <= 5 else None
+
+
+def calendar_link(service: OpenDayService, event_id: int, lang: str) -> str:
+    """The event's .ics address, in the reader's language."""
+    url = service.ics_url(event_id)
+    return f"{url}?lang=en" if lang == "en" else url
 
 
 def stars_text(n: int, tr: Texts) -> str:
@@ -138,7 +158,73 @@ class RegistrationConversation:
         return tr("od.waitlisted", position=result.waitlist_position or "", title=event.title, when=when,
                   party=result.party_size, code=result.check_in_code)
 
+    async def _enter(self, step: str, data: dict[str, object]) -> Say | None:
+        """Enter a step of this flow, unless another conversation (a report) is in progress."""
+        current = await self.state.get_state()
+        if current is not None and step_of(current, FLOW) is None:
+            return Say(self.tr("od.busy_elsewhere"))
+        await self.state.set_data(data)
+        await self.state.set_state(state_name(FLOW, step))
+        return None
+
+    # --- cancelling ---------------------------------------------------------------------------
+    async def _ask_about(self, registration_id: int, step: str, key: str, widget: str,
+                         allowed: Callable[[RegistrationOut], Say | None]) -> list[Say]:
+        """A question about one of the person's registrations whose answer is the next message."""
+        tr = self.tr
+        try:
+            reg = await self.service.registration(registration_id, self.me, tr.lang)
+        except DomainError as exc:
+            return [Say(exc.message(tr.lang))]
+        refused = allowed(reg)
+        if refused is not None:
+            return [refused]
+        busy = await self._enter(step, {f"{step}_reg": reg.id})
+        return [busy] if busy else [Say(tr(key, title=reg.event.title), widget)]
+
+    async def confirm_cancel(self, registration_id: int) -> list[Say]:
+        """Ask before cancelling; the answer (`decide_cancel`) is the next message (channels with
+        buttons put the registration in the button instead and call `cancel_registration`)."""
+        tr = self.tr
+        return await self._ask_about(
+            registration_id, "cancel", "od.cancel_confirm", "cancel_confirm",
+            lambda reg: None if reg.can_cancel else Say(tr("od.cannot_cancel", title=reg.event.title,
+                                                           status=reg.status_label)))
+
+    async def decide_cancel(self, yes: bool) -> list[Say]:
+        registration_id = (await self.state.get_data()).get("cancel_reg")
+        await self.state.clear()
+        if not yes or registration_id is None:
+            return [Say(self.tr("od.kept"), "main_menu")]
+        return [await self.cancel_registration(int(registration_id))]
+
+    async def cancel_registration(self, registration_id: int) -> Say:
+        tr = self.tr
+        try:
+            view = await self.service.cancel_registration(registration_id, self.me, tr.lang)
+        except DomainError as exc:
+            return Say(exc.message(tr.lang))
+        return Say(tr("od.cancelled", title=view.event.title), "main_menu")
+
     # --- feedback -----------------------------------------------------------------------------
+    async def start_rating(self, registration_id: int) -> list[Say]:
+        """Ask for 1-5 stars as the next message (channels with buttons show star buttons instead)."""
+        tr = self.tr
+        return await self._ask_about(
+            registration_id, "rating", "od.ask_rating", "stars",
+            lambda reg: None if reg.can_give_feedback else Say(tr("od.cannot_rate", title=reg.event.title)))
+
+    async def give_rating(self, text: str) -> list[Say]:
+        stars = parse_stars(text)
+        if stars is None:
+            return [Say(self.tr("od.rating_invalid"), "stars")]
+        registration_id = int((await self.state.get_data())["rating_reg"])
+        refused = await self.store_rating(registration_id, stars)
+        if refused is not None:
+            await self.state.clear()
+            return [refused]
+        return await self.ask_comment(registration_id, stars)
+
     async def store_rating(self, registration_id: int, stars: int) -> Say | None:
         """The rating is stored at once (a comment may follow); a Say when it was refused."""
         try:

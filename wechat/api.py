@@ -31,6 +31,7 @@ OUT_OF_WINDOW = 45015  # customer-service message more than 48 hours after the p
 UNSUBSCRIBED = 43004
 BLACKLISTED = 43019
 TEMPLATE_REFUSED = (43101, 40037)  # subscription refused / no such template
+CONTENT_TOO_LONG = 45002  # over 2,048 bytes: never sent as it is
 
 
 class WeChatError(Exception):
@@ -96,6 +97,11 @@ class WeChatApi:
             return res.content
 
         return await self._call(get)
+
+    async def user_language(self, openid: str) -> str | None:
+        """The language of the person's WeChat ("zh_CN", "en"...), when `user/info` tells it."""
+        info = await self._call(self.client.user.get, openid)
+        return info.get("language") or None
 
     async def create_menu(self, menu: dict[str, Any]) -> None:
         await self._call(self.client.menu.create, menu)

@@ -21,18 +21,19 @@ from wechatpy.messages import BaseMessage, ImageMessage, LocationMessage, TextMe
 from civicdesk.container import Services
 from complaints.links import status_link
 from complaints.schemas import Channel
+from complaints.service import ChannelUser
 from conversations import menus
+from conversations.followup import FLOW as FU_FLOW
 from conversations.i18n import Texts, texts
 from conversations.opendays import FLOW as OD_FLOW
-from conversations.opendays import RegistrationConversation, when_text
 from conversations.photos import BoundPhotos, PhotoIntake, PhotoRef, PhotoUnavailable
 from conversations.report import FLOW_TTL, STEPS, ReportConversation
 from core.conversation import Say, step_of
 from core.conversation.store import ConversationStore, DatabaseConversations, KeyedState, RedisConversations
-from core.errors import DomainError, NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.phones import normalize_phone
-from opendays.rules import RegChannel
 
+from . import answers, followup, opendays
 from . import texts as wx
 from .api import WeChatApi, WeChatError
 from .geo import gcj02_to_wgs84
@@ -41,10 +42,13 @@ from .people import Seen, WeChatPeople
 log = logging.getLogger(__name__)
 CHANNEL = Channel.WECHAT.value
 # The custom menu's click keys (`civicdesk wechat menu` installs them).
-MENU_KEYS = {"ASK": "menu.ask", "REPORT": "menu.report", "STATUS": "menu.status", "OPENDAYS": "menu.opendays"}
+MENU_KEYS = {"ASK": "menu.ask", "REPORT": "menu.report", "STATUS": "menu.status", "OPENDAYS": "menu.opendays",
+             "MY_OPENDAYS": "od.button_mine", "LANGUAGE": "menu.language"}
 CANCEL_WORDS = frozenset({"取消", "cancel", "/cancel", "退出"})
-LANGUAGE_WORDS = {"english": "en", "/language": None, "中文": "zh", "简体中文": "zh", "语言": None}
-NUMBERED = re.compile(r"^\s*(报名|详情|register|details)\s*(\d{1,2})\s*$", re.I)
+LANGUAGE_WORDS = {"english": "en", "/language": None, "中文": "zh", "简体中文": "zh", "语言": None,
+                  "language": None}
+USER_INFO_WAIT_S = 1.5  # the subscribe greeting must still go within the reply window
+HANDOFF_WORDS = frozenset({"举报", "report"})  # with a suggested category waiting: the hand-off
 
 
 def delivery_key(message: BaseMessage) -> str:
@@ -81,6 +85,8 @@ class WeChatChannel:
         if isinstance(message, UnsubscribeEvent):
             await self.people.unsubscribed(openid)
             return []
+        if isinstance(message, SubscribeEvent):
+            await self._learn_language(openid)
         lang = await self.people.wrote(openid)
         tr = texts(lang)
         if not await self._within_limit(openid):
@@ -89,6 +95,19 @@ class WeChatChannel:
         async with self._lock(self._locks, openid):
             says = await self._dispatch(message, openid, tr)
         return [text for text in (wx.render(say, tr) for say in says) if text]
+
+    async def _learn_language(self, openid: str) -> None:
+        """A new follower whose WeChat is in English is answered in English (until they switch).
+        WeChat's `user/info` may not say (it has withheld some fields since 2021): then the default."""
+        if await self.people.language(openid) is not None:
+            return
+        try:
+            lang = await asyncio.wait_for(self.api.user_language(openid), USER_INFO_WAIT_S)
+        except (WeChatError, TimeoutError):
+            log.info("no language for %s from user/info", openid)
+            return
+        if lang and lang.lower().startswith("en"):
+            await self.people.set_language(openid, "en")
 
     async def _within_limit(self, openid: str) -> bool:
         limit = self.services.settings.wechat_messages_per_minute
@@ -106,15 +125,14 @@ class WeChatChannel:
 
     def _report(self, openid: str, tr: Texts) -> ReportConversation:
         s = self.services
-        return ReportConversation(self._state(openid), tr, s.complaints, s.clock.now, s.bureau_time.date_text,
+        return ReportConversation(self.state_of(openid), tr, s.complaints, s.clock.now, s.bureau_time.date_text,
                                   self.photos)
 
-    def _registration(self, openid: str, tr: Texts) -> RegistrationConversation:
-        return RegistrationConversation(self._state(openid), tr, self.services.opendays, RegChannel.WECHAT.value,
-                                        openid, openid)
-
-    def _state(self, openid: str) -> KeyedState:
+    def state_of(self, openid: str) -> KeyedState:
         return KeyedState(self.store, f"wechat:{openid}")
+
+    def photo_lock(self, openid: str) -> asyncio.Lock:
+        return self._lock(self._photo_locks, openid)
 
     async def _fetch_media(self, photo: PhotoRef) -> bytes:
         try:
@@ -139,20 +157,25 @@ class WeChatChannel:
             lat, lon = gcj02_to_wgs84(float(message.location_x), float(message.location_y))
             return [*says, *await report.give_location(lat, lon, message.label or "")]
         if isinstance(message, ImageMessage):
+            if step_of(await report.state.get_state(), FU_FLOW) == "supplement":
+                return [*says, *await followup.photo(self, openid, message.media_id, tr)]
             if step != "photos":
                 return [*says, Say(tr("photo_outside_flow"))]
             ref = {"media_id": message.media_id, "unique_id": message.media_id, "filename": None, "size": None}
-            return [*says, *await report.add_photos([ref], self._lock(self._photo_locks, openid))]
+            return [*says, *await report.add_photos([ref], self.photo_lock(openid))]
         if isinstance(message, TextMessage):
             return [*says, *await self._text(message.content or "", openid, tr, report, step)]
         return [*says, Say(tr("unsupported"))]
 
     async def _text(self, text: str, openid: str, tr: Texts, report: ReportConversation, step: str | None) -> list[Say]:
         word = wx.normalized(text)
-        od_step = step_of(await report.state.get_state(), OD_FLOW)
+        state = await report.state.get_state()
+        od_step, fu_step = step_of(state, OD_FLOW), step_of(state, FU_FLOW)
         if word in CANCEL_WORDS or wx.is_answer(text, "report.button_cancel"):
             if step:
                 return await report.cancel()
+            if fu_step:
+                return await followup.conversation(self, openid, tr).cancel()
             if od_step:
                 await report.state.clear()
                 return [Say(tr("cancel.done"))]
@@ -160,29 +183,45 @@ class WeChatChannel:
         for key in MENU_KEYS.values():
             if wx.is_answer(text, key):
                 return await self._menu(key, openid, tr)
+        if word in LANGUAGE_WORDS:  # anywhere, like Telegram's /language (a conversation goes on)
+            return await self._switch_language(openid, tr, LANGUAGE_WORDS[word])
         if step:
             return await self._report_step(text, openid, tr, report, step)
         if od_step:
-            return await self._registration_step(text, openid, tr, od_step)
-        if word in LANGUAGE_WORDS:
-            lang = LANGUAGE_WORDS[word] or ("en" if tr.lang == "zh" else "zh")
-            return [Say(texts(await self.people.set_language(openid, lang))("language.set"))]
+            return await opendays.step(self, openid, text, tr, od_step)
+        if fu_step:
+            return await followup.step(self, openid, text, tr, fu_step)
         if re.match(menus.TRACKING_NUMBER, text):
             return await self._show_report(openid, text.strip(), tr)
-        if wx.is_answer(text, "od.button_mine"):
-            return await self._my_registrations(openid, tr)
-        numbered = NUMBERED.match(text)
-        if numbered:
-            return await self._event_action(numbered.group(1).lower(), int(numbered.group(2)), openid, tr)
-        return await self._question(text, tr)
+        if word in HANDOFF_WORDS and await answers.handoff_category(self, openid):
+            return await self._menu("menu.report", openid, tr)
+        if word in answers.SOURCE_WORDS:
+            return await answers.sources(self, openid, tr)
+        if word in answers.VOTE_WORDS:
+            return await answers.vote(self, openid, answers.VOTE_WORDS[word], tr)
+        for words in (followup.typed, opendays.typed):
+            said = await words(self, openid, text, tr)
+            if said is not None:
+                return said
+        return await answers.question(self, openid, text, tr)
+
+    async def _switch_language(self, openid: str, tr: Texts, lang: str | None) -> list[Say]:
+        lang = lang or ("en" if tr.lang == "zh" else "zh")
+        return [Say(texts(await self.people.set_language(openid, lang))("language.set"))]
 
     async def _menu(self, key: str, openid: str, tr: Texts) -> list[Say]:
         if key == "menu.report":
-            return await self._report(openid, tr).start()
+            report = self._report(openid, tr)
+            code = await answers.handoff_category(self, openid)
+            return await (report.start_for(code) if code else report.start())
         if key == "menu.status":
             return await self._my_reports(openid, tr)
         if key == "menu.opendays":
-            return await self._opendays(tr)
+            return await opendays.listing(self, tr)
+        if key == "od.button_mine":
+            return await opendays.mine(self, openid, tr)
+        if key == "menu.language":
+            return await self._switch_language(openid, tr, None)
         return [Say(tr("ask.prompt"))]
 
     # --- the report flow in words ---------------------------------------------------------------
@@ -202,7 +241,7 @@ class WeChatChannel:
             if wx.is_answer(text, "report.button_done", "report.button_no_photo"):
                 return await report.photos_done()
             if wx.is_answer(text, "report.button_clear_photos"):
-                return await report.clear_photos(self._lock(self._photo_locks, openid))
+                return await report.clear_photos(self.photo_lock(openid))
             return [Say(tr("report.photos_expected"), "photos", await report.photo_count())]
         if step == "contact":
             if wx.is_answer(text, "report.button_anonymous"):
@@ -257,82 +296,11 @@ class WeChatChannel:
                                                                                   lang=tr.lang)
         except NotFound as exc:
             return [Say(tr("status.not_found", number=number, reason=exc.message(tr.lang)))]
-        return [Say(menus.render_report(view, tr, self.services.bureau_time.date_text))]
-
-    # --- open days ------------------------------------------------------------------------------
-    async def _opendays(self, tr: Texts) -> list[Say]:
-        service = self.services.opendays
-        events = (await service.upcoming(tr.lang))[:10]
-        if not events:
-            return [Say(tr("od.none"))]
-        blocks = [tr("od.list_header")]
-        for n, event in enumerate(events, start=1):
-            when = when_text(event.starts_at, event.ends_at, tr.lang, service.policy.tz)
-            seats = tr("od.seats_left", left=event.seats_left, capacity=event.capacity) if event.registration_open \
-                else tr("od.reg_closed")
-            blocks.append(tr("od.item", n=n, title=event.title, when=when, site=event.site_name, seats=seats))
-        blocks.append(wx.hint(tr.lang, "opendays_hint"))
-        return [Say("\n\n".join(blocks))]
-
-    async def _event_action(self, verb: str, n: int, openid: str, tr: Texts) -> list[Say]:
-        events = (await self.services.opendays.upcoming(tr.lang))[:10]
-        if not 1 <= n <= len(events):
-            return [Say(tr("od.not_found"))]
-        event = events[n - 1]
-        if verb in ("报名", "register"):
-            return await self._registration(openid, tr).start(event.id)
-        when = when_text(event.starts_at, event.ends_at, tr.lang, self.services.opendays.policy.tz)
-        seats = tr("od.seats_left", left=event.seats_left, capacity=event.capacity)
-        parts = [tr("od.detail", title=event.title, when=when, site=event.site_name, address=event.address,
-                    seats=seats)]
-        if event.description:
-            parts.append(event.description)
-        parts.append(tr("od.party_limit", max=event.max_party_size))
-        return [Say("\n".join(parts))]
-
-    async def _registration_step(self, text: str, openid: str, tr: Texts, step: str) -> list[Say]:
-        conversation = self._registration(openid, tr)
-        if step == "name":
-            return await conversation.give_name(text)
-        if step == "party":
-            return await conversation.give_party(text)
-        if step == "phone":
-            if wx.is_answer(text, "od.button_skip"):
-                return (await conversation.finish(None)).says
-            try:
-                phone = normalize_phone(text)
-            except ValidationFailed as exc:
-                return [Say(exc.message(tr.lang)), Say(tr("od.ask_phone"), "phone")]
-            return (await conversation.finish(phone)).says
-        return await conversation.give_comment(text, wx.is_answer(text, "od.button_skip"))
-
-    async def _my_registrations(self, openid: str, tr: Texts) -> list[Say]:
-        service = self.services.opendays
-        mine = await service.registrations_of_user(RegChannel.WECHAT.value, openid, tr.lang)
-        if not mine:
-            return [Say(tr("od.mine_none"))]
-        blocks = [tr("od.mine_header")]
-        for reg in mine:
-            when = when_text(reg.event.starts_at, reg.event.ends_at, tr.lang, service.policy.tz)
-            blocks.append(tr("od.mine_item", title=reg.event.title, status=reg.status_label, party=reg.party_size,
-                             code=reg.check_in_code, when=when))
-        return [Say("\n\n".join(blocks))]
-
-    # --- questions ------------------------------------------------------------------------------
-    async def _question(self, text: str, tr: Texts) -> list[Say]:
-        try:
-            answer = await self.services.knowledge.ask(text.strip(), k=3, lang=tr.lang, channel=CHANNEL)
-        except DomainError as exc:
-            return [Say(tr("ask.refused", reason=exc.message(tr.lang)))]
-        except Exception:
-            log.exception("answering a WeChat question failed")
-            return [Say(tr("ask.unavailable"))]
-        parts = [tr("ask.answer", text=answer.answer)]
-        if answer.report_suggestion is not None:
-            parts += ["", tr("ask.handoff_note")]
-        elif answer.abstained:
-            parts += ["", tr("ask.abstained_note")]
-        return [Say("\n".join(parts))]
+        who = ChannelUser(CHANNEL, openid)
+        actions = await self.services.complaints.followup_view(view.tracking_number, who, tr.lang)
+        history = menus.render_report(view, tr, self.services.bureau_time.date_text)
+        hints = followup.actions(view.tracking_number, actions, tr.lang)
+        return [Say(history + ("\n\n" + "\n".join(hints) if hints else ""))]
 
 
 def _pick(text: str, items: Sequence[Any], names: Any) -> Any:

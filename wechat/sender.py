@@ -15,8 +15,8 @@ from complaints.messages import ReportUpdate
 from complaints.workflow import status_label
 from conversations.i18n import Texts, as_plain, normalize, texts
 from conversations.messages import ChatReply
-from conversations.notices import render_event_news, render_report_update
-from conversations.opendays import when_text
+from conversations.notices import asks_rating, render_event_news, render_report_update
+from conversations.opendays import calendar_link, when_text
 from core.delivery import Blocked, Claimed, Permanent, RetryLater
 from core.kit.channels import ChannelName
 from core.outbox import OutboxPayload
@@ -33,13 +33,27 @@ QUOTA_WAIT_S = 3600.0  # 45009: the account's daily API quota is used up
 
 
 def render(payload: OutboxPayload, tr: Texts, services: Services) -> str | None:
-    """The message as WeChat text, or None for a kind this channel does not send."""
+    """The message as WeChat text within WeChat's 2,048 bytes, or None for a kind this channel does
+    not send. What Telegram puts in buttons is said as what to reply (or a link)."""
+    lang = tr.lang
     if isinstance(payload, ChatReply):
-        return payload.text
+        return wx.truncate(payload.text, wx.hint(lang, "cut"))  # pieces already fit
     if isinstance(payload, ReportUpdate):
-        return as_plain(render_report_update(payload, tr))
+        text = as_plain(render_report_update(payload, tr))
+        if asks_rating(payload):
+            text += "\n" + wx.hint(lang, "rate")
+        # a long staff reply is cut, saying where the whole of it is
+        return wx.truncate(text, wx.hint(lang, "cut_report", number=payload.tracking_number))
     if isinstance(payload, od.EventNews):
-        return as_plain(render_event_news(payload, tr, services.opendays.policy.tz))
+        text = as_plain(render_event_news(payload, tr, services.opendays.policy.tz))
+        if isinstance(payload, od.OpenDayFeedbackRequest):
+            text += "\n" + wx.hint(lang, "feedback_request")
+        elif isinstance(payload, od.OpenDayPublished):
+            text += "\n" + wx.hint(lang, "published")
+        elif isinstance(payload, od.OpenDayPromoted | od.OpenDayUpdated):
+            # Telegram sends the calendar file after these; WeChat gets its address
+            text += "\n" + as_plain(tr("od.ics_link", url=calendar_link(services.opendays, payload.event_id, lang)))
+        return wx.truncate(text, wx.hint(lang, "cut"))
     return None
 
 
@@ -69,7 +83,7 @@ def raise_for(exc: WeChatError) -> None:
         raise RetryLater(str(exc), retry_after=QUOTA_WAIT_S) from exc
     if exc.errcode in (wxapi.UNSUBSCRIBED, wxapi.BLACKLISTED):
         raise Blocked(str(exc)) from exc
-    if exc.errcode == wxapi.INVALID_OPENID:
+    if exc.errcode in (wxapi.INVALID_OPENID, wxapi.CONTENT_TOO_LONG):
         raise Permanent(str(exc)) from exc
     raise RetryLater(str(exc)) from exc
 
@@ -95,7 +109,7 @@ class WeChatSender:
             raise Permanent(f"no WeChat renderer for message kind {message.kind!r}")
         if in_window:
             try:
-                await self.api.send_text(openid, wx.truncate(text, "…"))
+                await self.api.send_text(openid, text)
                 return
             except WeChatError as exc:
                 if exc.errcode not in CLOSED_WINDOW:

@@ -41,6 +41,25 @@ HINTS: dict[str, dict[str, str]] = {
         "template_first": "您的举报有新进展",
         "template_remark": "点击查看办理进度。",
         "openday_first": "开放日活动通知",
+        "rate": "回复“满意”“基本满意”或“不满意”评价办理结果，可在后面附上意见（如“不满意 夜里仍在施工”）。",
+        "rate_n": "回复“满意 {number}”“基本满意 {number}”或“不满意 {number}”评价办理结果，可在后面附上意见。",
+        "reopen_n": "回复“申请重新办理 {number}”申请重新办理。",
+        "supplement_n": "回复“补充 {number}”补充情况或照片。",
+        "reason": "请直接回复理由；回复“取消”放弃。",
+        "supplement": "发完后回复“完成”提交；回复“取消”放弃。",
+        "which_rate": "请回复“满意 编号”“基本满意 编号”或“不满意 编号”，如“满意 {number}”。",
+        "which_reopen": "请回复“申请重新办理 编号”，如“申请重新办理 {number}”。",
+        "which_supplement": "请回复“补充 编号”，如“补充 {number}”。",
+        "answer_sources": "回复“条文”查看所引条文全文。",
+        "answer_votes": "回复“有帮助”或“没帮助”评价这个回答。",
+        "no_answer": "请先提出一个问题，再回复“条文”查看所引条文，或回复“有帮助”“没帮助”评价回答。",
+        "mine_hint": "回复“取消报名 序号”取消报名；活动结束后回复“评价 序号”打分。",
+        "cancel_confirm": "回复“确定取消”取消报名；回复“保留报名”保留。",
+        "stars": "请回复 1–5 的数字打分（5 分最好）。",
+        "feedback_request": "回复“评价”为本次活动打分。",
+        "published": "点击菜单“开放日”查看详情并报名。",
+        "cut_report": "（内容较长，未完；回复 {number} 查看完整办理记录）",
+        "cut": "（内容较长，已截断）",
     },
     "en": {
         "choose_number": "Reply with a number to choose.",
@@ -65,6 +84,28 @@ HINTS: dict[str, dict[str, str]] = {
         "template_first": "There is news about your report",
         "template_remark": "Tap to see its progress.",
         "openday_first": "Open day notice",
+        "rate": "Reply “satisfied”, “basically satisfied” or “dissatisfied” to rate the result; a comment may follow "
+                "(e.g. “dissatisfied still noisy at night”).",
+        "rate_n": "Reply “satisfied {number}”, “basically satisfied {number}” or “dissatisfied {number}” to rate "
+                  "the result; a comment may follow.",
+        "reopen_n": "Reply “reopen {number}” to ask for reopening.",
+        "supplement_n": "Reply “add {number}” to add information or photos.",
+        "reason": "Reply with the reason; “cancel” to stop.",
+        "supplement": "When done, reply “done” to send it; “cancel” to stop.",
+        "which_rate": "Reply “satisfied N”, “basically satisfied N” or “dissatisfied N”, e.g. “satisfied {number}”.",
+        "which_reopen": "Reply “reopen N”, e.g. “reopen {number}”.",
+        "which_supplement": "Reply “add N”, e.g. “add {number}”.",
+        "answer_sources": "Reply “sources” for the full articles cited.",
+        "answer_votes": "Reply “helpful” or “not helpful” to rate this answer.",
+        "no_answer": "Ask a question first; then reply “sources” for the articles it cites, or “helpful” / "
+                     "“not helpful” to rate the answer.",
+        "mine_hint": "Reply “cancel registration N” to cancel; after an event, “rate N” to rate it.",
+        "cancel_confirm": "Reply “yes, cancel” to cancel the registration, or “keep it” to keep it.",
+        "stars": "Reply with a number from 1 to 5 (5 is best).",
+        "feedback_request": "Reply “rate” to rate the event.",
+        "published": "Open “Open days” in the menu for details and registration.",
+        "cut_report": "(Too long for one message; reply {number} for the whole history.)",
+        "cut": "(Too long for one message; shortened.)",
     },
 }
 
@@ -92,7 +133,10 @@ def is_answer(text: str, *keys: str) -> bool:
 
 
 def render(say: Say, tr: Texts) -> str:
-    """One `Say` as WeChat text: the catalog text, then what to reply for its widget."""
+    """One `Say` as WeChat text: the catalog text, then what to reply for its widget ("plain":
+    text already made plain, shown as it is)."""
+    if say.widget == "plain":
+        return say.text
     text = as_plain(say.text)
     lang = tr.lang
     extra: list[str] = []
@@ -103,8 +147,19 @@ def render(say: Say, tr: Texts) -> str:
         extra = [hint(lang, "photos_some" if say.data else "photos_none")]
     elif say.widget == "party":
         extra = [hint(lang, "party", max=say.data)]
-    elif say.widget in ("location", "cancel_only", "contact", "confirm", "name", "phone", "skip"):
+    elif say.widget in ("location", "cancel_only", "contact", "confirm", "name", "phone", "skip", "reason",
+                        "cancel_confirm", "stars"):
         extra = [hint(lang, say.widget)]
+    elif say.widget == "supplement":
+        extra = [hint(lang, "supplement")]
+    elif say.widget == "reopen":
+        extra = [hint(lang, "reopen_n", number=say.data)]
+    elif say.widget == "which":
+        action, reports = say.data
+        extra = [as_plain(tr("status.item", number=r.tracking_number,
+                             category=r.category.name_en if lang == "en" else r.category.name_zh,
+                             status=r.status_label)) for r in reports]
+        extra.append(hint(lang, f"which_{action}", number=reports[0].tracking_number))
     elif say.widget == "edit_fields":
         extra = [hint(lang, "edit_which")]
         extra += [f"{n}. {tr.plain(f'report.field_{step}')}" for n, step in enumerate(STEPS, start=1)]
@@ -148,6 +203,15 @@ def truncate(text: str, tail: str, limit: int = MAX_BYTES) -> str:
     room = limit - len(tail.encode("utf-8")) - 2
     head = split(text, room)[0]
     return f"{head}\n{tail}"
+
+
+def with_tail(text: str, tail: str, limit: int = MAX_BYTES) -> str:
+    """`text` and, on a line of its own, `tail` (a note that something was cut), within `limit`."""
+    joined = f"{text}\n{tail}"
+    if fits(joined, limit):
+        return joined
+    room = limit - len(tail.encode("utf-8")) - 1
+    return f"{split(text, room)[0]}\n{tail}"
 
 
 def join(says: Sequence[Say], tr: Texts) -> str:

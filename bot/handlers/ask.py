@@ -17,12 +17,12 @@ from aiogram.types import CallbackQuery, Message
 
 from complaints.schemas import Channel
 from core.errors import DomainError, NotFound
-from knowledge.schemas import AnswerOut
+from conversations.answers import render_answer, render_sources
 
 from .. import keyboards
 from ..context import BotContext, chat_id_of
 from ..html import split_html
-from ..i18n import Html, Texts
+from ..i18n import Texts
 from ..keyboards import HandoffCb, SourcesCb, VoteCb
 from .report import start_report_for
 
@@ -46,25 +46,6 @@ async def on_question(message: Message, tr: Texts, ctx: BotContext, bot: Bot) ->
     markup = keyboards.answer_actions(tr, answer)
     for i, piece in enumerate(pieces):
         await message.answer(piece, reply_markup=markup if i == len(pieces) - 1 else None)
-
-
-def render_answer(answer: AnswerOut, tr: Texts) -> Html:
-    """The short answer alone (it carries its citations); the articles are one button away."""
-    parts = [tr("ask.answer", text=answer.answer)]
-    if answer.report_suggestion is not None:
-        parts += ["", tr("ask.handoff_note")]
-    elif answer.abstained:
-        parts += ["", tr("ask.abstained_note")]
-    return Html("\n".join(parts))
-
-
-def render_sources(answer_sources: list, tr: Texts) -> Html:  # type: ignore[type-arg]
-    lines: list[str] = []
-    for source in answer_sources:
-        lines.append(tr("ask.source_title", citation=source.citation))
-        lines.append(tr("ask.source_text", text=source.text))
-        lines.append("")
-    return Html("\n".join(lines).strip())
 
 
 async def on_sources(callback: CallbackQuery, callback_data: SourcesCb, tr: Texts, ctx: BotContext, bot: Bot) -> None:

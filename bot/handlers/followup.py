@@ -1,8 +1,10 @@
 """回访 and additions on Telegram: rate a resolved report with one tap, ask for reopening with a
-reason, add text or a photo to an open report. Rules and storage are the complaints service's
-(`complaints/followup.py`); this module only asks and answers."""
+reason, add text or a photo to an open report. The conversation is `conversations/followup.py`
+(shared with WeChat); this module turns buttons into its calls and draws its answers."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
@@ -14,11 +16,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from complaints.followup import Rating
 from complaints.schemas import Channel, FollowupView
 from complaints.service import ChannelUser
-from core.errors import DomainError
+from conversations.followup import FollowupConversation
+from core.conversation import Say
 
 from ..context import BotContext, chat_id_of
 from ..i18n import Texts
-from ..photos import DownloadFailed, IncomingPhoto, photo_source
+from ..photos import IncomingPhoto, photo_source
 
 
 class FollowupCb(CallbackData, prefix="fu"):
@@ -58,62 +61,59 @@ def _button(tr: Texts, key: str, action: str, number: str) -> InlineKeyboardButt
     return InlineKeyboardButton(text=tr.plain(key), callback_data=FollowupCb(action=action, number=number).pack())
 
 
-async def on_rate(callback: CallbackQuery, callback_data: FollowupCb, tr: Texts, ctx: BotContext, bot: Bot) -> None:
+def conversation(state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot, user_id: int) -> FollowupConversation:
+    return FollowupConversation(state, tr, ctx.complaints, reporter(user_id), ctx.local_date,
+                                photo_source(ctx.intake, bot))
+
+
+def _markup(say: Say, tr: Texts) -> Any:
+    if say.widget == "reopen":
+        return InlineKeyboardMarkup(inline_keyboard=[[_button(tr, "fu.button_reopen", "reopen", say.data)]])
+    return None  # the reply keyboard stays as it is
+
+
+async def _show(bot: Bot, chat_id: int, says: list[Say], tr: Texts) -> None:
+    for say in says:
+        await bot.send_message(chat_id, say.text, reply_markup=_markup(say, tr))
+
+
+async def on_rate(callback: CallbackQuery, callback_data: FollowupCb, state: FSMContext, tr: Texts,
+                  ctx: BotContext, bot: Bot) -> None:
     await callback.answer()
-    chat_id, who, number = chat_id_of(callback), reporter(callback.from_user.id), callback_data.number
-    try:
-        await ctx.complaints.rate(number, who, callback_data.value)
-    except DomainError as exc:
-        await bot.send_message(chat_id, tr("fu.refused", reason=exc.message(tr.lang)))
-        return
-    if isinstance(callback.message, Message):
+    rated = await conversation(state, tr, ctx, bot, callback.from_user.id).rate(callback_data.number,
+                                                                                callback_data.value)
+    if rated.stored and isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)  # rated once: no second tap
-    view = await ctx.complaints.followup_view(number, who, tr.lang)
-    await bot.send_message(chat_id, tr("fu.rated", rating=view.rating_label or ""))
-    if view.can_request_reopen and view.reopen_until is not None:
-        await bot.send_message(chat_id, tr("fu.offer_reopen", until=ctx.local_date(view.reopen_until)),
-                               reply_markup=InlineKeyboardMarkup(inline_keyboard=[[
-                                   _button(tr, "fu.button_reopen", "reopen", number)]]))
+    await _show(bot, chat_id_of(callback), rated.says, tr)
 
 
 async def on_start_text(callback: CallbackQuery, callback_data: FollowupCb, state: FSMContext, tr: Texts,
-                        bot: Bot) -> None:
+                        ctx: BotContext, bot: Bot) -> None:
     """Reopen or add: the next message is the reason, or the addition."""
     await callback.answer()
-    reopen = callback_data.action == "reopen"
-    await state.set_state(FollowupFlow.reason if reopen else FollowupFlow.supplement)
-    await state.update_data(number=callback_data.number)
-    await bot.send_message(chat_id_of(callback), tr("fu.ask_reason" if reopen else "fu.ask_supplement"))
+    flow = conversation(state, tr, ctx, bot, callback.from_user.id)
+    if callback_data.action == "reopen":
+        says = await flow.start_reopen(callback_data.number)
+    else:
+        says = await flow.start_supplement(callback_data.number)
+    await _show(bot, chat_id_of(callback), says, tr)
 
 
-async def on_reason(message: Message, state: FSMContext, tr: Texts, ctx: BotContext) -> None:
+async def on_reason(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
     assert message.from_user is not None
-    number = (await state.get_data())["number"]
-    try:
-        await ctx.complaints.request_reopen(number, reporter(message.from_user.id), message.text or "")
-    except DomainError as exc:
-        await message.answer(tr("fu.refused", reason=exc.message(tr.lang)))  # still waiting for a reason
-        return
-    await state.clear()
-    await message.answer(tr("fu.reopen_requested"))
+    says = await conversation(state, tr, ctx, bot, message.from_user.id).give_reason(message.text or "")
+    await _show(bot, message.chat.id, says, tr)
 
 
 async def on_supplement(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
     assert message.from_user is not None
-    number = (await state.get_data())["number"]
     photo = IncomingPhoto.of(message)
-    try:
-        photos = [await photo_source(ctx.intake, bot).upload(photo.as_dict())] if photo else []
-        await ctx.complaints.supplement(number, reporter(message.from_user.id),
-                                        (message.caption if photo else message.text) or "", photos)
-    except DownloadFailed:
-        await message.answer(tr("fu.photo_refused", reason=""))
-        return
-    except DomainError as exc:
-        await message.answer(tr("fu.photo_refused" if photo else "fu.refused", reason=exc.message(tr.lang)))
-        return
-    await state.clear()
-    await message.answer(tr("fu.supplemented"))
+    flow = conversation(state, tr, ctx, bot, message.from_user.id)
+    if photo:
+        says = await flow.supplement_now(message.caption or "", [photo.as_dict()])
+    else:
+        says = await flow.supplement_now(message.text or "")
+    await _show(bot, message.chat.id, says, tr)
 
 
 def router() -> Router:

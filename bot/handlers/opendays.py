@@ -155,12 +155,8 @@ async def on_button(callback: CallbackQuery, callback_data: OdCb, state: FSMCont
     elif action == "cancel":
         await _confirm_cancel(bot, chat_id, user_id, item, tr, ctx)
     elif action == "cancel_yes":
-        try:
-            view = await service.cancel_registration(item, _me(user_id), tr.lang)
-        except DomainError as exc:
-            await bot.send_message(chat_id, exc.message(tr.lang))
-            return
-        await bot.send_message(chat_id, tr("od.cancelled", title=view.event.title))
+        said = await registration(state, tr, ctx, user_id, chat_id).cancel_registration(item)
+        await bot.send_message(chat_id, said.text)
     elif action == "keep":
         await bot.send_message(chat_id, tr("od.kept"))
     elif action == "rate":

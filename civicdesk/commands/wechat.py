@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import typer
@@ -14,13 +15,38 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="wechat")
 
 
+# WeChat allows at most three top-level buttons, each with up to five sub-buttons: the four entries
+# fit as 政策咨询 | 举报 (我要举报, 我的举报) | 更多 (开放日, 我的报名, the language switch).
+# (catalog key of a group's name, its click keys: one key is a button of its own)
+MENU_LAYOUT: list[tuple[str, list[str]]] = [
+    ("menu.ask", ["ASK"]), ("menu.reports", ["REPORT", "STATUS"]),
+    ("menu.more", ["OPENDAYS", "MY_OPENDAYS", "LANGUAGE"]),
+]
+
+
 def menu_definition() -> dict[str, Any]:
-    """The menu: one click button per entry, keyed as `wechat.channel.MENU_KEYS` expects."""
+    """The menu, its click keys as `wechat.channel.MENU_KEYS` expects (names in Chinese, the default)."""
     from conversations.i18n import texts
     from wechat.channel import MENU_KEYS
 
     zh = texts("zh")
-    return {"button": [{"type": "click", "name": zh.plain(label), "key": key} for key, label in MENU_KEYS.items()]}
+
+    def click(key: str) -> dict[str, str]:
+        name = re.sub(r"^[^\w]+", "", zh.plain(MENU_KEYS[key]))  # the catalog's emoji off
+        return {"type": "click", "name": name, "key": key}
+
+    buttons: list[dict[str, Any]] = []
+    for group, keys in MENU_LAYOUT:
+        if len(keys) == 1:
+            buttons.append(click(keys[0]))
+        else:
+            buttons.append({"name": zh.plain(group), "sub_button": [click(key) for key in keys]})
+    return {"button": buttons}
+
+
+def _names(menu: dict[str, Any]) -> str:
+    return " / ".join(b["name"] + (f" ({', '.join(s['name'] for s in b['sub_button'])})" if "sub_button" in b else "")
+                      for b in menu["button"])
 
 
 @app.command("menu")
@@ -46,4 +72,4 @@ def install_menu() -> None:
     except WeChatError as exc:
         typer.echo(f"error: WeChat refused the menu: {exc}", err=True)
         raise typer.Exit(code=1) from None
-    typer.echo("menu installed: " + " / ".join(b["name"] for b in menu_definition()["button"]))
+    typer.echo("menu installed: " + _names(menu_definition()))

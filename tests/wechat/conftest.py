@@ -24,7 +24,7 @@ from core.settings import Settings
 from wechat.api import WeChatApi
 from wechat.sender import WeChatSender
 
-from .fake import APP_ID, APP_SECRET, FakeWeChatAPI
+from .fake import APP_ID, APP_SECRET, TEXT_LIMIT, FakeWeChatAPI
 
 TOKEN = "civicdesk-wechat-test-token"
 AES_KEY = base64.b64encode(hashlib.sha256(b"civicdesk").digest()).decode()[:43]
@@ -37,6 +37,7 @@ async def fake_wechat() -> AsyncIterator[FakeWeChatAPI]:
     await api.start()
     yield api
     await api.stop()
+    assert api.refused == [], "texts over WeChat's 2,048 bytes were sent"
 
 
 @pytest.fixture
@@ -71,6 +72,7 @@ class Account:
         self.app = app
         self.openid = openid
         self.aes = aes
+        self.created = 0
         self.crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
 
@@ -79,8 +81,10 @@ class Account:
                        for k, v in fields.items())
         msg_id = next(self._ids) if msg_id is None and msg_type != "event" else msg_id
         id_xml = f"<MsgId>{msg_id}</MsgId>" if msg_id is not None else ""
+        # one person's messages never share a CreateTime (an event is known by sender + CreateTime)
+        self.created = max(int(time.time()), self.created + 1)
         return (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{self.openid}]]>"
-                f"</FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{msg_type}]]>"
+                f"</FromUserName><CreateTime>{self.created}</CreateTime><MsgType><![CDATA[{msg_type}]]>"
                 f"</MsgType>{body}{id_xml}</xml>")
 
     async def post(self, xml: str) -> httpx.Response:
@@ -106,6 +110,7 @@ class Account:
                                                envelope["Nonce"])
         reply = xmltodict.parse(body)["xml"]
         assert reply["ToUserName"] == self.openid and reply["MsgType"] == "text"
+        assert len(reply["Content"].encode("utf-8")) <= TEXT_LIMIT  # WeChat would show nothing
         return reply["Content"]
 
     async def say(self, text: str, **kw: Any) -> str:

@@ -16,6 +16,7 @@ from aiohttp import web
 
 APP_ID = "wx0123456789abcdef"
 APP_SECRET = "fake-app-secret"
+TEXT_LIMIT = 2048  # bytes of a text message, passive or customer-service
 
 
 @dataclass
@@ -30,6 +31,8 @@ class FakeWeChatAPI:
     media: dict[str, bytes] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
+    languages: dict[str, str] = field(default_factory=dict)  # openid -> user/info "language"
+    refused: list[str] = field(default_factory=list)  # texts over the limit (45002)
     token_fetches: int = 0
     valid_token: str | None = None
 
@@ -44,7 +47,8 @@ class FakeWeChatAPI:
         app.router.add_get("/cgi-bin/media/get", self._media)
         app.router.add_post("/cgi-bin/message/custom/send", self._record)
         app.router.add_post("/cgi-bin/message/template/send", self._record)
-        app.router.add_post("/cgi-bin/menu/create", self._record)
+        app.router.add_post("/cgi-bin/menu/create", self._menu)
+        app.router.add_get("/cgi-bin/user/info", self._user)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -105,10 +109,38 @@ class FakeWeChatAPI:
         self.calls.append(("media/get", {"media_id": request.query["media_id"]}))
         return web.Response(body=data, content_type="image/jpeg")
 
+    async def _user(self, request: web.Request) -> web.Response:
+        failed = await self._failure("user/info", request)
+        if failed is not None:
+            return failed
+        openid = request.query.get("openid", "")
+        self.calls.append(("user/info", {"openid": openid}))
+        info: dict[str, Any] = {"subscribe": 1, "openid": openid}
+        if openid in self.languages:
+            info["language"] = self.languages[openid]
+        return web.json_response(info)
+
+    async def _menu(self, request: web.Request) -> web.Response:
+        """WeChat's menu rules: 1-3 top buttons (at most 16 bytes of name), each with at most 5
+        sub-buttons (60 bytes); a button with sub-buttons has no type of its own."""
+        body = json.loads(await request.read())
+        buttons = body.get("button", [])
+        if not 1 <= len(buttons) <= 3 or any(len(b.get("sub_button", [])) > 5 for b in buttons):
+            return web.json_response({"errcode": 40016, "errmsg": "invalid button size"})
+        names = [(b["name"], 16) for b in buttons] + [(s["name"], 60) for b in buttons for s in b.get("sub_button", [])]
+        if any(not name or len(name.encode()) > limit for name, limit in names):
+            return web.json_response({"errcode": 40018, "errmsg": "invalid button name size"})
+        return await self._record(request)
+
     async def _record(self, request: web.Request) -> web.Response:
         path = request.path.removeprefix("/cgi-bin/")
         failed = await self._failure(path, request)
         if failed is not None:
             return failed
-        self.calls.append((path, json.loads(await request.read())))
+        body = json.loads(await request.read())
+        content = body.get("text", {}).get("content", "")
+        if len(content.encode("utf-8")) > TEXT_LIMIT:  # WeChat refuses it, and the person sees nothing
+            self.refused.append(content)
+            return web.json_response({"errcode": 45002, "errmsg": "content size out of limit"})
+        self.calls.append((path, body))
         return web.json_response({"errcode": 0, "errmsg": "ok"})
