@@ -13,7 +13,9 @@ from accounts.service import AccountService
 from complaints.service import ComplaintPolicy, ComplaintService
 from complaints.storage import LocalPhotoStore, PhotoStore
 from core.clock import Clock, SystemClock
+from core.contacts import ContactKeys
 from core.db import Database
+from core.ids import new_token
 from core.kit.bureau_time import BureauTime
 from core.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from core.settings import Settings
@@ -38,6 +40,7 @@ class Services:
     client_keys: ClientKeys
     bureau_time: BureauTime = field(default_factory=BureauTime)
     redis: Any = None  # redis.asyncio.Redis when CIVICDESK_REDIS_URL is set
+    contact_keys: ContactKeys = field(default_factory=lambda: ContactKeys(new_token()))
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -64,6 +67,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
     db = Database(settings.resolved_database_url, echo=settings.database_echo)
     photos = LocalPhotoStore(settings.resolved_photos_dir)
+    contact_keys = ContactKeys(settings.resolved_secret_key())
     redis = None
     if settings.redis_url:
         from redis.asyncio import Redis
@@ -75,14 +79,15 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         clock=clock,
         db=db,
         photos=photos,
-        complaints=ComplaintService(db, photos, ComplaintPolicy.from_settings(settings), clock),
+        complaints=ComplaintService(db, photos, ComplaintPolicy.from_settings(settings), clock, contact_keys),
         accounts=AccountService(db, clock),
         departments=DepartmentService(db, clock),
-        opendays=OpenDayService(db, OpenDayPolicy.from_settings(settings), clock),
+        opendays=OpenDayService(db, OpenDayPolicy.from_settings(settings), clock, contact_keys),
         limiter=RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter(),
         links=ChannelLinks(db, clock, timedelta(minutes=settings.staff_link_code_minutes)),
         projects=ProjectService(db, clock, bureau_time),
         client_keys=ClientKeys(db, clock, settings.open311_api_keys),
         bureau_time=bureau_time,
         redis=redis,
+        contact_keys=contact_keys,
     )

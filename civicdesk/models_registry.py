@@ -4,6 +4,7 @@ import accounts.models  # noqa: F401
 import bot.models  # noqa: F401
 import civicdesk.jobs  # noqa: F401
 import complaints.models  # noqa: F401
+import core.contacts  # noqa: F401
 import core.conversation.store  # noqa: F401
 import core.outbox  # noqa: F401
 import knowledge.models  # noqa: F401

@@ -44,6 +44,7 @@ SENDERS: dict[str, SenderFactory] = {
     ChannelName.TELEGRAM.value: lazy_sender("bot.delivery:telegram_sender", lambda s: bool(s.telegram_token)),
     ChannelName.WECHAT.value: lazy_sender(
         "wechat.sender:wechat_sender", lambda s: bool(s.wechat_app_id and s.wechat_app_secret)),
+    ChannelName.EMAIL.value: lazy_sender("notify.email:email_sender", lambda s: bool(s.smtp_host)),
 }
 
 

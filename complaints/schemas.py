@@ -10,6 +10,14 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.contacts import (
+    EMAIL_INVALID_EN,
+    EMAIL_INVALID_ZH,
+    MOBILE_NEEDED_EN,
+    MOBILE_NEEDED_ZH,
+    mobile_or_none,
+    normalize_email,
+)
 from core.errors import ValidationFailed
 from core.kit.channels import ChannelName
 from core.kit.validation import Invalid
@@ -33,6 +41,9 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "lon": ("经度", "longitude"),
     "contact_name": ("联系人姓名", "contact name"),
     "contact_phone": ("联系电话", "contact phone"),
+    "contact_email": ("电子邮箱", "e-mail"),
+    "notify_email": ("邮件通知", "e-mail updates"),
+    "notify_sms": ("短信通知", "SMS updates"),
     "anonymous": ("匿名", "anonymous"),
     "photos": ("照片", "photos"),
     "token": ("查询码", "token"),
@@ -78,6 +89,10 @@ class ReportInput(BaseModel):
     # Facts the channel received that only staff may read (an Open311 client's e-mail address,
     # its media URL): recorded as the report's first internal note.
     intake_note: str | None = Field(default=None, max_length=2000)
+    # Updates by e-mail or SMS (an opt-in): sent to these addresses only, never shown anywhere.
+    contact_email: str | None = Field(default=None, max_length=254)
+    notify_email: bool = False
+    notify_sms: bool = False
 
     @field_validator("contact_phone")
     @classmethod
@@ -87,6 +102,22 @@ class ReportInput(BaseModel):
         except ValidationFailed:
             raise Invalid("联系" + INVALID_ZH, INVALID_EN) from None
         return value or None
+
+    @field_validator("contact_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        try:
+            return normalize_email(value)
+        except ValidationFailed:
+            raise Invalid(EMAIL_INVALID_ZH, EMAIL_INVALID_EN) from None
+
+    @model_validator(mode="after")
+    def _updates(self) -> ReportInput:
+        if self.notify_email and not self.contact_email:
+            raise Invalid("邮件通知需要填写电子邮箱", "e-mail updates need an e-mail address")
+        if self.notify_sms and not mobile_or_none(self.contact_phone):
+            raise Invalid(MOBILE_NEEDED_ZH, MOBILE_NEEDED_EN)
+        return self
 
     @model_validator(mode="after")
     def _location(self) -> ReportInput:

@@ -151,6 +151,16 @@ class Settings(BaseSettings):
     wechat_messages_per_minute: int = 30
     wechat_reports_per_hour: int = 5
 
+    # --- e-mail and SMS updates (notify/) -----------------------------------------------------
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail updates; unset: no e-mail")
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="starttls (port 587), tls (implicit TLS, port 465) or none (a local relay)")
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = Field(default="noreply@example.gov.cn", description="the From address of e-mail updates")
+    smtp_timeout_s: float = 20.0
+
     # --- open days ---------------------------------------------------------------------------
     openday_max_party_size: int = 3
 

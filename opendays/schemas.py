@@ -7,8 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.contacts import (
+    EMAIL_INVALID_EN,
+    EMAIL_INVALID_ZH,
+    MOBILE_NEEDED_EN,
+    MOBILE_NEEDED_ZH,
+    mobile_or_none,
+    normalize_email,
+)
+from core.errors import ValidationFailed
 from core.kit.validation import Invalid
 
 from .rules import RegChannel
@@ -18,6 +27,7 @@ MAX_TEXT = 5000
 # The names of these schemas' fields in validation messages: (Chinese, English).
 FIELD_LABELS: dict[str, tuple[str, str]] = {
     "title": ("活动名称", "title"),
+    "email": ("电子邮箱", "e-mail"),
     "description": ("活动介绍", "description"),
     "site_name": ("工地/项目名称", "site name"),
     "address": ("地址", "address"),
@@ -154,6 +164,26 @@ class RegistrationInput(BaseModel):
     channel_user_id: str | None = Field(default=None, max_length=64)
     chat_id: str | None = Field(default=None, max_length=64, description="where to push messages (Telegram)")
     language: str = "zh"
+    # Web registrants: where to be told about a seat from the waiting list, a change or a cancellation.
+    email: str | None = Field(default=None, max_length=254, description="for e-mail updates; never shown")
+    notify_email: bool = False
+    notify_sms: bool = Field(default=False, description="updates by SMS to `phone` (a mobile)")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        try:
+            return normalize_email(value)
+        except ValidationFailed:
+            raise Invalid(EMAIL_INVALID_ZH, EMAIL_INVALID_EN) from None
+
+    @model_validator(mode="after")
+    def _updates(self) -> RegistrationInput:
+        if self.notify_email and not self.email:
+            raise Invalid("邮件通知需要填写电子邮箱", "e-mail updates need an e-mail address")
+        if self.notify_sms and not mobile_or_none(self.phone):
+            raise Invalid(MOBILE_NEEDED_ZH, MOBILE_NEEDED_EN)
+        return self
 
 
 class EventBrief(BaseModel):

@@ -6,7 +6,7 @@ is executed) and fails, naming the file and line, when:
   channel-neutral conversations;
 - core imports a domain package, the conversations, an adapter or the composition root;
 - conversations (the flows every chat channel shares) imports a transport or an adapter;
-- any two of the adapters bot, public_api and wechat import each other (civicdesk composes them).
+- any two of the adapters bot, public_api, wechat and notify import each other (civicdesk composes them).
 """
 
 from __future__ import annotations
@@ -19,17 +19,19 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = ("complaints", "knowledge", "opendays", "accounts", "projects")
 TRANSPORTS = (
-    "fastapi", "starlette", "aiogram", "wechatpy", "jinja2", "public_api", "bot", "wechat", "civicdesk",
+    "fastapi", "starlette", "aiogram", "wechatpy", "jinja2", "public_api", "bot", "wechat", "notify", "civicdesk",
+    "aiosmtplib",
 )
-ADAPTERS = ("bot", "public_api", "wechat")
+ADAPTERS = ("bot", "public_api", "wechat", "notify")
 
 RULES: dict[str, tuple[str, ...]] = {
     **{domain: (*TRANSPORTS, "conversations") for domain in DOMAINS},
     "core": (*DOMAINS, *TRANSPORTS, "conversations"),
     "conversations": TRANSPORTS,
-    "bot": ("public_api", "wechat", "wechatpy"),
-    "public_api": ("bot", "wechat", "wechatpy", "aiogram"),
-    "wechat": ("bot", "public_api", "aiogram"),
+    "bot": ("public_api", "wechat", "wechatpy", "notify"),
+    "public_api": ("bot", "wechat", "wechatpy", "aiogram", "notify"),
+    "wechat": ("bot", "public_api", "aiogram", "notify"),
+    "notify": ("bot", "public_api", "wechat", "aiogram", "wechatpy", "fastapi", "starlette", "jinja2"),
 }
 
 

@@ -16,6 +16,8 @@ from datetime import datetime
 
 from accounts.scope import BUREAU, Scope
 from core.clock import Clock
+from core.contacts import ContactKeys
+from core.ids import new_token
 from core.db import Database
 
 from ..photos import ProcessedPhoto
@@ -54,14 +56,18 @@ __all__ = [
 
 
 class ComplaintService:
-    def __init__(self, db: Database, store: PhotoStore, policy: ComplaintPolicy, clock: Clock):
+    def __init__(self, db: Database, store: PhotoStore, policy: ComplaintPolicy, clock: Clock,
+                 contact_keys: ContactKeys | None = None):
         self.db = db
+        # Seals the status token for e-mail/SMS links (core/contacts.py); a throwaway key where the
+        # caller has no app secret (scripts, tests), so links then last as long as the process.
+        self.contact_keys = contact_keys or ContactKeys(new_token())
         self.store = store
         self.policy = policy
         self.clock = clock
         self.category_book = CategoryBook(db, policy.category_departments, clock)
         self.queries = Queries(db, clock, policy.bureau_time)
-        self.intake = Intake(db, store, policy, clock, self.category_book)
+        self.intake = Intake(db, store, policy, clock, self.category_book, self.contact_keys)
         self.triage = Triage(db, policy, clock, self.category_book, self.queries)
         self.followup = Followup(db, policy.followup, clock, self.intake)
         self.alerts = StaffAlerts(db, policy.alerts, clock, policy.bureau_time)

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import contacts
 from core.clock import Clock
 from core.db import Database
 from core.errors import ValidationFailed
@@ -33,13 +34,15 @@ MAX_DUPLICATE_CANDIDATES = 50
 
 class Intake:
     def __init__(
-        self, db: Database, store: PhotoStore, policy: ComplaintPolicy, clock: Clock, categories: CategoryBook
+        self, db: Database, store: PhotoStore, policy: ComplaintPolicy, clock: Clock, categories: CategoryBook,
+        contact_keys: contacts.ContactKeys,
     ):
         self.db = db
         self.store = store
         self.policy = policy
         self.clock = clock
         self.categories = categories
+        self.contact_keys = contact_keys
 
     async def submit(self, data: ReportInput, photos: Sequence[PhotoUpload | ProcessedPhoto] = ()) -> SubmitResult:
         """Store a report and its photos as one unit: on any failure nothing half-written remains.
@@ -59,6 +62,7 @@ class Intake:
                 # Locks the photos' keys and puts back any that a failed twin deleted meanwhile.
                 await custody.hold(session, self.store, blobs)
                 report = await self._insert_report(session, data, category, processed, stored, token)
+                self._add_contacts(session, report, data, token)
                 candidates = await self._record_duplicates(session, report)
             return SubmitResult(
                 tracking_number=report.tracking_number,
@@ -72,6 +76,20 @@ class Intake:
             # Files this submission created, unless a committed report uses the same bytes.
             await asyncio.shield(custody.discard_unreferenced(self.db, self.store, created_keys))
             raise
+
+    def _add_contacts(self, session: AsyncSession, report: Report, data: ReportInput, token: str) -> None:
+        """Where the reporter asked to be told. A mobile number is kept as a contact even without
+        SMS updates (it lets its owner find their reports by a code sent to it), unless the report
+        is anonymous and no updates were asked for."""
+        common = {"subject": contacts.REPORT, "subject_id": report.id, "token": token,
+                  "language": report.language, "now": report.created_at}
+        if data.contact_email and data.notify_email:
+            contacts.add(session, self.contact_keys, channel=contacts.EMAIL, address=data.contact_email,
+                         notify=True, **common)
+        mobile = contacts.mobile_or_none(data.contact_phone)
+        if mobile and (data.notify_sms or not data.anonymous):
+            contacts.add(session, self.contact_keys, channel=contacts.SMS, address=mobile, notify=data.notify_sms,
+                         **common)
 
     def check_photo_count(self, count: int) -> None:
         """Channels call this before reading the photos' bytes, and submit() again."""

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from accounts import departments as department_rules
 from accounts.scope import BUREAU, Scope
-from core import outbox
+from core import contacts, outbox
 from core.clock import Clock
 from core.db import Database
 from core.errors import NotFound, ValidationFailed
@@ -185,28 +185,26 @@ async def notify_followers(
     session: AsyncSession, report: Report, event: str, message: str | None, now: datetime
 ) -> None:
     """Tell the reporter, and the reporters of duplicates merged into this report."""
-    notify_reporter(session, report, report, event, message, now)
-    for child in await session.scalars(select(Report).where(Report.merged_into_id == report.id)):
-        notify_reporter(session, child, report, event, message, now)
+    await notify_reporter(session, report, report, event, message, now)
+    for child in list(await session.scalars(select(Report).where(Report.merged_into_id == report.id))):
+        await notify_reporter(session, child, report, event, message, now)
 
 
-def notify_reporter(
+async def notify_reporter(
     session: AsyncSession, recipient_report: Report, primary: Report, event: str, message: str | None,
     now: datetime,
 ) -> None:
-    if recipient_report.channel not in PUSH_CHANNELS or not recipient_report.reporter_channel_id:
-        return
-    outbox.enqueue(
-        session,
-        channel=recipient_report.channel,
-        recipient=recipient_report.reporter_channel_id,
-        message=ReportUpdate(
-            event=event,
-            tracking_number=recipient_report.tracking_number,
-            primary_tracking_number=primary.tracking_number,
-            status=primary.status,
-            message=message,
-            language=recipient_report.language,
-        ),
-        now=now,
+    """One update to the reporter wherever they can be reached: their chat channel, and the
+    e-mail address or mobile number they left asking to be told (`core.contacts`)."""
+    update = ReportUpdate(
+        event=event,
+        tracking_number=recipient_report.tracking_number,
+        primary_tracking_number=primary.tracking_number,
+        status=primary.status,
+        message=message,
+        language=recipient_report.language,
     )
+    if recipient_report.channel in PUSH_CHANNELS and recipient_report.reporter_channel_id:
+        outbox.enqueue(session, channel=recipient_report.channel, recipient=recipient_report.reporter_channel_id,
+                       message=update, now=now)
+    await contacts.tell(session, contacts.REPORT, recipient_report.id, update, now)

@@ -215,5 +215,5 @@ class Triage:
             duplicate.updated_at = now
             add_event(session, duplicate, "merge", actor, now, previous, primary.tracking_number, note)
             add_event(session, primary, "merged_in", actor, now, None, duplicate.tracking_number, note)
-            notify_reporter(session, duplicate, primary, "merge", None, now)
+            await notify_reporter(session, duplicate, primary, "merge", None, now)
         return await self.queries.detail(primary_number, scope)

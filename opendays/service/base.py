@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import outbox
+from core import contacts, outbox
 from core.clock import Clock
+from core.contacts import ContactKeys
 from core.db import Database
 from core.errors import NotFound
-from core.ids import token_matches
+from core.ids import new_token, token_matches
 
 from .. import lifecycle, messages, seating
 from ..models import OpenDayEvent, OpenDayFeedback, OpenDayRegistration
@@ -20,6 +21,7 @@ from ..policy import OpenDayPolicy
 from ..rules import (
     PUSH_CHANNELS,
     SEATED,
+    RegChannel,
     RegStatus,
     event_status_label,
     mask_phone,
@@ -41,10 +43,13 @@ class Base:
     """What every part of the service shares: its dependencies, addresses, row lookups, the
     messages it queues and the views it returns."""
 
-    def __init__(self, db: Database, policy: OpenDayPolicy, clock: Clock):
+    def __init__(self, db: Database, policy: OpenDayPolicy, clock: Clock, contact_keys: ContactKeys | None = None):
         self.db = db
         self.policy = policy
         self.clock = clock
+        # Seals web registrants' manage tokens for e-mail/SMS links (core/contacts.py); a throwaway
+        # key where the caller has no app secret (scripts, tests).
+        self.contact_keys = contact_keys or ContactKeys(new_token())
 
     # --- addresses -----------------------------------------------------------------------------
     def event_url(self, event_id: int) -> str:
@@ -93,17 +98,23 @@ class Base:
             "language": language,
         }
 
-    def _notify(
+    async def _notify(
         self, session: AsyncSession, event: OpenDayEvent, reg: OpenDayRegistration,
         kind: type[messages.RegistrationNews], now: datetime, **extra: Any,
     ) -> None:
-        if reg.channel not in PUSH_CHANNELS or not reg.chat_id:
-            return  # web registrants see their status through their token
+        """Tell a registrant on their chat channel, or a web registrant at the e-mail address or
+        mobile number they asked to be told at (otherwise they see it with their token)."""
+        pushable = reg.channel in PUSH_CHANNELS and reg.chat_id
+        if not pushable and reg.channel != RegChannel.WEB.value:
+            return
         message = kind(
             **self._event_news(event, reg.language), registration_id=reg.id, name=reg.name,
             party_size=reg.party_size, check_in_code=reg.check_in_code, status=reg.status, **extra,
         )
-        outbox.enqueue(session, channel=reg.channel, recipient=reg.chat_id, message=message, now=now)
+        if pushable:
+            outbox.enqueue(session, channel=reg.channel, recipient=reg.chat_id, message=message, now=now)
+        else:
+            await contacts.tell(session, contacts.REGISTRATION, reg.id, message, now)
 
     # --- seats and registrants (shared by events and registrations) -------------------------
     def _max_party(self, event: OpenDayEvent) -> int:
@@ -124,7 +135,7 @@ class Base:
             reg.status = RegStatus.CONFIRMED.value
             reg.confirmed_at = reg.promoted_at = reg.updated_at = now
             event.seats_taken += reg.party_size
-            self._notify(session, event, reg, messages.OpenDayPromoted, now)
+            await self._notify(session, event, reg, messages.OpenDayPromoted, now)
         return [reg.id for reg in promoted]
 
     async def _tell_registrants(
@@ -138,7 +149,7 @@ class Base:
         for reg in regs:
             if reset_reminders:
                 reg.reminder_sent_at = None
-            self._notify(session, event, reg, kind, now)
+            await self._notify(session, event, reg, kind, now)
 
     # --- views ---------------------------------------------------------------------------------
     async def _event(self, session: AsyncSession, event_id: int, public: bool = False) -> OpenDayEvent:

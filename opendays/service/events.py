@@ -104,7 +104,7 @@ class Events(Base):
                 reg.cancelled_at = now
                 reg.cancelled_by = "event_cancelled"
                 reg.updated_at = now
-                self._notify(session, event, reg, messages.OpenDayCancelled, now, reason=reason)
+                await self._notify(session, event, reg, messages.OpenDayCancelled, now, reason=reason)
             return await self._staff_event(session, event)
 
     async def finish(self, event_id: int, actor: str) -> EventStaffOut:

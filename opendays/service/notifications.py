@@ -103,7 +103,7 @@ class Notifications(Base):
         )
         for reg in regs:
             reg.reminder_sent_at = now
-            self._notify(session, event, reg, messages.OpenDayReminder, now)
+            await self._notify(session, event, reg, messages.OpenDayReminder, now)
         return len(regs)
 
     async def _ask_feedback(self, session: AsyncSession, event: OpenDayEvent, now: datetime) -> int:
@@ -115,6 +115,6 @@ class Notifications(Base):
                                     OpenDayRegistration.feedback_requested_at.is_(None))
         for reg in regs:
             reg.feedback_requested_at = now
-            self._notify(session, event, reg, messages.OpenDayFeedbackRequest, now)
+            await self._notify(session, event, reg, messages.OpenDayFeedbackRequest, now)
         return len(regs)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import contacts
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.ids import new_token, short_code, token_hash
 from core.kit.language import normalize_language
@@ -72,8 +73,22 @@ class Registrations(Base):
                 event.seats_taken += data.party_size
             session.add(reg)
             await session.flush()
+            if web:
+                self._add_contacts(session, reg, data, token)
             view = await self._registration_out(session, reg, now, data.language)
         return RegistrationResult(**view.model_dump(), manage_token=token)
+
+    def _add_contacts(self, session: AsyncSession, reg: OpenDayRegistration, data: RegistrationInput,
+                      token: str | None) -> None:
+        """Where a web registrant asked to be told (a seat from the waiting list, a change, a
+        cancellation): only what they opted in to is kept."""
+        common = {"subject": contacts.REGISTRATION, "subject_id": reg.id, "token": token, "notify": True,
+                  "language": reg.language, "now": reg.created_at}
+        if data.email and data.notify_email:
+            contacts.add(session, self.contact_keys, channel=contacts.EMAIL, address=data.email, **common)
+        mobile = contacts.mobile_or_none(data.phone)
+        if mobile and data.notify_sms:
+            contacts.add(session, self.contact_keys, channel=contacts.SMS, address=mobile, **common)
 
     async def check_registration(
         self, event_id: int, channel: str, channel_user_id: str | None = None, lang: str = "zh"

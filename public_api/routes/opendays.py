@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from opendays.rules import RegChannel
 from opendays.schemas import (
+    FIELD_LABELS,
     ByToken,
     EventOut,
     FeedbackInput,
@@ -20,7 +21,7 @@ from opendays.schemas import (
 )
 
 from ..deps import LangDep, RegistrationLimit, RowId, ServicesDep
-from ..errors import BASE_ERRORS, error_responses
+from ..errors import BASE_ERRORS, error_responses, validation_error
 
 router = APIRouter(prefix="/api/v1/open-days", tags=["open days"], responses=error_responses(*BASE_ERRORS, 409))
 feeds = APIRouter(tags=["open days"], responses=error_responses(*BASE_ERRORS))
@@ -34,6 +35,10 @@ class WebRegistrationIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     phone: str | None = Field(default=None, max_length=40, description="optional; shown masked everywhere")
     party_size: int = Field(default=1, ge=1, le=50, description="people in the party, you included")
+    email: str | None = Field(default=None, max_length=254, description="for e-mail updates; never shown")
+    notify_email: bool = Field(default=False, description="tell me by e-mail (a seat from the waiting list, "
+                               "a change, a cancellation)")
+    notify_sms: bool = Field(default=False, description="tell me by SMS at `phone` (a mobile)")
 
 
 class RegistrationResponse(RegistrationResult):
@@ -75,9 +80,13 @@ async def event(event_id: RowId, services: ServicesDep, lang: LangDep) -> EventO
 @router.post("/{event_id}/registrations", response_model=RegistrationResponse, status_code=201,
              dependencies=[RegistrationLimit], responses=error_responses(429))
 async def register(event_id: RowId, body: WebRegistrationIn, services: ServicesDep, lang: LangDep) -> RegistrationResponse:
-    result = await services.opendays.register(event_id, RegistrationInput(
-        name=body.name, phone=body.phone, party_size=body.party_size, channel=RegChannel.WEB, language=lang,
-    ))
+    try:
+        data = RegistrationInput(name=body.name, phone=body.phone, party_size=body.party_size, channel=RegChannel.WEB,
+                                 language=lang, email=body.email, notify_email=body.notify_email,
+                                 notify_sms=body.notify_sms)
+    except ValidationError as exc:
+        raise validation_error(list(exc.errors()), FIELD_LABELS) from None
+    result = await services.opendays.register(event_id, data)
     manage_url = services.opendays.manage_url(result.id, result.manage_token) if result.manage_token else None
     return RegistrationResponse(**result.model_dump(), manage_url=manage_url)
 

@@ -48,6 +48,9 @@ async def submit_report(
     contact_name: Annotated[str | None, Form()] = None,
     contact_phone: Annotated[str | None, Form()] = None,
     anonymous: Annotated[bool, Form()] = False,
+    contact_email: Annotated[str | None, Form(description="for e-mail updates; never shown")] = None,
+    notify_email: Annotated[bool, Form(description="send updates to contact_email")] = False,
+    notify_sms: Annotated[bool, Form(description="send updates by SMS to contact_phone (a mobile)")] = False,
     photos: Annotated[list[UploadFile] | None, File()] = None,
 ) -> SubmitResponse:
     settings = services.settings  # the body's size is checked while it streams (public_api.limits)
@@ -56,7 +59,7 @@ async def submit_report(
             category=category, description=description, address=address, lat=lat, lon=lon,
             channel=Channel.WEB if request.headers.get("x-civicdesk-channel") == "web" else Channel.API,
             contact_name=contact_name or None, contact_phone=contact_phone or None, anonymous=anonymous,
-            language=lang,
+            language=lang, contact_email=contact_email or None, notify_email=notify_email, notify_sms=notify_sms,
         )
     except ValidationError as exc:
         raise validation_error(list(exc.errors()), FIELD_LABELS) from None

@@ -56,12 +56,16 @@ async def open_day(request: Request, event_id: RowId, services: ServicesDep) -> 
 async def register(
     request: Request, event_id: RowId, services: ServicesDep,
     name: Annotated[str, Form()] = "", phone: Annotated[str, Form()] = "", party_size: Annotated[str, Form()] = "1",
+    email: Annotated[str, Form()] = "", notify_email: Annotated[bool, Form()] = False,
+    notify_sms: Annotated[bool, Form()] = False,
 ) -> Response:
     lang = page_language(request)
-    form = {"name": name, "phone": phone, "party_size": party_size}
+    form = {"name": name, "phone": phone, "party_size": party_size, "email": email, "notify_email": notify_email,
+            "notify_sms": notify_sms}
     try:
         data = RegistrationInput(name=name.strip(), phone=phone.strip() or None,
-                                 party_size=int(party_size) if party_size.isdigit() else 0, language=lang)
+                                 party_size=int(party_size) if party_size.isdigit() else 0, language=lang,
+                                 email=email.strip() or None, notify_email=notify_email, notify_sms=notify_sms)
         result = await services.opendays.register(event_id, data)
     except (ValidationError, DomainError) as exc:
         event = await services.opendays.public_event(event_id, lang=lang)

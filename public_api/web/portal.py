@@ -68,18 +68,23 @@ async def submit_report(
     contact_name: Annotated[str, Form()] = "",
     contact_phone: Annotated[str, Form()] = "",
     anonymous: Annotated[bool, Form()] = False,
+    contact_email: Annotated[str, Form()] = "",
+    notify_email: Annotated[bool, Form()] = False,
+    notify_sms: Annotated[bool, Form()] = False,
     photos: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     lang = page_language(request)
     form = {"category": category, "description": description, "address": address, "lat": lat, "lon": lon,
-            "contact_name": contact_name, "contact_phone": contact_phone, "anonymous": anonymous}
+            "contact_name": contact_name, "contact_phone": contact_phone, "anonymous": anonymous,
+            "contact_email": contact_email, "notify_email": notify_email, "notify_sms": notify_sms}
     errors: list[str] = []
     try:
         data = ReportInput(
             category=category, description=description, address=address,
             lat=float(lat) if lat.strip() else None, lon=float(lon) if lon.strip() else None,
             channel=Channel.WEB, contact_name=contact_name or None, contact_phone=contact_phone or None,
-            anonymous=anonymous, language=lang,
+            anonymous=anonymous, language=lang, contact_email=contact_email or None,
+            notify_email=notify_email, notify_sms=notify_sms,
         )
     except ValueError as exc:  # pydantic's ValidationError is a ValueError; so is float("abc")
         if isinstance(exc, ValidationError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .text_console import CONSOLE_TEXT
 from .text_citizen import CITIZEN_TEXT
+from .text_notify import NOTIFY_TEXT
 from .text_results import RESULTS_TEXT
 from .text_projects import PROJECTS_TEXT
 
@@ -434,6 +435,8 @@ for _lang, _table in CITIZEN_TEXT.items():
 for _lang, _table in RESULTS_TEXT.items():
     TEXT[_lang].update(_table)
 for _lang, _table in PROJECTS_TEXT.items():
+    TEXT[_lang].update(_table)
+for _lang, _table in NOTIFY_TEXT.items():
     TEXT[_lang].update(_table)
 
 
