@@ -17,7 +17,7 @@ from .docs import install_docs
 from .errors import error_response, install_error_handlers
 from .limits import BodyLimitMiddleware, body_limits
 from .open311 import routes as open311
-from .routes import departments, health, reports, results, staff_links, staff_reports
+from .routes import departments, feeds, health, reports, results, staff_links, staff_reports
 from .routes import knowledge as knowledge_routes
 from .routes import opendays, opendays_staff
 from .routes import projects as project_routes
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(health.router)
     app.include_router(reports.router)
     app.include_router(results.router)
+    app.include_router(feeds.router)
     app.include_router(staff_reports.router)
     app.include_router(departments.router)
     app.include_router(staff_links.router)

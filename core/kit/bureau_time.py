@@ -30,6 +30,10 @@ class BureauTime:
         """A stored time as people read it; "" for none."""
         return self.local(value).strftime(fmt) if value else ""
 
+    def iso(self, value: datetime | None) -> str | None:
+        """ISO 8601 with the bureau's offset (2026-03-10T10:00:00+08:00), for machines; None for none."""
+        return self.local(value).isoformat(timespec="seconds") if value else None
+
     def date_text(self, value: datetime | None) -> str:
         return self.text(value, "%Y-%m-%d")
 

@@ -85,7 +85,7 @@ def error_document(path: str, exc: DomainError, status_code: int, lang: str,
 
 def when(bureau: BureauTime, value: datetime | None) -> str | None:
     """ISO 8601 with the bureau's offset: 2026-03-10T10:00:00+08:00."""
-    return bureau.local(value).isoformat(timespec="seconds") if value else None
+    return bureau.iso(value)
 
 
 def service_row(category: CategoryOut, service: ServiceProfile, lang: str) -> dict[str, Any]:
