@@ -19,6 +19,7 @@ COPY opendays ./opendays
 COPY conversations ./conversations
 COPY wechat ./wechat
 COPY projects ./projects
+COPY notify ./notify
 RUN pip install --no-cache-dir . && useradd --create-home civicdesk && mkdir -p /data && chown civicdesk /data
 USER civicdesk
 VOLUME ["/data"]
