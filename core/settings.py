@@ -148,6 +148,8 @@ class Settings(BaseSettings):
         default_factory=dict, description="template id per outbox kind, for messages outside the 48-hour window")
     wechat_reply_deadline_s: float = Field(
         default=4.0, description="answer passively within this; later answers go as customer-service messages")
+    wechat_user_info_wait_s: float = Field(
+        default=1.5, description="how long a subscribe waits for user/info's language before greeting in the default")
     wechat_messages_per_minute: int = 30
     wechat_reports_per_hour: int = 5
 

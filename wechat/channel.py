@@ -47,7 +47,6 @@ MENU_KEYS = {"ASK": "menu.ask", "REPORT": "menu.report", "STATUS": "menu.status"
 CANCEL_WORDS = frozenset({"取消", "cancel", "/cancel", "退出"})
 LANGUAGE_WORDS = {"english": "en", "/language": None, "中文": "zh", "简体中文": "zh", "语言": None,
                   "language": None}
-USER_INFO_WAIT_S = 1.5  # the subscribe greeting must still go within the reply window
 HANDOFF_WORDS = frozenset({"举报", "report"})  # with a suggested category waiting: the hand-off
 
 
@@ -102,7 +101,8 @@ class WeChatChannel:
         if await self.people.language(openid) is not None:
             return
         try:
-            lang = await asyncio.wait_for(self.api.user_language(openid), USER_INFO_WAIT_S)
+            lang = await asyncio.wait_for(self.api.user_language(openid),
+                                          self.services.settings.wechat_user_info_wait_s)
         except (WeChatError, TimeoutError):
             log.info("no language for %s from user/info", openid)
             return

@@ -45,6 +45,7 @@ def settings(settings: Settings, fake_wechat: FakeWeChatAPI) -> Settings:
     return settings.model_copy(update={
         "wechat_app_id": APP_ID, "wechat_app_secret": APP_SECRET, "wechat_token": TOKEN,
         "wechat_aes_key": AES_KEY, "wechat_api_url": fake_wechat.url, "wechat_reply_deadline_s": 30.0,
+        "wechat_user_info_wait_s": 30.0,
     })
 
 
