@@ -85,6 +85,14 @@ def check_can_rate(status: str, resolved_at: datetime | None, already_rated: boo
         raise Conflict("您已评价过这次办理结果", "You have already rated this resolution", code="already_rated")
 
 
+def check_can_comment(rated: bool, has_comment: bool) -> None:
+    """A comment can follow a rating given without one (a chat's one-tap rating), once."""
+    if not rated:
+        raise Conflict("请先评价办理结果", "Rate the result first", code="not_rated")
+    if has_comment:
+        raise Conflict("您已提交过评价意见", "You have already commented on this rating", code="already_commented")
+
+
 def can_request_reopen(policy: FollowupPolicy, status: str, resolved_at: datetime | None, rating: str | None,
                        already_requested: bool, now: datetime) -> bool:
     return (status == "resolved" and resolved_at is not None and rating == Rating.DISSATISFIED

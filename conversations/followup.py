@@ -10,7 +10,7 @@ supplement gathered over several messages (WeChat: no caption on a photo) keeps 
 A channel without buttons under a message finds the report a reply means with `pick`: the number
 typed with it, else the reporter's only report that allows the action.
 
-Widgets named in the answers: reopen (data: the number), reason, supplement (data: photos so far),
+Widgets named in the answers: reopen and comment (data: the number), reason, supplement (data: photos so far),
 main_menu; which (data: the candidate reports).
 """
 
@@ -32,6 +32,7 @@ from .report import PhotoSource
 
 FLOW = "FollowupFlow"
 RATE, REOPEN, SUPPLEMENT = "rate", "reopen", "supplement"
+COMMENT_STEP = "comment"
 CANDIDATES = 10  # the newest reports looked at when a reply names none
 
 
@@ -92,8 +93,10 @@ class FollowupConversation:
         return Picked(None, [Say(tr("fu.which"), "which", (action, fitting))])
 
     # --- rating -------------------------------------------------------------------------------
-    async def rate(self, number: str, rating: str, comment: str | None = None) -> Rated:
-        """Store the rating; thank, and offer reopening when 不满意 allows it."""
+    async def rate(self, number: str, rating: str, comment: str | None = None, *,
+                   offer_comment: bool = False) -> Rated:
+        """Store the rating; thank, and offer reopening when 不满意 allows it. `offer_comment`: a
+        channel whose rating is one tap offers a comment afterwards (the rating is kept either way)."""
         tr = self.tr
         try:
             await self.complaints.rate(number, self.who, rating, comment)
@@ -103,7 +106,25 @@ class FollowupConversation:
         says = [Say(tr("fu.rated", rating=view.rating_label or ""))]
         if view.can_request_reopen and view.reopen_until is not None:
             says.append(Say(tr("fu.offer_reopen", until=self.local_date(view.reopen_until)), "reopen", number))
+        if offer_comment and not comment:
+            says.append(Say(tr("fu.offer_comment"), "comment", number))
         return Rated(True, says)
+
+    async def start_comment(self, number: str) -> list[Say]:
+        """The next text is the rating's comment."""
+        busy = await self._begin(COMMENT_STEP, number)
+        return [busy] if busy else [Say(self.tr("fu.ask_comment"))]
+
+    async def give_comment(self, text: str) -> list[Say]:
+        number = (await self.state.get_data())["number"]
+        try:
+            await self.complaints.comment_rating(number, self.who, text)
+        except DomainError as exc:
+            if exc.code in ("already_commented", "not_rated"):
+                await self.state.clear()  # nothing more to wait for
+            return [self._refused(exc)]
+        await self.state.clear()
+        return [Say(self.tr("fu.commented"), "main_menu")]
 
     # --- reopening ----------------------------------------------------------------------------
     async def _begin(self, step: str, number: str, data: dict[str, object] | None = None) -> Say | None:

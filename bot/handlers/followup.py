@@ -1,5 +1,5 @@
-"""回访 and additions on Telegram: rate a resolved report with one tap, ask for reopening with a
-reason, add text or a photo to an open report. The conversation is `conversations/followup.py`
+"""回访 and additions on Telegram: rate a resolved report with one tap (then a comment if they
+like), ask for reopening with a reason, add text or a photo to an open report. The conversation is `conversations/followup.py`
 (shared with WeChat); this module turns buttons into its calls and draws its answers."""
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ from ..photos import IncomingPhoto, photo_source
 
 
 class FollowupCb(CallbackData, prefix="fu"):
-    action: str  # rate | reopen | add
+    action: str  # rate | comment | reopen | add
     number: str
     value: str = ""
 
 
 class FollowupFlow(StatesGroup):
+    comment = State()
     reason = State()
     supplement = State()
 
@@ -67,8 +68,9 @@ def conversation(state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot, user_i
 
 
 def _markup(say: Say, tr: Texts) -> Any:
-    if say.widget == "reopen":
-        return InlineKeyboardMarkup(inline_keyboard=[[_button(tr, "fu.button_reopen", "reopen", say.data)]])
+    if say.widget in ("reopen", "comment"):
+        key = f"fu.button_{say.widget}"
+        return InlineKeyboardMarkup(inline_keyboard=[[_button(tr, key, say.widget, say.data)]])
     return None  # the reply keyboard stays as it is
 
 
@@ -81,7 +83,8 @@ async def on_rate(callback: CallbackQuery, callback_data: FollowupCb, state: FSM
                   ctx: BotContext, bot: Bot) -> None:
     await callback.answer()
     rated = await conversation(state, tr, ctx, bot, callback.from_user.id).rate(callback_data.number,
-                                                                                callback_data.value)
+                                                                                callback_data.value,
+                                                                                offer_comment=True)
     if rated.stored and isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)  # rated once: no second tap
     await _show(bot, chat_id_of(callback), rated.says, tr)
@@ -89,10 +92,12 @@ async def on_rate(callback: CallbackQuery, callback_data: FollowupCb, state: FSM
 
 async def on_start_text(callback: CallbackQuery, callback_data: FollowupCb, state: FSMContext, tr: Texts,
                         ctx: BotContext, bot: Bot) -> None:
-    """Reopen or add: the next message is the reason, or the addition."""
+    """Comment, reopen or add: the next message is the comment, the reason, or the addition."""
     await callback.answer()
     flow = conversation(state, tr, ctx, bot, callback.from_user.id)
-    if callback_data.action == "reopen":
+    if callback_data.action == "comment":
+        says = await flow.start_comment(callback_data.number)
+    elif callback_data.action == "reopen":
         says = await flow.start_reopen(callback_data.number)
     else:
         says = await flow.start_supplement(callback_data.number)
@@ -102,6 +107,12 @@ async def on_start_text(callback: CallbackQuery, callback_data: FollowupCb, stat
 async def on_reason(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
     assert message.from_user is not None
     says = await conversation(state, tr, ctx, bot, message.from_user.id).give_reason(message.text or "")
+    await _show(bot, message.chat.id, says, tr)
+
+
+async def on_comment(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
+    assert message.from_user is not None
+    says = await conversation(state, tr, ctx, bot, message.from_user.id).give_comment(message.text or "")
     await _show(bot, message.chat.id, says, tr)
 
 
@@ -119,7 +130,8 @@ async def on_supplement(message: Message, state: FSMContext, tr: Texts, ctx: Bot
 def router() -> Router:
     r = Router(name="followup")
     r.callback_query.register(on_rate, FollowupCb.filter(F.action == "rate"))
-    r.callback_query.register(on_start_text, FollowupCb.filter(F.action.in_({"reopen", "add"})))
+    r.callback_query.register(on_start_text, FollowupCb.filter(F.action.in_({"comment", "reopen", "add"})))
+    r.message.register(on_comment, StateFilter(FollowupFlow.comment), F.text, ~F.text.startswith("/"))
     r.message.register(on_reason, StateFilter(FollowupFlow.reason), F.text, ~F.text.startswith("/"))
     r.message.register(on_supplement, StateFilter(FollowupFlow.supplement), ~F.text.startswith("/"))
     return r

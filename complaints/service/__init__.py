@@ -195,6 +195,9 @@ class ComplaintService:
     async def rate(self, tracking_number: str, who: Reporter, rating: str, comment: str | None = None) -> None:
         await self.followup.rate(tracking_number, who, rating, comment)
 
+    async def comment_rating(self, tracking_number: str, who: Reporter, comment: str) -> None:
+        await self.followup.comment(tracking_number, who, comment)
+
     async def request_reopen(self, tracking_number: str, who: Reporter, reason: str) -> None:
         await self.followup.request_reopen(tracking_number, who, reason)
 

@@ -24,6 +24,7 @@ from ..followup import (
     OPEN_FOR_SUPPLEMENT,
     FollowupPolicy,
     can_request_reopen,
+    check_can_comment,
     check_can_rate,
     check_can_request_reopen,
     check_can_supplement,
@@ -81,6 +82,17 @@ class Followup:
             session.add(ReportRating(report_id=report.id, resolved_at=report.resolved_at, rating=value.value,
                                      comment=text, created_at=now))
             add_event(session, report, "rating", REPORTER, now, to_value=value.value, note=text or None)
+
+    async def comment(self, number: str, who: Reporter, comment: str) -> None:
+        """The comment sent after a one-tap rating; kept with the rating, and in the audit trail."""
+        text = clean_text(comment, MAX_COMMENT, "评价意见", "comment", minimum=1)
+        async with self.db.write_session() as session:
+            report = await report_for_reporter(session, number, who)
+            rating = await _current_rating(session, report)
+            check_can_comment(rating is not None, bool(rating and rating.comment))
+            assert rating is not None
+            rating.comment = text
+            add_event(session, report, "rating_comment", REPORTER, self.clock.now(), to_value=rating.rating, note=text)
 
     async def request_reopen(self, number: str, who: Reporter, reason: str) -> None:
         text = clean_text(reason, MAX_REASON, "申请理由", "reason", minimum=MIN_REASON)

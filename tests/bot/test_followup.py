@@ -78,3 +78,22 @@ def chat_user(chat: Chat):  # noqa: ANN201
     from complaints.service import ChannelUser
 
     return ChannelUser("telegram", str(chat.id))
+
+
+async def test_a_one_tap_rating_offers_a_comment(chat: Chat, fake_api, services, runtime) -> None:  # noqa: ANN001
+    number = await file_report(chat)
+    await resolve(services, number)
+    await runtime.delivery.run_once()
+    calls = await chat.tap("基本满意")
+    texts = chat.texts(calls)
+    assert "感谢您的评价：基本满意" in texts[0] and "愿意说说原因吗" in texts[1]
+    offer = fake_api.messages_to(chat.id)[-1]
+    assert [b["text"] for b in offer.buttons()] == ["💬 写评价意见"]
+    assert "请写下您的评价意见" in chat.texts(await chat.tap("写评价意见"))[0]
+    assert "评价意见已提交" in chat.texts(await chat.say("处理及时，谢谢"))[0]
+    view = await services.complaints.followup_view(number, chat_user(chat))
+    assert view.rating == "basically_satisfied" and view.comment == "处理及时，谢谢"
+    # The same button again: told once is enough, and no conversation is left waiting.
+    await chat.send(chat.person.press(offer.buttons()[0]["callback_data"]))
+    assert "已提交过评价意见" in chat.texts(await chat.say("再补一句"))[0]
+    assert (await services.complaints.followup_view(number, chat_user(chat))).comment == "处理及时，谢谢"

@@ -10,7 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from civicdesk.container import Services
-from complaints.followup import FollowupPolicy, can_request_reopen, check_can_supplement, clean_text
+from complaints.followup import (
+    FollowupPolicy,
+    can_request_reopen,
+    check_can_comment,
+    check_can_supplement,
+    clean_text,
+)
 from complaints.models import Report
 from complaints.schemas import Channel, PhotoUpload, ReportInput
 from core.clock import FrozenClock
@@ -41,6 +47,31 @@ def test_text_is_refused_with_its_length_never_cut() -> None:
         check_can_supplement("resolved")
     assert "不能再补充" in closed.value.message("zh")
     check_can_supplement("reopened")
+
+
+def test_a_comment_follows_a_rating_given_without_one_once() -> None:
+    check_can_comment(rated=True, has_comment=False)
+    with pytest.raises(Conflict, match="Rate the result first"):
+        check_can_comment(rated=False, has_comment=False)
+    with pytest.raises(Conflict, match="already commented"):
+        check_can_comment(rated=True, has_comment=True)
+
+
+async def test_a_one_tap_rating_gets_its_comment_later(services: Services) -> None:
+    number, token = await submit(services)
+    await resolve(services, number)
+    with pytest.raises(Conflict, match="Rate the result first"):
+        await services.complaints.comment_rating(number, token, "还不错")
+    await services.complaints.rate(number, token, "basically_satisfied")
+    with pytest.raises(ValidationFailed):
+        await services.complaints.comment_rating(number, token, "   ")
+    await services.complaints.comment_rating(number, token, "整改及时，但夜间还有噪声")
+    view = await services.complaints.followup_view(number, token)
+    assert view.rating == "basically_satisfied" and view.comment == "整改及时，但夜间还有噪声"
+    with pytest.raises(Conflict, match="already commented"):
+        await services.complaints.comment_rating(number, token, "再写一次")
+    events = (await services.complaints.detail(number)).events
+    assert [(e.kind, e.note) for e in events][-2:] == [("rating", None), ("rating_comment", "整改及时，但夜间还有噪声")]
 
 
 async def submit(services: Services, **overrides: object) -> tuple[str, str]:
