@@ -7,13 +7,10 @@ from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from complaints.links import console_link
 from complaints.messages import AlertReport, DeadlineAlert, OverdueDigest, StaffAlert, UrgentReportAlert
 
 from .i18n import Html, Texts
-
-
-def console_link(base_url: str, tracking_number: str) -> str:
-    return f"{base_url.rstrip('/')}/staff/reports/{tracking_number}"
 
 
 def _button(tr: Texts, key: str, url: str) -> InlineKeyboardMarkup:

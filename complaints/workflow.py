@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -47,6 +47,18 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 OPEN_STATUSES = frozenset(
     {Status.SUBMITTED, Status.ACCEPTED, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED}
 )
+# A status filter's word for every status in OPEN_STATUSES (the staff list's and map's "未办结").
+OPEN_FILTER = "open"
+
+
+def filter_statuses(values: Iterable[str]) -> list[str]:
+    """The statuses a staff status filter names: each value a status, or `open` for all open ones."""
+    found: set[str] = set()
+    for value in values:
+        found |= {s.value for s in OPEN_STATUSES} if value == OPEN_FILTER else {value}
+    return sorted(found)
+
+
 # Statuses whose deadline is the handling deadline (after acceptance).
 HANDLING_STATUSES = frozenset({Status.ACCEPTED, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED})
 

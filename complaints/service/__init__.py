@@ -38,6 +38,7 @@ from ..schemas import (
     SubmitResult,
     TriageUpdate,
 )
+from ..staff_map import MAP_LIMIT, StaffMap
 from ..stats import Dashboard
 from ..storage import PhotoStore
 from .alerts import AlertRound, StaffAlerts
@@ -125,6 +126,10 @@ class ComplaintService:
 
     async def export_csv(self, filters: ReportFilters, limit: int = EXPORT_LIMIT, scope: Scope = BUREAU) -> str:
         return await self.queries.export_csv(filters, limit, scope)
+
+    async def map_reports(self, filters: ReportFilters, limit: int = MAP_LIMIT, scope: Scope = BUREAU) -> StaffMap:
+        """The staff map: matching reports with a point, and how many match with and without one."""
+        return await self.queries.map_reports(filters, limit, scope)
 
     async def overdue(self, limit: int = 500, scope: Scope = BUREAU) -> list[ReportSummary]:
         return await self.queries.overdue(limit, scope)

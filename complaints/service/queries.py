@@ -35,8 +35,9 @@ from ..schemas import (
     ReportFilters,
     ReportSummary,
 )
+from ..staff_map import MAP_LIMIT, StaffMap, map_point
 from ..stats import Dashboard, dashboard, to_csv
-from ..workflow import PRIORITIES, Status, status_label
+from ..workflow import PRIORITIES, Status, filter_statuses, status_label
 from .records import (
     ChannelUser,
     report_by_number,
@@ -167,6 +168,27 @@ class Queries:
         async with self.db.session() as session:
             rows = [_summary(r, now) for r in await session.scalars(query)]
         return to_csv(rows, self.bureau)
+
+    async def map_reports(self, filters: ReportFilters, limit: int = MAP_LIMIT, scope: Scope = BUREAU) -> StaffMap:
+        """The reports matching the filters that have a point (newest first, up to `limit`), and
+        how many match in all and without a place."""
+        now = self.clock.now()
+        placed = and_(Report.lat.is_not(None), Report.lon.is_not(None))
+        counts = _filtered(select(func.count(Report.id), func.count(case((placed, Report.id)))), filters, now, scope)
+        # Aliases: the filters' own subqueries on categories and departments must not correlate with these joins.
+        category, department = aliased(Category), aliased(Department)
+        columns = select(
+            Report.tracking_number, category.code.label("category_code"), category.name_zh.label("category_zh"),
+            category.name_en.label("category_en"), Report.status, Report.priority, department.name.label("department"),
+            Report.address, Report.created_at, Report.attention, Report.lat, Report.lon, Report.acceptance_due_at,
+            Report.handling_due_at,
+        ).join(category, Report.category_id == category.id).outerjoin(department, Report.department_id == department.id)
+        query = _filtered(columns.where(placed), filters, now, scope).order_by(Report.created_at.desc(),
+                                                                               Report.id.desc()).limit(limit)
+        async with self.db.session() as session:
+            total, with_place = (await session.execute(counts)).one()
+            points = [map_point(dict(row._mapping), now) for row in await session.execute(query)]
+        return StaffMap(points=points, total=total or 0, without_place=(total or 0) - (with_place or 0), limit=limit)
 
     async def overdue(self, limit: int = 500, scope: Scope = BUREAU) -> list[ReportSummary]:
         result = await self.search(ReportFilters(overdue=True, sort="due_at"), per_page=min(limit, 200), scope=scope)
@@ -317,7 +339,7 @@ def _filtered(query: Select[Any], f: ReportFilters, now: datetime, scope: Scope 
     if (visible := scope_clause(scope)) is not None:
         conditions.append(visible)
     if f.status:
-        conditions.append(Report.status.in_(f.status))
+        conditions.append(Report.status.in_(filter_statuses(f.status)))
     if f.category:
         conditions.append(Report.category.has(or_(Category.code == f.category, Category.name_zh == f.category)))
     if f.department:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from accounts.service import StaffIdentity
 from complaints.publication import MAX_OUTCOME
+from complaints.links import console_link
+from complaints.staff_map import MapFeatureCollection, feature_collection
+from complaints.workflow import OPEN_FILTER
 from complaints.schemas import MAX_PAGE, Page, ReportDetail, ReportFilters, ReportSummary, TriageUpdate
 
 from ..deps import Position, ServicesDep, Triager, Viewer
@@ -65,30 +68,66 @@ async def me(staff: Viewer) -> Me:
               departments=list(staff.departments))
 
 
-@router.get("/reports", response_model=Page[ReportSummary])
-async def list_reports(
-    services: ServicesDep,
-    staff: Viewer,
-    status: Annotated[list[str] | None, Query()] = None,
+async def report_filters(
+    status: Annotated[list[str] | None, Query(description="statuses (repeat the parameter); `open`: every open one")]
+    = None,
     category: str | None = None,
     department: str | None = None,
     assignee: str | None = None,
     priority: str | None = None,
     overdue: bool | None = None,
+    attention: Annotated[bool | None, Query(description="only reports with a reporter's supplement or "
+                                                        "reopening request")] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     include_merged: bool = True,
+) -> ReportFilters:
+    """The staff list's filters, shared by the list and the map."""
+    return ReportFilters(
+        status=status, category=category, department=department, assignee=assignee, priority=priority,
+        overdue=overdue, attention=attention, q=q, created_from=created_from, created_to=created_to,
+        include_merged=include_merged,
+    )
+
+
+Filters = Annotated[ReportFilters, Depends(report_filters)]
+
+
+@router.get("/reports", response_model=Page[ReportSummary])
+async def list_reports(
+    services: ServicesDep,
+    staff: Viewer,
+    filters: Filters,
     sort: Annotated[str, Query(pattern=r"^-?(created_at|due_at|priority|status|tracking_number)$")] = "-created_at",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> Page[ReportSummary]:
-    filters = ReportFilters(
-        status=status, category=category, department=department, assignee=assignee, priority=priority,
-        overdue=overdue, q=q, created_from=created_from, created_to=created_to, include_merged=include_merged,
-        sort=sort,
-    )
-    return await services.complaints.search(filters, page, per_page, scope=staff.scope)
+    return await services.complaints.search(filters.model_copy(update={"sort": sort}), page, per_page,
+                                            scope=staff.scope)
+
+
+class GeoJSONResponse(JSONResponse):
+    media_type = "application/geo+json"
+
+
+@router.get("/reports.geojson", response_model=MapFeatureCollection, response_class=GeoJSONResponse)
+async def reports_geojson(services: ServicesDep, staff: Viewer, filters: Filters) -> GeoJSONResponse:
+    """The staff map: reports matching the list's filters (open ones when no `status` is given) that
+    have a point, as GeoJSON points at the reporter's exact place ([lon, lat], WGS-84), newest first,
+    at most `limit`. `total` counts every match and `without_place` those left out for want of
+    coordinates. Scoped accounts get only their departments' reports. No reporter, description,
+    photos or notes: `url` opens the report in the console."""
+    return GeoJSONResponse(await staff_map_geojson(services, filters, staff))
+
+
+async def staff_map_geojson(services: ServicesDep, filters: ReportFilters, staff: StaffIdentity) -> dict[str, Any]:
+    """The map's GeoJSON for `staff` (also the console map's source)."""
+    if not filters.status:
+        filters = filters.model_copy(update={"status": [OPEN_FILTER]})
+    found = await services.complaints.map_reports(filters, scope=staff.scope)
+    base = services.settings.public_base_url
+    return feature_collection(found, services.bureau_time, lambda n: console_link(base, n)).model_dump(mode="json")
 
 
 @router.get("/reports/overdue", response_model=list[ReportSummary])

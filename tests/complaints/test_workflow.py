@@ -157,3 +157,12 @@ def test_deadline_defaults_are_the_regulation_and_settings_override_them() -> No
     assert unset == DeadlinePolicy() == DeadlinePolicy(15, 60, 30)
     local = DeadlinePolicy.from_settings(Settings(_env_file=None, acceptance_due_days=10))  # type: ignore[call-arg]
     assert local == DeadlinePolicy(10, 60, 30)
+
+
+def test_a_status_filter_names_statuses_or_every_open_one() -> None:
+    from complaints.workflow import OPEN_FILTER, OPEN_STATUSES, filter_statuses
+
+    assert filter_statuses([OPEN_FILTER]) == sorted(s.value for s in OPEN_STATUSES)
+    assert "resolved" not in filter_statuses([OPEN_FILTER]) and "merged" not in filter_statuses([OPEN_FILTER])
+    assert filter_statuses(["rejected", OPEN_FILTER, "submitted"]) == sorted({"rejected", *OPEN_STATUSES})
+    assert filter_statuses(["closed"]) == ["closed"]
