@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(opendays_staff.router)
     app.include_router(project_routes.router)
     app.include_router(open311.router)
+    app.include_router(open311.discovery)
     # Web pages: the staff console and the public portal.
     tiles = tile_origin(settings.map_tiles_url)
     app.add_middleware(SecurityHeadersMiddleware, img_sources=(tiles,) if tiles else ())

@@ -240,3 +240,24 @@ async def test_keys_work_and_stop_at_once(client: httpx.AsyncClient, services: S
                                  base_url="http://testserver") as other:
         assert (await _file(other, "env-key-2")).status_code == 201
         _error(await _file(other, key), 403)
+
+
+async def test_the_discovery_document_points_at_the_v2_endpoint(client: httpx.AsyncClient,
+                                                                services: Services) -> None:
+    """The spec's discovery: where the endpoint is, its formats, whom to ask for a key."""
+    as_json = (await client.get("/open311/discovery.json")).json()
+    endpoint = as_json["endpoints"][0]
+    assert endpoint["url"] == f"{services.settings.public_base_url}/open311/v2"
+    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    assert endpoint["formats"] == ["text/xml", "application/json"] and endpoint["type"] == "production"
+    assert services.settings.bureau_name in as_json["contact"] and "api_key" in as_json["key_service"]
+    english = (await client.get("/open311/discovery.json", headers={"Accept-Language": "en"})).json()
+    assert english["key_service"].startswith("POSTing requests needs an api_key")
+
+    root = ElementTree.fromstring((await client.get("/open311/discovery.xml")).content)
+    assert root.tag == "discovery" and root.findtext("changeset") == as_json["changeset"]
+    xml_endpoint = root.find("endpoints/endpoint")
+    assert xml_endpoint is not None and xml_endpoint.findtext("url") == endpoint["url"]
+    assert [f.text for f in xml_endpoint.findall("formats/format")] == endpoint["formats"]
+    unknown = await client.get("/open311/discovery.yaml")
+    assert "'xml' or 'json'" in _error(unknown, 400, "xml")  # the spec's error list, not a 500

@@ -22,7 +22,7 @@ from core.kit.language import pick
 XML_TYPE = "text/xml; charset=utf-8"
 JSON_TYPE = "application/json"
 # The element of each item of a list-valued field.
-CHILDREN = {"attributes": "attribute", "values": "value"}
+CHILDREN = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}
 # Characters XML 1.0 cannot carry (text from the database may hold them).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 Row = Mapping[str, Any]
@@ -86,6 +86,28 @@ def error_document(path: str, exc: DomainError, status_code: int, lang: str,
 def when(bureau: BureauTime, value: datetime | None) -> str | None:
     """ISO 8601 with the bureau's offset: 2026-03-10T10:00:00+08:00."""
     return bureau.iso(value)
+
+
+# When the discovery document's content last changed (the spec's sortable `changeset`): bump it with
+# the endpoint list or the formats.
+DISCOVERY_CHANGESET = "2026-12-02T00:00:00+08:00"
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+
+
+def discovery_row(base_url: str, contact: str, key_service: str) -> dict[str, Any]:
+    """The spec's discovery document: where the v2 endpoint is and which formats it speaks."""
+    return {
+        "changeset": DISCOVERY_CHANGESET,
+        "contact": contact,
+        "key_service": key_service,
+        "endpoints": [{
+            "specification": SPECIFICATION,
+            "url": f"{base_url.rstrip('/')}/open311/v2",
+            "changeset": DISCOVERY_CHANGESET,
+            "type": "production",
+            "formats": ["text/xml", "application/json"],
+        }],
+    }
 
 
 def service_row(category: CategoryOut, service: ServiceProfile, lang: str) -> dict[str, Any]:

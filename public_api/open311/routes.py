@@ -61,6 +61,21 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"], dependencies=[Depends
                    responses={code: _doc(text, _ERRORS) for code, text in _ERROR_TEXT.items()})
 
 
+discovery = APIRouter(prefix="/open311", tags=["open311"])
+
+
+@discovery.get("/discovery.{fmt}", response_class=Response,
+               responses={200: _doc("Where the GeoReport v2 endpoint is, its formats, and whom to ask for a key",
+                                    {"type": "object", "required": ["changeset", "endpoints"]})})
+async def discovery_document(fmt: Fmt, services: ServicesDep, lang: LangDep) -> Response:
+    s = services.settings
+    contact = "，".join(part for part in (s.bureau_name, s.bureau_hotline, s.bureau_email) if part)
+    ask = " / ".join(part for part in (s.bureau_email, s.bureau_phone or s.bureau_hotline) if part)
+    key_service = pick(lang, f"提交请求需要 api_key，请联系{s.bureau_name}（{ask}）申请",
+                       f"POSTing requests needs an api_key: ask {s.bureau_name} ({ask})")
+    return render.document(fmt, "discovery", None, render.discovery_row(s.public_base_url, contact, key_service))
+
+
 async def _category(services: ServicesDep, code: str) -> CategoryOut | None:
     return next((c for c in await services.complaints.categories() if c.code == code), None)
 
