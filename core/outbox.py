@@ -45,6 +45,9 @@ class OutboxPayload(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     kind: ClassVar[str]
+    # The channels this kind is sent on (None: any channel that reaches the person); e.g. a
+    # one-time code by SMS has no Telegram renderer to miss.
+    channels: ClassVar[frozenset[str] | None] = None
     language: str = "zh"
 
 
@@ -118,7 +121,8 @@ class Renderers(Generic[R]):
         return self._by_kind.get(kind)
 
     def missing(self) -> set[str]:
-        return set(_KINDS) - set(self._by_kind)
+        wanted = {kind for kind, model in _KINDS.items() if model.channels is None or self.channel in model.channels}
+        return wanted - set(self._by_kind)
 
 
 async def due(session: AsyncSession, channel: str, now: datetime, limit: int = 50) -> list[OutboxMessage]:

@@ -13,10 +13,12 @@ from typing import Any
 from civicdesk.container import Services
 from complaints.links import status_link
 from complaints.messages import ReportUpdate
+from accounts.messages import PhoneCode
 from complaints.workflow import status_label
 from conversations.i18n import as_plain, texts
 from conversations.notices import asks_rating, render_event_news, render_report_update
 from core.contacts import Contact
+from core.delivery import Permanent
 from core.kit.channels import ChannelName
 from core.outbox import OutboxPayload, Renderers
 from opendays import messages as od
@@ -60,6 +62,18 @@ class Sms:
 
     template: str
     params: dict[str, str]
+
+
+# SMS templates (the names `CIVICDESK_SMS_TEMPLATES` maps to the provider's template codes) and the
+# parameters each gets. Providers cap a parameter's length (Aliyun: 35 characters, links apart), so
+# no free text goes into an SMS: the words are the template's, the link leads to the rest.
+SMS_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "report_update": ("number", "status", "link", "stop"),
+    "report_reply": ("number", "link", "stop"),
+    "registration": ("title", "news", "link", "stop"),
+    "phone_code": ("code", "minutes"),
+}
+SMS_TITLE_MAX = 20
 
 
 def link_for(payload: OutboxPayload, contact: Contact, token: str | None, services: Services) -> str | None:
@@ -107,3 +121,38 @@ def registration_mail(news: od.RegistrationNews, ctx: Context) -> Mail:
     lines.append(t(lang, "view_registration", url=ctx.link or news.url))
     lines += ["", "--", t(lang, "why_registration"), t(lang, "unsubscribe", url=ctx.unsubscribe)]
     return Mail(t(lang, "openday_subject", bureau=ctx.bureau, title=news.title), "\n".join(lines) + "\n")
+
+
+# --- SMS ----------------------------------------------------------------------------------------
+SMS_RENDERERS: Renderers[Callable[[Any, Context], Sms]] = Renderers(ChannelName.SMS.value)
+
+
+def short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@SMS_RENDERERS.register(ReportUpdate)
+def report_sms(update: ReportUpdate, ctx: Context) -> Sms:
+    link = ctx.link or f"{ctx.base_url}/status"
+    if asks_rating(update) and ctx.link:
+        link = f"{ctx.link}#followup"
+    if update.event == "reply":
+        return Sms("report_reply", {"number": update.tracking_number, "link": link, "stop": ctx.unsubscribe})
+    return Sms("report_update", {"number": update.tracking_number, "status": status_label(update.status, ctx.lang),
+                                 "link": link, "stop": ctx.unsubscribe})
+
+
+@SMS_RENDERERS.register(*REGISTRATION_KINDS)
+def registration_sms(news: od.RegistrationNews, ctx: Context) -> Sms:
+    return Sms("registration", {"title": short(news.title, SMS_TITLE_MAX), "news": t(ctx.lang, f"sms_{news.kind}"),
+                                "link": ctx.link or news.url, "stop": ctx.unsubscribe})
+
+
+@SMS_RENDERERS.register(PhoneCode)
+def phone_code_sms(message: PhoneCode, ctx: Context) -> Sms:
+    if ctx.services.clock.now() >= message.expires_at:
+        raise Permanent("the one-time code expired before it could be sent")
+    code = ctx.services.contact_keys.unseal(message.sealed_code)
+    if code is None:
+        raise Permanent("the one-time code was sealed under another secret")
+    return Sms("phone_code", {"code": code, "minutes": str(message.minutes)})

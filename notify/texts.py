@@ -15,6 +15,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "why_registration": "您在报名时选择接收这类通知。",
         "unsubscribe": "不再接收：{url}",
         "unsubscribe_short": "退订 {url}",
+        "sms_openday_promoted": "候补已转为正式报名",
+        "sms_openday_cancelled": "活动已取消",
+        "sms_openday_updated": "活动信息有变更",
+        "sms_openday_reminder": "活动即将开始",
+        "sms_openday_feedback_request": "欢迎评价本次活动",
     },
     "en": {
         "report_subject": "[{bureau}] Report {number}: {status}",
@@ -28,6 +33,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "why_registration": "You asked for these updates when you registered.",
         "unsubscribe": "Stop these messages: {url}",
         "unsubscribe_short": "Stop: {url}",
+        "sms_openday_promoted": "you have a seat now",
+        "sms_openday_cancelled": "event cancelled",
+        "sms_openday_updated": "event details changed",
+        "sms_openday_reminder": "starting soon",
+        "sms_openday_feedback_request": "tell us how it went",
     },
 }
 
