@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from core.errors import ValidationFailed
+from core.fastread import PreparedRead
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -232,6 +233,22 @@ class Database:
         finally:
             self._writer = None
             turn.release()
+
+    async def fetch(self, read: PreparedRead, **values: Any) -> list[Any]:
+        """The rows of a prepared read, run on the pooled driver connection outside any
+        transaction (see core.fastread): no SQLAlchemy execution layer, one driver call."""
+        if _has_nul(values):
+            raise TextHasNul()
+        dialect = self.engine.dialect
+        params = read.parameters(dialect, values)
+        sql = read.compiled(dialect).sql
+        async with self.engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            if self.is_sqlite:
+                raw = await driver.execute_fetchall(sql, params)
+            else:
+                raw = await driver.fetch(sql, *params)
+        return read.rows(dialect, raw)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

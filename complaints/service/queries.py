@@ -15,6 +15,7 @@ from accounts.scope import BUREAU, Scope
 from core.clock import Clock
 from core.db import Database
 from core.errors import NotFound, ValidationFailed
+from core.fastread import PreparedRead
 from core.ids import token_matches
 from core.kit.bureau_time import BureauTime
 
@@ -63,8 +64,7 @@ class Queries:
         """The busiest read: one statement (the report, its category and its public events), no
         ORM objects and no transaction (see Database.read). A merged duplicate, whose status
         comes from its primary, takes the ORM path below."""
-        async with self.db.read() as connection:
-            rows = (await connection.execute(_STATUS_READ, {"number": tracking_number.strip()})).all()
+        rows = await self.db.fetch(_STATUS_READ, number=tracking_number.strip())
         if not rows or not token_matches(token, rows[0].status_token_hash):
             raise report_not_found_for_token()
         first = rows[0]
@@ -324,7 +324,7 @@ def _status_read() -> Select[Any]:
     )
 
 
-_STATUS_READ = _status_read()
+_STATUS_READ = PreparedRead(_status_read())
 
 
 def scope_clause(scope: Scope) -> Any:

@@ -1,0 +1,84 @@
+"""Prepared reads: a Core select compiled once per dialect and run on the driver's own connection.
+
+The busiest read (a reporter's status page) spent as much of its CPU in SQLAlchemy's execution
+layer (execution context, parameter processing, result metadata, Row objects) as in everything
+else it does, and on aiosqlite that layer is several thread hand-offs per statement (cursor,
+execute, fetch, close). A `PreparedRead` keeps the select as the one source of the SQL and of its
+types: it is compiled once per dialect (SQL text, parameter order, the columns' bind and result
+processors), then each call runs the text on the pooled driver connection (aiosqlite: one
+`execute_fetchall` hand-off; asyncpg: one `fetch` round trip, asyncpg's statement cache) and applies
+the same result processors SQLAlchemy would (e.g. `UTCDateTime`), so rows read the same.
+Parameters pass the same NUL check as every other statement (core.db's `_refuse_nul`).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.engine import Dialect
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # bind parameters in the order the SQL text takes them
+    fixed: dict[str, Any]  # values compiled into the statement (e.g. an IN list), processed
+    binds: dict[str, Callable[[Any], Any]]
+    row: type
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+
+class PreparedRead:
+    """One select, compiled lazily for each dialect it meets; see the module docstring."""
+
+    def __init__(self, statement: Select[Any]):
+        self.statement = statement
+        self._compiled: dict[str, _Compiled] = {}
+
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            found = self._compiled[dialect.name] = _compile(self.statement, dialect)
+        return found
+
+    def parameters(self, dialect: Dialect, values: dict[str, Any]) -> list[Any]:
+        compiled = self.compiled(dialect)
+        params = []
+        for name in compiled.names:
+            value = values[name] if name in values else compiled.fixed[name]
+            process = compiled.binds.get(name)
+            params.append(process(value) if process is not None and name in values else value)
+        return params
+
+    def rows(self, dialect: Dialect, raw: Sequence[Sequence[Any]]) -> list[Any]:
+        compiled = self.compiled(dialect)
+        make, results = compiled.row._make, compiled.results
+        if not any(results):
+            return [make(r) for r in raw]
+        return [make([v if p is None or v is None else p(v) for p, v in zip(results, r, strict=True)]) for r in raw]
+
+
+def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
+    compiled = statement.compile(dialect=dialect)
+    # IN lists are expanded into one parameter each, as SQLAlchemy does at execution.
+    state = compiled.construct_expanded_state({name: None for name, bind in compiled.binds.items() if bind.required})
+    processors = dict(state.processors)
+    fixed = {name: (processors[name](v) if name in processors else v) for name, v in state.parameters.items()}
+    columns = compiled._result_columns  # noqa: SLF001 - (key, name, objects, type) per column
+    row = namedtuple("Row", [column[0] for column in columns], rename=True)  # type: ignore[misc]
+    return _Compiled(state.statement, tuple(state.positiontup or ()), fixed, processors, row,
+                     tuple(_result_processor(column[3], dialect) for column in columns))
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy applies to a column's values. A few asyncpg types choose by the column's
+    type oid (Float, Numeric), which a prepared read does not know; asyncpg already returns
+    Python floats for double precision, the only such column here, so those are left as read."""
+    try:
+        return type_._cached_result_processor(dialect, None)  # noqa: SLF001
+    except TypeError:
+        return None
