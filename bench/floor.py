@@ -40,7 +40,7 @@ EVENTS_SQL = """
 SELECT kind, to_value, public_message, created_at FROM report_events
 WHERE report_id = {p1} AND kind IN ({kinds}) ORDER BY created_at, id
 """
-POOL_SIZE = 20  # core.db.create_engine's pool_size
+POOL_SIZE = 40  # core.db.create_engine's pool_size (kept connections, no overflow)
 
 
 class _SqlitePool:
