@@ -9,7 +9,9 @@ from typing import Any
 from accounts.client_keys import ClientKeys
 from accounts.departments import DepartmentService
 from accounts.links import ChannelLinks
+from accounts.phone_codes import PhoneVerification
 from accounts.service import AccountService
+from accounts.verification import SendLimits, VerificationKeys
 from complaints.service import ComplaintPolicy, ComplaintService
 from complaints.storage import LocalPhotoStore, PhotoStore
 from core.clock import Clock, SystemClock
@@ -38,6 +40,7 @@ class Services:
     links: ChannelLinks
     projects: ProjectService
     client_keys: ClientKeys
+    phone_codes: PhoneVerification
     bureau_time: BureauTime = field(default_factory=BureauTime)
     redis: Any = None  # redis.asyncio.Redis when CIVICDESK_REDIS_URL is set
     contact_keys: ContactKeys = field(default_factory=lambda: ContactKeys(new_token()))
@@ -74,6 +77,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
 
         redis = Redis.from_url(settings.redis_url)
     bureau_time = BureauTime.from_settings(settings)
+    limiter: RateLimiter = RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter()
+    phone_limits = SendLimits(per_number=settings.phone_codes_per_number_per_hour,
+                              per_client=settings.phone_codes_per_client_per_hour)
     return Services(
         settings=settings,
         clock=clock,
@@ -83,10 +89,12 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         accounts=AccountService(db, clock),
         departments=DepartmentService(db, clock),
         opendays=OpenDayService(db, OpenDayPolicy.from_settings(settings), clock, contact_keys),
-        limiter=RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter(),
+        limiter=limiter,
         links=ChannelLinks(db, clock, timedelta(minutes=settings.staff_link_code_minutes)),
         projects=ProjectService(db, clock, bureau_time),
         client_keys=ClientKeys(db, clock, settings.open311_api_keys),
+        phone_codes=PhoneVerification(db, clock, VerificationKeys(settings.resolved_secret_key()), limiter,
+                                      phone_limits, contact_keys),
         bureau_time=bureau_time,
         redis=redis,
         contact_keys=contact_keys,

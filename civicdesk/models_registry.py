@@ -1,6 +1,7 @@
 """Imports every module that defines tables, so `Base.metadata` is complete for Alembic."""
 
 import accounts.models  # noqa: F401
+import accounts.phone_codes  # noqa: F401
 import bot.models  # noqa: F401
 import civicdesk.jobs  # noqa: F401
 import complaints.models  # noqa: F401

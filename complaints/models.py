@@ -47,6 +47,8 @@ class Report(Base):
         Index("ix_reports_reporter", "channel", "reporter_channel_id"),
         # Open311's tokens/{token}: a report found by its status token.
         Index("ix_reports_status_token_hash", "status_token_hash"),
+        # "My reports": a reporter's reports found by the number given with them (verified by SMS).
+        Index("ix_reports_reporter_phone_digits", "reporter_phone_digits"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,7 +64,8 @@ class Report(Base):
     channel: Mapped[str] = mapped_column(String(20))
     reporter_channel_id: Mapped[str | None] = mapped_column(String(64))
     reporter_name: Mapped[str | None] = mapped_column(String(100))
-    reporter_phone: Mapped[str | None] = mapped_column(String(40))
+    reporter_phone: Mapped[str | None] = mapped_column(String(40))  # as typed
+    reporter_phone_digits: Mapped[str | None] = mapped_column(String(20))  # core.phones.normalize_phone
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(8), default="zh")
     status: Mapped[str] = mapped_column(String(20))

@@ -51,3 +51,13 @@ class Conflict(DomainError):
 
 class PermissionDenied(DomainError):
     code = "forbidden"
+
+
+class TooManyRequests(DomainError):
+    """Over a rate limit; `retry_after` seconds until it may be tried again (HTTP: 429 and Retry-After)."""
+
+    code = "rate_limited"
+
+    def __init__(self, message_zh: str, message_en: str, *, retry_after: int, code: str | None = None):
+        super().__init__(message_zh, message_en, code=code, retry_after=retry_after)
+        self.retry_after = retry_after

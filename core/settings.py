@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     reports_per_client_per_hour: int = Field(default=10, description="report submissions per address; 0: off")
     registrations_per_client_per_hour: int = Field(
         default=5, description="open-day registrations per address; 0: off")
+    phone_codes_per_number_per_hour: int = Field(
+        default=5, description="one-time SMS codes sent to one mobile number an hour; 0: off")
+    phone_codes_per_client_per_hour: int = Field(
+        default=10, description="one-time SMS codes asked for from one address an hour; 0: off")
     max_request_bytes: int = Field(default=1024 * 1024, description="largest body outside photo/document uploads")
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = Field(default="text", description="json: one JSON object per line")

@@ -17,7 +17,7 @@ from .docs import install_docs
 from .errors import error_response, install_error_handlers
 from .limits import BodyLimitMiddleware, body_limits
 from .open311 import routes as open311
-from .routes import departments, feeds, health, reports, results, staff_links, staff_reports
+from .routes import departments, feeds, health, my_reports, reports, results, staff_links, staff_reports
 from .routes import knowledge as knowledge_routes
 from .routes import opendays, opendays_staff
 from .routes import projects as project_routes
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_docs(app, enabled=settings.environment != "production")
     app.include_router(health.router)
     app.include_router(reports.router)
+    app.include_router(my_reports.router)
     app.include_router(results.router)
     app.include_router(feeds.router)
     app.include_router(staff_reports.router)

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied, TooManyRequests, ValidationFailed
 
 from core.kit.validation import COMMON_LABELS, Labels, describe_errors
 
@@ -23,6 +23,7 @@ STATUS_BY_TYPE: tuple[tuple[type[DomainError], int], ...] = (
     (PermissionDenied, 403),
     (Conflict, 409),
     (ValidationFailed, 422),
+    (TooManyRequests, 429),
 )
 
 
@@ -72,6 +73,14 @@ def status_for(exc: DomainError) -> int:
         if isinstance(exc, kind):
             return status
     return 400
+
+
+def error_headers(exc: DomainError) -> dict[str, str] | None:
+    if isinstance(exc, ApiError):
+        return exc.headers
+    if isinstance(exc, TooManyRequests):
+        return {"Retry-After": str(exc.retry_after)}
+    return None
 
 
 def error_body(exc: DomainError, lang: str) -> dict[str, Any]:
@@ -132,8 +141,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
-        headers = exc.headers if isinstance(exc, ApiError) else None
-        return error_response(request, exc, status_for(exc), headers)
+        return error_response(request, exc, status_for(exc), error_headers(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation(request: Request, exc: RequestValidationError) -> Response:

@@ -47,11 +47,11 @@ from .intake import Intake
 from .public_reports import PublicReportQuery, PublicReports
 from .queries import EXPORT_LIMIT, PUBLIC_KINDS, Queries
 from .results import PublicResults
-from .records import PUSH_CHANNELS, REPORTER, SYSTEM, CategoryBook, ChannelUser, Reporter
+from .records import PUSH_CHANNELS, REPORTER, SYSTEM, CategoryBook, ChannelUser, Reporter, VerifiedPhone
 from .triage import Triage
 
 __all__ = [
-    "EXPORT_LIMIT", "PUBLIC_KINDS", "ChannelUser", "PUSH_CHANNELS", "REPORTER", "SYSTEM",
+    "EXPORT_LIMIT", "PUBLIC_KINDS", "ChannelUser", "PUSH_CHANNELS", "REPORTER", "SYSTEM", "VerifiedPhone",
     "ComplaintPolicy", "ComplaintService", "PublicReportQuery",
 ]
 
@@ -102,6 +102,12 @@ class ComplaintService:
         self, channel: str, channel_user_id: str, limit: int = 20, lang: str = "zh"
     ) -> list[ReporterView]:
         return await self.queries.reports_of_channel_user(channel, channel_user_id, limit, lang)
+
+    async def reports_of_phone(self, digits: str, limit: int = 50, lang: str = "zh") -> list[ReporterView]:
+        return await self.queries.reports_of_phone(digits, limit, lang)
+
+    async def reporter_view_for_phone(self, tracking_number: str, digits: str, lang: str = "zh") -> ReporterView:
+        return await self.queries.reporter_view_for_phone(tracking_number, digits, lang)
 
     async def count_reports_since(self, channel: str, channel_user_id: str, since: datetime) -> int:
         return await self.queries.count_reports_since(channel, channel_user_id, since)

@@ -17,6 +17,7 @@ from core.db import Database
 from core.errors import ValidationFailed
 from core.ids import new_token, token_hash
 from core.kit.language import normalize_language
+from core.phones import normalize_phone
 
 from .. import custody
 from ..geo import bounding_box, haversine_m
@@ -143,6 +144,7 @@ class Intake:
             reporter_channel_id=data.reporter_channel_id,
             reporter_name=None if anonymous else data.contact_name,
             reporter_phone=None if anonymous else data.contact_phone,
+            reporter_phone_digits=None if anonymous else normalize_phone(data.contact_phone),
             anonymous=anonymous,
             language=normalize_language(data.language),
             status=Status.SUBMITTED.value,

@@ -41,6 +41,7 @@ from ..stats import Dashboard, dashboard, to_csv
 from ..workflow import PRIORITIES, Status, filter_statuses, status_label
 from .records import (
     ChannelUser,
+    VerifiedPhone,
     report_by_number,
     report_for_reporter,
     report_for_token,
@@ -96,6 +97,20 @@ class Queries:
                 .limit(limit)
             )
             return [await self._reporter_view(session, r, lang) for r in rows]
+
+    async def reports_of_phone(self, digits: str, limit: int = 50, lang: str = "zh") -> list[ReporterView]:
+        """The reports given with a (verified, normalised) number, newest first."""
+        async with self.db.session() as session:
+            rows = await session.scalars(
+                select(Report).where(Report.reporter_phone_digits == digits)
+                .order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)
+            )
+            return [await self._reporter_view(session, r, lang) for r in rows]
+
+    async def reporter_view_for_phone(self, tracking_number: str, digits: str, lang: str = "zh") -> ReporterView:
+        async with self.db.session() as session:
+            report = await report_for_reporter(session, tracking_number.strip(), VerifiedPhone(digits))
+            return await self._reporter_view(session, report, lang)
 
     async def count_reports_since(self, channel: str, channel_user_id: str, since: datetime) -> int:
         """How many reports one person sent since a moment (for per-person limits)."""

@@ -84,11 +84,26 @@ class ChannelUser:
     user_id: str
 
 
-# A reporter proves who they are with the report's status token, or as its channel user.
-Reporter = str | ChannelUser
+@dataclass(frozen=True)
+class VerifiedPhone:
+    """Whoever proved by a one-time SMS code that they hold the number given with a report
+    (`accounts/phone_codes.py`); `digits` is normalised (core.phones.normalize_phone)."""
+
+    digits: str
+
+
+# A reporter proves who they are with the report's status token, as its channel user, or with
+# the number given with it, verified.
+Reporter = str | ChannelUser | VerifiedPhone
 
 
 async def report_for_reporter(session: AsyncSession, tracking_number: str, who: Reporter) -> Report:
+    if isinstance(who, VerifiedPhone):
+        report = await report_or_none(session, tracking_number)
+        if report is None or not who.digits or report.reporter_phone_digits != who.digits:
+            raise NotFound("找不到以该手机号提交的这份举报", "No report with that number was given with that phone",
+                           code="report_not_found")
+        return report
     if not isinstance(who, ChannelUser):
         return await report_for_token(session, tracking_number, who)
     report = await report_or_none(session, tracking_number)

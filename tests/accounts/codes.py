@@ -1,0 +1,33 @@
+"""Reading the one-time code a test asked for, from what the SMS channel would send."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from civicdesk.container import Services
+from core import contacts
+from core.contacts import Contact
+from core.delivery import Claimed
+from core.outbox import OutboxMessage, parse_payload
+from notify.base import contact_for, context_for
+from notify.render import SMS_RENDERERS
+
+
+async def sms_code(services: Services, phone: str) -> str:
+    """The code in the newest SMS queued for `phone` (normalised digits), rendered as the SMS
+    channel renders it."""
+    async with services.db.session() as session:
+        row = await session.scalar(
+            select(OutboxMessage).join(Contact, Contact.id == OutboxMessage.recipient.cast(Contact.id.type))
+            .where(OutboxMessage.kind == "phone_code", Contact.address == phone)
+            .order_by(OutboxMessage.id.desc()).limit(1))
+    assert row is not None, f"no code was sent to {phone}"
+    claimed = Claimed(row.id, row.channel, row.recipient, row.kind, dict(row.payload), 0)
+    payload = parse_payload(row.kind, row.payload)
+    context = context_for(services, await contact_for(services, claimed, contacts.SMS), payload)
+    return SMS_RENDERERS.get("phone_code")(payload, context).params["code"]  # type: ignore[misc]
+
+
+async def codes_sent(services: Services) -> int:
+    async with services.db.session() as session:
+        return len(list(await session.scalars(select(OutboxMessage.id).where(OutboxMessage.kind == "phone_code"))))
