@@ -49,6 +49,7 @@ class StaffMap(BaseModel):
     points: list[MapPoint]
     total: int  # every report matching the filters, with or without a place
     without_place: int  # of those, the ones without coordinates (not on the map)
+    overdue: int  # of those, the overdue ones (with or without a place)
     limit: int = MAP_LIMIT
 
     @property
@@ -91,7 +92,7 @@ class MapFeatureCollection(BaseModel):
     total: int = Field(description="reports matching the filters, with or without a place")
     shown: int = Field(description="features in this answer")
     without_place: int = Field(description="matching reports without coordinates (not in features)")
-    overdue: int = Field(description="overdue reports among the features")
+    overdue: int = Field(description="overdue reports among those matching (with or without a place)")
     truncated: bool = Field(description="more matching reports have a place than `limit`; the newest are shown")
     limit: int
 
@@ -104,5 +105,5 @@ def feature_collection(found: StaffMap, bureau: BureauTime, url_of: Callable[[st
         for p in found.points
     ]
     return MapFeatureCollection(features=features, total=found.total, shown=len(features),
-                                without_place=found.without_place, overdue=sum(p.overdue for p in found.points),
+                                without_place=found.without_place, overdue=found.overdue,
                                 truncated=found.truncated, limit=found.limit)

@@ -29,6 +29,7 @@ from .web import portal as web_portal
 from .web import results_pages as web_results
 from .web import accounts_pages as web_accounts
 from .web import alerts_pages as web_alerts
+from .web import map_pages as web_map
 from .web import staff as web_staff
 from .web import projects_pages as web_projects
 from .web.security import SecurityHeadersMiddleware, tile_origin
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(web_auth.router)
     app.include_router(web_staff.router)
+    app.include_router(web_map.router)
     app.include_router(web_projects.router)
     app.include_router(web_accounts.router)
     app.include_router(web_alerts.router)

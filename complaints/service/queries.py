@@ -185,11 +185,12 @@ class Queries:
         return to_csv(rows, self.bureau)
 
     async def map_reports(self, filters: ReportFilters, limit: int = MAP_LIMIT, scope: Scope = BUREAU) -> StaffMap:
-        """The reports matching the filters that have a point (newest first, up to `limit`), and
-        how many match in all and without a place."""
+        """The reports matching the filters that have a point (newest first, up to `limit`; 0: only
+        the counts), and how many match in all and without a place."""
         now = self.clock.now()
         placed = and_(Report.lat.is_not(None), Report.lon.is_not(None))
-        counts = _filtered(select(func.count(Report.id), func.count(case((placed, Report.id)))), filters, now, scope)
+        counts = _filtered(select(func.count(Report.id), func.count(case((placed, Report.id))),
+                                  func.count(case((overdue_clause(now), Report.id)))), filters, now, scope)
         # Aliases: the filters' own subqueries on categories and departments must not correlate with these joins.
         category, department = aliased(Category), aliased(Department)
         columns = select(
@@ -201,9 +202,10 @@ class Queries:
         query = _filtered(columns.where(placed), filters, now, scope).order_by(Report.created_at.desc(),
                                                                                Report.id.desc()).limit(limit)
         async with self.db.session() as session:
-            total, with_place = (await session.execute(counts)).one()
-            points = [map_point(dict(row._mapping), now) for row in await session.execute(query)]
-        return StaffMap(points=points, total=total or 0, without_place=(total or 0) - (with_place or 0), limit=limit)
+            total, with_place, overdue = (await session.execute(counts)).one()
+            points = [map_point(dict(row._mapping), now) for row in await session.execute(query)] if limit > 0 else []
+        return StaffMap(points=points, total=total or 0, without_place=(total or 0) - (with_place or 0),
+                        overdue=overdue or 0, limit=limit)
 
     async def overdue(self, limit: int = 500, scope: Scope = BUREAU) -> list[ReportSummary]:
         result = await self.search(ReportFilters(overdue=True, sort="due_at"), per_page=min(limit, 200), scope=scope)

@@ -118,13 +118,13 @@ async def reports_geojson(services: ServicesDep, staff: Viewer, filters: Filters
     at most `limit`. `total` counts every match and `without_place` those left out for want of
     coordinates. Scoped accounts get only their departments' reports. No reporter, description,
     photos or notes: `url` opens the report in the console."""
+    if not filters.status:
+        filters = filters.model_copy(update={"status": [OPEN_FILTER]})
     return GeoJSONResponse(await staff_map_geojson(services, filters, staff))
 
 
 async def staff_map_geojson(services: ServicesDep, filters: ReportFilters, staff: StaffIdentity) -> dict[str, Any]:
     """The map's GeoJSON for `staff` (also the console map's source)."""
-    if not filters.status:
-        filters = filters.model_copy(update={"status": [OPEN_FILTER]})
     found = await services.complaints.map_reports(filters, scope=staff.scope)
     base = services.settings.public_base_url
     return feature_collection(found, services.bureau_time, lambda n: console_link(base, n)).model_dump(mode="json")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -13,7 +12,7 @@ from pydantic import ValidationError
 
 from accounts.departments import name_key
 from accounts.roles import Role
-from complaints.schemas import FIELD_LABELS, MAX_PAGE, ReportFilters, TriageUpdate
+from complaints.schemas import FIELD_LABELS, MAX_PAGE, TriageUpdate
 from complaints.workflow import PRIORITIES, TRANSITIONS, Status
 from core.errors import DomainError
 from core.kit.validation import error_lines
@@ -24,41 +23,11 @@ from .auth import Csrf, StaffTriager, StaffViewer
 from .charts import bar_chart_svg
 from .downloads import csv_download
 from .projects_pages import report_project_context
-from .templating import bureau_time, page_language, render
+from .report_filters import console_filters, department_names, filter_choices, filter_query, sort_link
+from .templating import page_language, render
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 PER_PAGE = 25
-FILTER_KEYS = ("status", "category", "department", "overdue", "attention", "q", "created_from", "created_to", "sort")
-
-
-def _local_day(request: Request, value: str | None, next_day: bool = False) -> datetime | None:
-    """A YYYY-MM-DD from a date input as the start of that day (or of the next, for an exclusive
-    upper bound) in the bureau's time zone; anything else is ignored."""
-    if not value:
-        return None
-    try:
-        day = datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        return None
-    return bureau_time(request).day_start(day + timedelta(days=1 if next_day else 0))
-
-
-def _filters(request: Request) -> tuple[ReportFilters, dict[str, str]]:
-    params = {k: v for k in FILTER_KEYS if (v := request.query_params.get(k, "").strip())}
-    sort = params.get("sort", "-created_at")
-    filters = ReportFilters(
-        status=[params["status"]] if "status" in params else None,
-        category=params.get("category"),
-        department=params.get("department"),
-        overdue=True if params.get("overdue") == "1" else None,
-        attention=True if params.get("attention") == "1" else None,
-        q=params.get("q", "")[:200] or None,
-        created_from=_local_day(request, params.get("created_from")),
-        created_to=_local_day(request, params.get("created_to"), next_day=True),
-        sort=sort if sort.lstrip("-") in ("created_at", "due_at", "priority", "status", "tracking_number")
-        else "-created_at",
-    )
-    return filters, params
 
 
 @router.get("")
@@ -74,7 +43,7 @@ async def dashboard(request: Request, services: ServicesDep, staff: StaffViewer,
 @router.get("/reports")
 async def reports(request: Request, services: ServicesDep, staff: StaffViewer, msg: str | None = None,
                   number: str | None = None) -> Response:
-    filters, params = _filters(request)
+    filters, params = console_filters(request)
     try:
         page = min(max(int(request.query_params.get("page", "1")), 1), MAX_PAGE)
     except ValueError:
@@ -82,22 +51,16 @@ async def reports(request: Request, services: ServicesDep, staff: StaffViewer, m
     result = await services.complaints.search(filters, page, PER_PAGE, scope=staff.scope)
     pages = max(1, math.ceil(result.total / PER_PAGE))
 
-    def sort_url(key: str) -> str:
-        """Clicking a column sorts by it, descending first; clicking again flips the order."""
-        current = params.get("sort", "-created_at")
-        return "?" + urlencode({**params, "sort": key if current == f"-{key}" else f"-{key}"})
-
     return render(request, "staff/reports.html", {
-        "sort_url": sort_url, "msg": msg if msg == "transferred_away" else None, "number": (number or "")[:16],
-        "staff": staff, "result": result, "params": params, "pages": pages,
-        "query": urlencode(params), "categories": await services.complaints.categories(),
-        "statuses": [s.value for s in Status], "departments": await _department_names(services),
+        "sort_url": sort_link(params), "msg": msg if msg == "transferred_away" else None,
+        "number": (number or "")[:16], "staff": staff, "result": result, "params": params, "pages": pages,
+        "query": urlencode(params), "map_query": filter_query(params), **await filter_choices(services),
     })
 
 
 @router.get("/reports.csv")
 async def reports_csv(request: Request, services: ServicesDep, staff: StaffViewer) -> Response:
-    filters, _ = _filters(request)
+    filters, _ = console_filters(request)
     body = await services.complaints.export_csv(filters, scope=staff.scope)
     stamp = services.bureau_time.text(services.clock.now(), "%Y%m%d-%H%M")
     return csv_download(body, f"reports-{stamp}.csv")
@@ -115,7 +78,7 @@ async def report_detail(request: Request, number: str, services: ServicesDep, st
         "can_edit": staff.role is not Role.VIEWER,
         "next_statuses": sorted(s.value for s in TRANSITIONS[Status(detail.status)]),
         "priorities": PRIORITIES, "categories": categories,
-        "departments": await _department_names(services),
+        "departments": await department_names(services),
         **await report_project_context(services, number, staff),
     })
 
@@ -247,6 +210,3 @@ async def transfer(
     return RedirectResponse("/staff/reports?" + urlencode({"msg": "transferred_away", "number": number}),
                             status_code=303)
 
-
-async def _department_names(services: ServicesDep) -> list[str]:
-    return [d.name for d in await services.departments.list(active_only=True)]

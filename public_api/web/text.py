@@ -7,6 +7,7 @@ from .text_citizen import CITIZEN_TEXT
 from .text_notify import NOTIFY_TEXT
 from .text_results import RESULTS_TEXT
 from .text_projects import PROJECTS_TEXT
+from .text_map import MAP_TEXT
 
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
@@ -435,6 +436,8 @@ for _lang, _table in CITIZEN_TEXT.items():
 for _lang, _table in RESULTS_TEXT.items():
     TEXT[_lang].update(_table)
 for _lang, _table in PROJECTS_TEXT.items():
+    TEXT[_lang].update(_table)
+for _lang, _table in MAP_TEXT.items():
     TEXT[_lang].update(_table)
 for _lang, _table in NOTIFY_TEXT.items():
     TEXT[_lang].update(_table)

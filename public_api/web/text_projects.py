@@ -1,4 +1,4 @@
-"""Text of the console's projects, companies and map pages, per language; merged into the catalog
+"""Text of the console's projects and companies pages, per language; merged into the catalog
 in `text.py`."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ PROJECTS_TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "projects": "项目",
         "companies": "企业",
-        "reports_map": "地图",
         "project": "项目",
         "project_name": "项目名称",
         "permit_number": "施工许可证编号",
@@ -96,25 +95,10 @@ PROJECTS_TEXT: dict[str, dict[str, str]] = {
         "project_linked": "已关联项目。",
         "project_unlinked": "已取消关联。",
         "choose": "请选择",
-        "map_title_reports": "举报地图",
-        "map_legend": "图例",
-        "map_legend_new": "待受理",
-        "map_legend_working": "办理中",
-        "map_legend_overdue": "已逾期",
-        "map_legend_cluster": "数字：该处的举报数，点击放大",
-        "map_unavailable_staff": "地图暂时无法加载（地图服务不可用）。举报仍可在列表中查看。",
-        "map_open_only": "地图只显示未办结的举报，按列表的筛选条件。",
-        "map_count": "地图上共 {n} 件举报",
-        "map_no_point": "{n} 件没有位置",
-        "map_loading": "正在加载……",
-        "map_failed": "举报位置加载失败，请刷新重试。",
-        "view_on_map": "在地图上查看",
-        "view_list": "查看列表",
     },
     "en": {
         "projects": "Projects",
         "companies": "Companies",
-        "reports_map": "Map",
         "project": "Project",
         "project_name": "Project name",
         "permit_number": "Construction permit no.",
@@ -203,19 +187,5 @@ PROJECTS_TEXT: dict[str, dict[str, str]] = {
         "project_linked": "Project linked.",
         "project_unlinked": "Unlinked.",
         "choose": "Choose",
-        "map_title_reports": "Map of reports",
-        "map_legend": "Legend",
-        "map_legend_new": "Awaiting acceptance",
-        "map_legend_working": "Being handled",
-        "map_legend_overdue": "Overdue",
-        "map_legend_cluster": "Number: reports there; click to zoom in",
-        "map_unavailable_staff": "The map cannot be loaded right now (map service unavailable). Reports are still in the list.",
-        "map_open_only": "The map shows open reports only, with the list's filters.",
-        "map_count": "{n} reports on the map",
-        "map_no_point": "{n} without a location",
-        "map_loading": "Loading…",
-        "map_failed": "Could not load the reports' locations; reload to try again.",
-        "view_on_map": "View on the map",
-        "view_list": "View the list",
     },
 }

@@ -5,6 +5,8 @@ from the deadline rules, and nothing of the reporter."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 import httpx
@@ -124,7 +126,7 @@ async def test_overdue_follows_the_deadline_rules(client: httpx.AsyncClient, clo
     body = await geojson(client, token)
     flags = {f["id"]: f["properties"]["overdue"] for f in body["features"]}
     assert flags == {reports["wages"]: True, reports["dust"]: False, reports["noise"]: False}
-    assert body["overdue"] == 1
+    assert body["overdue"] == 2  # with the one without a place
     late = await geojson(client, token, overdue="true")
     assert ids(late) == {reports["wages"]} and (late["total"], late["without_place"]) == (2, 1)
     assert ids(await geojson(client, token, overdue="false")) == {reports["dust"], reports["noise"]}
@@ -135,10 +137,46 @@ async def test_truncation_is_said(services: Services, reports: dict[str, str]) -
 
     found = await services.complaints.map_reports(ReportFilters(status=["open"]), limit=2)
     assert [p.tracking_number for p in found.points] == [reports["noise"], reports["dust"]]
-    assert found.truncated and (found.total, found.without_place) == (5, 2)
+    assert found.truncated and (found.total, found.without_place, found.overdue) == (5, 2, 0)
+    counts = await services.complaints.map_reports(ReportFilters(status=["open"]), limit=0)
+    assert counts.points == [] and (counts.total, counts.without_place) == (5, 2)
 
 
 def _priority(value: str):  # noqa: ANN202
     from complaints.schemas import TriageUpdate
 
     return TriageUpdate(priority=value)
+
+
+async def test_the_console_map_page_and_its_source_are_scoped(client: httpx.AsyncClient, services: Services,
+                                                              accounts: dict[str, str],
+                                                              reports: dict[str, str]) -> None:
+    from tests.web.test_console import sign_in
+
+    await sign_in(client, "wages")
+    page = await client.get("/staff/map")
+    assert page.status_code == 200
+    assert "符合条件的举报 2 件" in page.text and "没有位置 1 件（不在地图上）" in page.text
+    assert reports["wages"] in page.text and reports["wages_no_place"] in page.text  # the list under the map
+    assert reports["dust"] not in page.text and reports["noise_no_place"] not in page.text
+    assert 'data-source="/staff/map.geojson?status=open"' in page.text
+    assert 'href="/staff/map"' in page.text  # the console navigation links the map
+    shown = re.sub(r"<[^>]*>", " ", page.text)  # the words on the page, not codes in attributes
+    for english in ("Overdue", "Legend", "Open the report", "submitted", "urgent", "Map"):
+        assert english not in shown, english
+    for english in ("Overdue", "Zoom in", "Close", "Loading"):  # the script's words (JSON in an attribute)
+        assert english not in html.unescape(page.text.split("data-labels=", 1)[1].split("role=", 1)[0]), english
+    source = await client.get("/staff/map.geojson", params={"status": "open"})
+    assert source.headers["content-type"].startswith("application/geo+json")
+    assert {f["id"] for f in source.json()["features"]} == {reports["wages"]}
+    assert reports["dust"] not in source.text
+    # The list's filter form: the same parameters, here "every status" and a category.
+    await services.complaints.transition(reports["wages"], "bureau", "rejected", public_message="不属于本局职责")
+    assert (await client.get("/staff/map.geojson")).json()["features"] == []  # open by default
+    every = (await client.get("/staff/map.geojson", params={"status": "", "category": "unpaid_wages"})).json()
+    assert [f["id"] for f in every["features"]] == [reports["wages"]]
+    english = await client.get("/staff/map", params={"lang": "en", "status": ""})
+    assert "2 reports match" in english.text and "Not accepted" in english.text and "举报地图" not in english.text
+    listing = await client.get("/staff/reports", params={"status": "open"})
+    assert reports["wages_no_place"] in listing.text and reports["wages"] not in listing.text
+    assert 'href="/staff/map?status=open' in listing.text

@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 
 from tests.live import LiveServer, live_server, server_env
+from tests.web.tiles import TileServer, tile_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
 PASSWORDS = {"admin": "admin password 1", "triager": "triager password 1", "viewer": "viewer password 1"}
 
 
@@ -71,3 +74,26 @@ def sign_in(page, base: str, role: str) -> None:  # noqa: ANN001
     page.fill("input[name=password]", PASSWORDS[role])
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/staff")
+
+
+@pytest.fixture(scope="module")
+def tiles() -> Iterator[TileServer]:
+    """A map tile server on loopback (tiles.py), for a module's own site with CIVICDESK_MAP_TILES_URL=tiles.url."""
+    with tile_server() as server:
+        yield server
+
+
+def device_context(browser, viewport: dict[str, int]):  # noqa: ANN001, ANN201
+    """A new browser context: PHONE is a touch phone at device scale 2, anything else a desktop."""
+    phone = viewport is PHONE
+    return browser.new_context(locale="zh-CN", viewport=viewport, is_mobile=phone, has_touch=phone,
+                               device_scale_factor=2 if phone else 1)
+
+
+def assert_fits(page, name: str | None = None) -> None:  # noqa: ANN001
+    """No horizontal scroll: the document is no wider than the viewport (and a screenshot as `name`)."""
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth]")
+    assert max(widths[:2]) <= widths[2], f"{name}: {widths[:2]} wider than the {widths[2]} px screen"
+    if name:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -1,6 +1,6 @@
-"""Projects, companies and the map of reports in Chromium, on a phone (390x844) and a desktop
-(1280x900): a company page with its record and a watch listing made through the confirmed form,
-a report page's nearby projects, and the map of open reports over a loopback tile server."""
+"""Projects and companies in Chromium, on a phone (390x844) and a desktop (1280x900): a company page
+with its record and a watch listing made through the confirmed form, and a report page's nearby
+projects (the map of reports is test_browser_map.py)."""
 
 from __future__ import annotations
 
@@ -11,19 +11,11 @@ import pytest
 
 from tests.live import LiveServer, live_server, server_env
 
-from .conftest import ARTIFACTS, PASSWORDS, sign_in
-from .tiles import TileServer, tile_server
+from .conftest import ARTIFACTS, DESKTOP, PASSWORDS, PHONE, assert_fits, device_context, sign_in
+from .tiles import TileServer
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 SITE = (30.2741, 120.1551)
 WAGES = "县人力资源和社会保障局"
-
-
-@pytest.fixture(scope="module")
-def tiles() -> Iterator[TileServer]:
-    with tile_server() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -56,17 +48,6 @@ def _report(site: LiveServer, category: str, text: str, lat: float, lon: float) 
     return created.json()["tracking_number"]
 
 
-def _assert_fits(page, name: str) -> None:  # noqa: ANN001
-    widths = page.evaluate("() => [document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth]")
-    assert max(widths[:2]) <= widths[2], f"{name}: {widths[:2]} wider than the {widths[2]} px screen"
-
-
-def _context(browser, viewport: dict[str, int]):  # noqa: ANN001, ANN202
-    phone = viewport is PHONE
-    return browser.new_context(locale="zh-CN", viewport=viewport, is_mobile=phone, has_touch=phone,
-                               device_scale_factor=2 if phone else 1)
-
-
 @pytest.fixture(scope="module")
 def seeded(site: LiveServer) -> dict[str, object]:
     builder = _api(site, "POST", "/api/v1/staff/companies",
@@ -90,18 +71,18 @@ def seeded(site: LiveServer) -> dict[str, object]:
 def test_company_page_on_a_phone_and_a_desktop(browser, site, seeded) -> None:  # noqa: ANN001
     company_id = seeded["builder"]["id"]  # type: ignore[index]
     for name, viewport in (("company-phone", PHONE), ("company-desktop", DESKTOP)):
-        context = _context(browser, viewport)
+        context = device_context(browser, viewport)
         page = context.new_page()
         page.set_default_timeout(15_000)
         sign_in(page, site.url, "triager")
         page.click("nav >> text=企业")
         page.wait_for_url(f"{site.url}/staff/companies")
-        _assert_fits(page, f"{name} list")
+        assert_fits(page, f"{name} list")
         with page.expect_navigation():
             page.click(f"tr[data-company='{company_id}'] a")
         record = page.inner_text("#record")
         assert "关联举报" in record and "查实" in record and "不予受理" in record and "上限" in record
-        _assert_fits(page, name)
+        assert_fits(page, name)
         if viewport is PHONE:
             questions: list[str] = []
             page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
@@ -111,7 +92,7 @@ def test_company_page_on_a_phone_and_a_desktop(browser, site, seeded) -> None:  
                 page.click("form[action$='/listings'] button[type=submit]")
             assert questions and "列入所选名单" in questions[0]
             assert "重点关注名单（至 2026-12-31）" in page.inner_text(".listings")
-            _assert_fits(page, f"{name} listed")
+            assert_fits(page, f"{name} listed")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
         context.close()
@@ -119,7 +100,7 @@ def test_company_page_on_a_phone_and_a_desktop(browser, site, seeded) -> None:  
 
 def test_report_page_suggests_the_nearby_project(browser, site, seeded) -> None:  # noqa: ANN001
     number = seeded["numbers"][2]  # type: ignore[index]
-    context = _context(browser, PHONE)
+    context = device_context(browser, PHONE)
     page = context.new_page()
     page.set_default_timeout(15_000)
     sign_in(page, site.url, "triager")
@@ -129,6 +110,6 @@ def test_report_page_suggests_the_nearby_project(browser, site, seeded) -> None:
     with page.expect_navigation():
         page.click("#project ul.suggestions button")
     assert "由 triager" in page.inner_text("#project")
-    _assert_fits(page, "report-project-phone")
+    assert_fits(page, "report-project-phone")
     page.locator("#project").screenshot(path=str(ARTIFACTS / "report-project-phone.png"))
     context.close()

@@ -1,0 +1,181 @@
+"""The console's map of reports in Chromium, on a phone (390x844) and a desktop (1280x900), over a
+loopback tile server: markers and clusters, a popup linking the report, the list's filter form
+changing the markers, a scoped triager seeing only its department, no horizontal scroll, and a
+tile service that is down (the page says so and still shows the counts and the list)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.live import LiveServer, live_server, server_env
+
+from .conftest import ARTIFACTS, DESKTOP, PASSWORDS, PHONE, assert_fits, device_context, sign_in
+from .tiles import TileServer
+
+SITE = (30.2741, 120.1551)
+WAGES = "县人力资源和社会保障局"
+SCOPED_PASSWORD = "wages map password 1"
+
+
+@pytest.fixture(scope="module")
+def map_site(tmp_path_factory: pytest.TempPathFactory, tiles: TileServer) -> Iterator[LiveServer]:
+    tmp_path = tmp_path_factory.mktemp("staffmap")
+    (tmp_path / "no-seed").mkdir()
+    env = server_env(tmp_path / "var", f"sqlite+aiosqlite:///{tmp_path}/web.db",
+                     CIVICDESK_KNOWLEDGE_SEED_DIR=str(tmp_path / "no-seed"), CIVICDESK_MAP_TILES_URL=tiles.url,
+                     CIVICDESK_MAP_TILES_ATTRIBUTION="© 测试瓦片",
+                     CIVICDESK_MAP_CENTER_LAT=str(SITE[0]), CIVICDESK_MAP_CENTER_LON=str(SITE[1]))
+    with live_server(env) as live:
+        live.staff("triager", "triager", PASSWORDS["triager"])
+        added = live.cli("staff", "add", "wages.map", "--role", "triager", "--department", WAGES,
+                         "--password-stdin", stdin=SCOPED_PASSWORD + "\n")
+        assert added.returncode == 0, added.stderr
+        live.env["DB"] = str(tmp_path / "web.db")
+        yield live
+
+
+def _report(site: LiveServer, category: str, text: str, point: tuple[float, float] | None) -> str:
+    data = {"category": category, "description": text, "address": "城北路 8 号工地"}
+    if point:
+        data |= {"lat": str(point[0]), "lon": str(point[1])}
+    created = httpx.post(f"{site.url}/api/v1/reports", data=data, timeout=30)
+    assert created.status_code == 201, created.text
+    return created.json()["tracking_number"]
+
+
+@pytest.fixture(scope="module")
+def seeded(map_site: LiveServer) -> dict[str, list[str]]:
+    """Six enforcement reports within 100 m of the site, two wages reports 2 km north, one 11 km
+    away, one without coordinates; the first is made overdue (its acceptance deadline moved back)."""
+    near = [_report(map_site, "dust" if i % 2 else "night_noise", f"第{i}号工地夜间施工扬尘",
+                    (SITE[0] + 0.0003 * i, SITE[1] - 0.0002 * i)) for i in range(6)]
+    wages = [_report(map_site, "unpaid_wages", f"拖欠{i + 3}名工人工资", (SITE[0] + 0.02, SITE[1] + 0.001 * i))
+             for i in range(2)]
+    far = [_report(map_site, "dust", "城外搅拌站粉尘", (SITE[0] + 0.1, SITE[1] + 0.1))]
+    nowhere = [_report(map_site, "night_noise", "不知道具体位置的夜间施工", None)]
+    with sqlite3.connect(map_site.env["DB"]) as db:
+        db.execute("UPDATE reports SET acceptance_due_at = datetime(acceptance_due_at, '-30 days') "
+                   "WHERE tracking_number = ?", (near[0],))
+    return {"near": near, "wages": wages, "far": far, "nowhere": nowhere}
+
+
+def _loaded(page) -> None:  # noqa: ANN001
+    page.wait_for_selector("#reports-map[data-loaded=true]")
+
+
+def _represented(page) -> list[int]:  # noqa: ANN001
+    """[single markers, reports inside clusters] now drawn."""
+    return page.evaluate("""() => [
+        document.querySelectorAll('#reports-map [data-number]').length,
+        [...document.querySelectorAll('#reports-map [data-count]')].reduce((s, e) => s + Number(e.dataset.count), 0)]""")
+
+
+def _sign_in_scoped(page, base: str) -> None:  # noqa: ANN001
+    page.goto(f"{base}/staff/login")
+    page.fill("input[name=username]", "wages.map")
+    page.fill("input[name=password]", SCOPED_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/staff")
+
+
+def test_map_markers_clusters_popup_and_filters_on_a_desktop(browser, map_site, seeded, tiles) -> None:  # noqa: ANN001
+    context = device_context(browser, DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    sign_in(page, map_site.url, "triager")
+    page.click("nav >> text=地图")
+    page.wait_for_url(f"{map_site.url}/staff/map")
+    _loaded(page)
+    page.wait_for_selector("#reports-map .leaflet-tile-loaded")
+    assert "© 测试瓦片" in page.inner_text("#reports-map .leaflet-control-attribution")
+    counts = page.inner_text("#map-counts")
+    assert "符合条件的举报 10 件" in counts and "没有位置 1 件" in counts and "已逾期 1 件" in counts
+    assert "地图上显示 9 件" in page.inner_text("#map-shown")
+    # At the zoom that shows everything, the six reports by the site are one cluster.
+    singles, clustered = _represented(page)
+    assert singles + clustered == 9 and clustered >= 6
+    assert page.locator("#reports-map .report-cluster.has-overdue").count() == 1
+    assert_fits(page, "staff-map-desktop")
+    # Tapping the cluster zooms in until its reports stand apart; the overdue one is marked.
+    for _ in range(8):
+        if page.locator(f"#reports-map [data-number='{seeded['near'][0]}']").count():
+            break
+        zoom = page.get_attribute("#reports-map", "data-drawn-zoom")
+        page.locator("#reports-map .report-cluster.has-overdue").click()
+        page.wait_for_function("(z) => document.getElementById('reports-map').dataset.drawnZoom !== z", arg=zoom)
+    overdue = page.locator(f"#reports-map [data-number='{seeded['near'][0]}']")
+    assert overdue.inner_text() == "!"
+    overdue.click()
+    popup = page.locator(".leaflet-popup-content")
+    assert seeded["near"][0] in popup.inner_text() and "逾期" in popup.inner_text()
+    assert page.locator(".leaflet-popup-close-button").get_attribute("aria-label") == "关闭"
+    page.screenshot(path=str(ARTIFACTS / "staff-map-desktop-popup.png"))
+    with page.expect_navigation():
+        popup.locator("a.button").click()
+    assert page.url == f"{map_site.url}/staff/reports/{seeded['near'][0]}"
+    # The list's filter form: only wage reports.
+    page.goto(f"{map_site.url}/staff/map")
+    _loaded(page)
+    page.select_option("select[name=category]", "unpaid_wages")
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
+    _loaded(page)
+    assert "符合条件的举报 2 件" in page.inner_text("#map-counts")
+    assert sum(_represented(page)) == 2
+    assert "category=unpaid_wages" in page.get_attribute("#to-list", "href")
+    assert_fits(page, "staff-map-desktop-filtered")
+    context.close()
+
+
+def test_a_scoped_triager_on_a_phone_sees_only_its_department(browser, map_site, seeded) -> None:  # noqa: ANN001
+    context = device_context(browser, PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    _sign_in_scoped(page, map_site.url)
+    page.goto(f"{map_site.url}/staff/map")
+    _loaded(page)
+    page.wait_for_selector("#reports-map .leaflet-tile-loaded")
+    assert "符合条件的举报 2 件" in page.inner_text("#map-counts")
+    assert sum(_represented(page)) == 2
+    html = page.content()
+    for number in seeded["near"] + seeded["far"] + seeded["nowhere"]:
+        assert number not in html
+    assert_fits(page, "staff-map-phone-scoped")
+    page.locator("#reports-map").screenshot(path=str(ARTIFACTS / "staff-map-phone-scoped-map.png"))
+    context.close()
+
+
+def test_tiles_down_the_page_says_so_and_keeps_the_counts_and_list(browser, map_site, seeded, tiles) -> None:  # noqa: ANN001
+    context = device_context(browser, PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    tiles.down = True
+    try:
+        sign_in(page, map_site.url, "triager")
+        page.goto(f"{map_site.url}/staff/map")
+        page.wait_for_function("() => document.getElementById('map-status').textContent.includes('地图暂时无法加载')")
+        assert "符合条件的举报 10 件" in page.inner_text("#map-counts")
+        table = page.inner_text("#map-list")
+        assert seeded["near"][0] in table and seeded["nowhere"][0] in table
+        assert_fits(page, "staff-map-phone-tiles-down")
+    finally:
+        tiles.down = False
+        context.close()
+
+
+def test_without_leaflet_the_page_still_counts(browser, map_site, seeded) -> None:  # noqa: ANN001
+    """A blocked or missing script file: the counts and list are the server's, the message the script's fallback."""
+    context = device_context(browser, DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.route("**/static/vendor/leaflet/leaflet.js", lambda route: route.abort())
+    sign_in(page, map_site.url, "triager")
+    page.goto(f"{map_site.url}/staff/map")
+    page.wait_for_function("() => document.getElementById('map-status').textContent.includes('地图暂时无法加载')")
+    assert "没有位置 1 件" in page.inner_text("#map-counts")
+    context.close()
+
