@@ -31,6 +31,8 @@ from .records import REPORTER, CategoryBook, add_event
 
 # A busy site can draw many reports; staff need the nearest recent ones, not all of them.
 MAX_DUPLICATE_CANDIDATES = 50
+# A report's number until the counter is taken; never committed ('~' is not in tracking numbers).
+_PENDING_NUMBER = "~"
 
 
 class Intake:
@@ -65,6 +67,10 @@ class Intake:
                 report = await self._insert_report(session, data, category, processed, stored, token)
                 self._add_contacts(session, report, data, token)
                 candidates = await self._record_duplicates(session, report)
+                # Last: on PostgreSQL the counter's row stays locked until commit, and every
+                # submission waits for it, so it is taken when nothing but the commit is left.
+                report.tracking_number = await self._next_tracking_number(session, report.created_at)
+                await session.flush()
             return SubmitResult(
                 tracking_number=report.tracking_number,
                 status=report.status,
@@ -128,11 +134,10 @@ class Intake:
         token: str,
     ) -> Report:
         now = self.clock.now()
-        number = await self._next_tracking_number(session, now)
         hint = next((p.gps for p in processed if p.gps), None) if data.lat is None else None
         anonymous = data.anonymous
         report = Report(
-            tracking_number=number,
+            tracking_number=_PENDING_NUMBER + new_token()[:12],  # numbered just before commit (submit)
             category_id=category.id,
             description=data.description,
             address=data.address,
