@@ -253,7 +253,9 @@ class Retriever:
         paragraph = np.full(state.size, -1.0, dtype=np.float32)
         if not len(state.matrix):
             return article, paragraph
-        similarity = state.matrix @ vector
+        # einsum runs in the calling thread; `matrix @ vector` goes to OpenBLAS's thread pool, whose threads
+        # wait for each other when the cores are shared (17 ms instead of 1.5 ms at load 11, 5,780 rows)
+        similarity = np.einsum("ij,j->i", state.matrix, vector)
         rows = ~state.row_paragraph
         np.maximum.at(article, state.row_unit[rows], similarity[rows])
         np.maximum.at(paragraph, state.row_unit[~rows], similarity[~rows])
