@@ -24,6 +24,7 @@ from .routes import projects as project_routes
 from .web import auth as web_auth
 from .web import knowledge_pages as web_knowledge
 from .web import opendays_pages as web_opendays
+from .web import my_reports_pages as web_my_reports
 from .web import notify_pages as web_notify
 from .web import portal as web_portal
 from .web import results_pages as web_results
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(web_alerts.router)
     app.include_router(web_portal.router)
     app.include_router(web_notify.router)
+    app.include_router(web_my_reports.router)
     app.include_router(web_results.router)
     app.include_router(web_knowledge.router)
     app.include_router(web_opendays.router)

@@ -31,3 +31,21 @@ async def sms_code(services: Services, phone: str) -> str:
 async def codes_sent(services: Services) -> int:
     async with services.db.session() as session:
         return len(list(await session.scalars(select(OutboxMessage.id).where(OutboxMessage.kind == "phone_code"))))
+
+
+def live_sms_code(env: dict[str, str], phone: str) -> str:
+    """The code queued for `phone` by a live server (`tests/live.py`) with this environment."""
+    from civicdesk.container import build_services
+    from core.settings import Settings
+    from tests.conftest import _run
+
+    async def read() -> str:
+        settings = Settings(_env_file=None, data_dir=env["CIVICDESK_DATA_DIR"],  # type: ignore[call-arg]
+                            database_url=env["CIVICDESK_DATABASE_URL"])
+        services = build_services(settings)
+        try:
+            return await sms_code(services, phone)
+        finally:
+            await services.aclose()
+
+    return _run(read())  # type: ignore[return-value]
