@@ -45,6 +45,8 @@ SENDERS: dict[str, SenderFactory] = {
     ChannelName.WECHAT.value: lazy_sender(
         "wechat.sender:wechat_sender", lambda s: bool(s.wechat_app_id and s.wechat_app_secret)),
     ChannelName.EMAIL.value: lazy_sender("notify.email:email_sender", lambda s: bool(s.smtp_host)),
+    ChannelName.SMS.value: lazy_sender(
+        "notify.sms:sms_sender", lambda s: bool(s.sms_access_key_id and s.sms_access_key_secret and s.sms_sign_name)),
 }
 
 

@@ -166,6 +166,17 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = Field(default="noreply@example.gov.cn", description="the From address of e-mail updates")
     smtp_timeout_s: float = 20.0
+    sms_endpoint: str = Field(default="https://dysmsapi.aliyuncs.com/",
+                              description="the SMS gateway (Aliyun Dysmsapi SendSms, RPC signature v1)")
+    sms_access_key_id: str | None = Field(default=None, description="AccessKey id; unset: no SMS")
+    sms_access_key_secret: str | None = None
+    sms_sign_name: str | None = Field(default=None, description="the approved 短信签名, e.g. the bureau's name")
+    sms_region: str = "cn-hangzhou"
+    sms_templates: dict[str, str] = Field(
+        default_factory=dict,
+        description="approved template code per SMS template (report_update, report_reply, registration, "
+                    "phone_code; a name + '_en' for English); a template not mapped is not sent")
+    sms_timeout_s: float = 10.0
 
     # --- open days ---------------------------------------------------------------------------
     openday_max_party_size: int = 3

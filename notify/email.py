@@ -21,7 +21,7 @@ from core.kit.channels import ChannelName
 from core.outbox import OutboxPayload
 from core.settings import Settings
 
-from .base import contact_for, context_for
+from .base import rendered
 from .render import EMAIL_RENDERERS
 
 log = logging.getLogger(__name__)
@@ -53,12 +53,7 @@ class EmailSender:
         return mail
 
     async def send(self, message: Claimed, payload: OutboxPayload) -> None:
-        render = EMAIL_RENDERERS.get(message.kind)
-        if render is None:
-            raise Permanent(f"no e-mail renderer for message kind {message.kind!r}")
-        contact = await contact_for(self.services, message, CHANNEL)
-        ctx = context_for(self.services, contact, payload)
-        mail = render(payload, ctx)
+        contact, ctx, mail = await rendered(self.services, message, payload, EMAIL_RENDERERS)
         email = self.build(message, payload, contact.address, mail.subject, mail.body, ctx.unsubscribe)
         settings = self.settings
         try:

@@ -22,6 +22,7 @@ from core.outbox import OutboxMessage
 from notify.email import EmailSender
 
 from .smtp import SmtpServer, free_port
+from .steps import reply_then_resolve
 
 ADDRESS = "Li.Ming@Example.COM"
 DELIVERED_TO = "Li.Ming@example.com"  # the domain is lower-cased, the local part kept
@@ -101,10 +102,7 @@ async def test_resolution_asks_for_a_rating_and_replies_are_sent(
     client: httpx.AsyncClient, services: Services, smtp_server: SmtpServer
 ) -> None:
     number, token = await submit(client, lang="en")
-    await services.complaints.add_note(number, "triager1", "我们已联系施工单位", public=True)
-    for to in ("accepted", "assigned", "in_progress", "resolved"):
-        await services.complaints.transition(number, "triager1", to,
-                                             public_message="已覆盖裸土" if to == "resolved" else None)
+    await reply_then_resolve(services, number, "已覆盖裸土")
     result = await email_loop(services).run_once()
     assert result.sent == 5
     subjects = [m["Subject"] for m in smtp_server.mailbox.messages]
