@@ -79,7 +79,7 @@ document.addEventListener("DOMContentLoaded", () => {
       html: `<span data-number="${p.id}">${q.overdue ? "!" : ""}</span>`,
     });
     return L.marker(p.at, { icon, title: `${p.id} ${words.status[q.status] || q.status}`, keyboard: true })
-      .bindPopup(() => details(p), { maxWidth: 260 });
+      .bindPopup(() => details(p), { maxWidth: 260, minWidth: 200 });
   }
 
   function cluster(group) {
@@ -97,7 +97,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const samePlace = bounds.getNorthEast().equals(bounds.getSouthWest(), 1e-7);
     m.on("click", () => {
       if (samePlace || map.getZoom() >= MAX_ZOOM - 1) {
-        L.popup({ maxWidth: 280 }).setLatLng([lat, lon]).setContent(listing(group)).openOn(map);
+        L.popup({ maxWidth: 280, minWidth: 220 }).setLatLng([lat, lon]).setContent(listing(group)).openOn(map);
         return;
       }
       const zoom = Math.min(Math.max(map.getBoundsZoom(bounds.pad(0.2)), map.getZoom() + 1), MAX_ZOOM);

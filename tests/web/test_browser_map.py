@@ -50,17 +50,19 @@ def _report(site: LiveServer, category: str, text: str, point: tuple[float, floa
 @pytest.fixture(scope="module")
 def seeded(map_site: LiveServer) -> dict[str, list[str]]:
     """Six enforcement reports within 100 m of the site, two wages reports 2 km north, one 11 km
-    away, one without coordinates; the first is made overdue (its acceptance deadline moved back)."""
+    away, one without coordinates, two at one spot 5 km south; the first is made overdue (its
+    acceptance deadline moved back)."""
     near = [_report(map_site, "dust" if i % 2 else "night_noise", f"第{i}号工地夜间施工扬尘",
                     (SITE[0] + 0.0003 * i, SITE[1] - 0.0002 * i)) for i in range(6)]
     wages = [_report(map_site, "unpaid_wages", f"拖欠{i + 3}名工人工资", (SITE[0] + 0.02, SITE[1] + 0.001 * i))
              for i in range(2)]
     far = [_report(map_site, "dust", "城外搅拌站粉尘", (SITE[0] + 0.1, SITE[1] + 0.1))]
     nowhere = [_report(map_site, "night_noise", "不知道具体位置的夜间施工", None)]
+    same_spot = [_report(map_site, "quality", f"同一栋楼第{i + 1}处墙体开裂", (SITE[0] - 0.05, SITE[1])) for i in range(2)]
     with sqlite3.connect(map_site.env["DB"]) as db:
         db.execute("UPDATE reports SET acceptance_due_at = datetime(acceptance_due_at, '-30 days') "
                    "WHERE tracking_number = ?", (near[0],))
-    return {"near": near, "wages": wages, "far": far, "nowhere": nowhere}
+    return {"near": near, "wages": wages, "far": far, "nowhere": nowhere, "same_spot": same_spot}
 
 
 def _loaded(page) -> None:  # noqa: ANN001
@@ -93,11 +95,11 @@ def test_map_markers_clusters_popup_and_filters_on_a_desktop(browser, map_site, 
     page.wait_for_selector("#reports-map .leaflet-tile-loaded")
     assert "© 测试瓦片" in page.inner_text("#reports-map .leaflet-control-attribution")
     counts = page.inner_text("#map-counts")
-    assert "符合条件的举报 10 件" in counts and "没有位置 1 件" in counts and "已逾期 1 件" in counts
-    assert "地图上显示 9 件" in page.inner_text("#map-shown")
+    assert "符合条件的举报 12 件" in counts and "没有位置 1 件" in counts and "已逾期 1 件" in counts
+    assert "地图上显示 11 件" in page.inner_text("#map-shown")
     # At the zoom that shows everything, the six reports by the site are one cluster.
     singles, clustered = _represented(page)
-    assert singles + clustered == 9 and clustered >= 6
+    assert singles + clustered == 11 and clustered >= 6
     assert page.locator("#reports-map .report-cluster.has-overdue").count() == 1
     assert_fits(page, "staff-map-desktop")
     # Tapping the cluster zooms in until its reports stand apart; the overdue one is marked.
@@ -113,6 +115,7 @@ def test_map_markers_clusters_popup_and_filters_on_a_desktop(browser, map_site, 
     popup = page.locator(".leaflet-popup-content")
     assert seeded["near"][0] in popup.inner_text() and "逾期" in popup.inner_text()
     assert page.locator(".leaflet-popup-close-button").get_attribute("aria-label") == "关闭"
+    page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / "staff-map-desktop-popup.png"))
     with page.expect_navigation():
         popup.locator("a.button").click()
@@ -128,6 +131,15 @@ def test_map_markers_clusters_popup_and_filters_on_a_desktop(browser, map_site, 
     assert sum(_represented(page)) == 2
     assert "category=unpaid_wages" in page.get_attribute("#to-list", "href")
     assert_fits(page, "staff-map-desktop-filtered")
+    # Reports at one spot never stand apart: their cluster lists them.
+    page.goto(f"{map_site.url}/staff/map?category=quality")
+    _loaded(page)
+    assert _represented(page) == [0, 2]
+    page.locator("#reports-map .report-cluster").click()
+    listed = page.inner_text(".leaflet-popup-content")
+    assert "此处 2 件举报" in listed and all(n in listed for n in seeded["same_spot"])
+    page.wait_for_timeout(300)  # the popup's fade-in, for the screenshot
+    page.screenshot(path=str(ARTIFACTS / "staff-map-desktop-same-spot.png"))
     context.close()
 
 
@@ -158,7 +170,7 @@ def test_tiles_down_the_page_says_so_and_keeps_the_counts_and_list(browser, map_
         sign_in(page, map_site.url, "triager")
         page.goto(f"{map_site.url}/staff/map")
         page.wait_for_function("() => document.getElementById('map-status').textContent.includes('地图暂时无法加载')")
-        assert "符合条件的举报 10 件" in page.inner_text("#map-counts")
+        assert "符合条件的举报 12 件" in page.inner_text("#map-counts")
         table = page.inner_text("#map-list")
         assert seeded["near"][0] in table and seeded["nowhere"][0] in table
         assert_fits(page, "staff-map-phone-tiles-down")
