@@ -10,14 +10,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from core.contacts import (
-    EMAIL_INVALID_EN,
-    EMAIL_INVALID_ZH,
-    MOBILE_NEEDED_EN,
-    MOBILE_NEEDED_ZH,
-    mobile_or_none,
-    normalize_email,
-)
+from core.contacts import EmailField, check_opt_ins
 from core.errors import ValidationFailed
 from core.kit.channels import ChannelName
 from core.kit.validation import Invalid
@@ -90,7 +83,7 @@ class ReportInput(BaseModel):
     # its media URL): recorded as the report's first internal note.
     intake_note: str | None = Field(default=None, max_length=2000)
     # Updates by e-mail or SMS (an opt-in): sent to these addresses only, never shown anywhere.
-    contact_email: str | None = Field(default=None, max_length=254)
+    contact_email: EmailField = Field(default=None, max_length=254)
     notify_email: bool = False
     notify_sms: bool = False
 
@@ -103,20 +96,10 @@ class ReportInput(BaseModel):
             raise Invalid("联系" + INVALID_ZH, INVALID_EN) from None
         return value or None
 
-    @field_validator("contact_email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        try:
-            return normalize_email(value)
-        except ValidationFailed:
-            raise Invalid(EMAIL_INVALID_ZH, EMAIL_INVALID_EN) from None
-
     @model_validator(mode="after")
     def _updates(self) -> ReportInput:
-        if self.notify_email and not self.contact_email:
-            raise Invalid("邮件通知需要填写电子邮箱", "e-mail updates need an e-mail address")
-        if self.notify_sms and not mobile_or_none(self.contact_phone):
-            raise Invalid(MOBILE_NEEDED_ZH, MOBILE_NEEDED_EN)
+        check_opt_ins(notify_email=self.notify_email, email=self.contact_email, notify_sms=self.notify_sms,
+                      phone=self.contact_phone)
         return self
 
     @model_validator(mode="after")

@@ -29,9 +29,11 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Annotated
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import AfterValidator
 from sqlalchemy import Boolean, Index, Integer, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,6 +43,7 @@ from core.db import Base, Database
 from core.errors import ValidationFailed
 from core.ids import secrets_equal
 from core.kit.channels import ChannelName
+from core.kit.validation import Invalid
 from core.outbox import OutboxPayload
 from core.phones import is_mobile, normalize_phone
 
@@ -53,6 +56,8 @@ EMAIL_INVALID_ZH = "电子邮箱格式不正确，例如 name@example.com"
 EMAIL_INVALID_EN = "Invalid e-mail address, e.g. name@example.com"
 MOBILE_NEEDED_ZH = "短信通知需要填写手机号码（11 位，以 1 开头）"
 MOBILE_NEEDED_EN = "SMS updates need a mobile number (11 digits starting with 1)"
+EMAIL_NEEDED_ZH = "邮件通知需要填写电子邮箱"
+EMAIL_NEEDED_EN = "e-mail updates need an e-mail address"
 
 
 class Contact(Base):
@@ -89,6 +94,26 @@ def normalize_email(raw: str | None) -> str | None:
         raise ValidationFailed(EMAIL_INVALID_ZH, EMAIL_INVALID_EN, code="invalid_email")
     local, _, domain = value.rpartition("@")
     return f"{local}@{domain.lower()}"
+
+
+def _schema_email(value: str | None) -> str | None:
+    try:
+        return normalize_email(value)
+    except ValidationFailed:
+        raise Invalid(EMAIL_INVALID_ZH, EMAIL_INVALID_EN) from None
+
+
+# An input schema's e-mail field: normalised, or the worded error (`Field(max_length=...)` beside it).
+EmailField = Annotated[str | None, AfterValidator(_schema_email)]
+
+
+def check_opt_ins(*, notify_email: bool, email: str | None, notify_sms: bool, phone: str | None) -> None:
+    """An input schema's rule for e-mail and SMS updates (a report's, a registration's): each
+    opt-in needs its address, SMS a mainland mobile; `Invalid` with the reason otherwise."""
+    if notify_email and not email:
+        raise Invalid(EMAIL_NEEDED_ZH, EMAIL_NEEDED_EN)
+    if notify_sms and not mobile_or_none(phone):
+        raise Invalid(MOBILE_NEEDED_ZH, MOBILE_NEEDED_EN)
 
 
 def mobile_or_none(raw: str | None) -> str | None:

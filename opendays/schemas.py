@@ -7,17 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from core.contacts import (
-    EMAIL_INVALID_EN,
-    EMAIL_INVALID_ZH,
-    MOBILE_NEEDED_EN,
-    MOBILE_NEEDED_ZH,
-    mobile_or_none,
-    normalize_email,
-)
-from core.errors import ValidationFailed
+from core.contacts import EmailField, check_opt_ins
 from core.kit.validation import Invalid
 
 from .rules import RegChannel
@@ -165,24 +157,13 @@ class RegistrationInput(BaseModel):
     chat_id: str | None = Field(default=None, max_length=64, description="where to push messages (Telegram)")
     language: str = "zh"
     # Web registrants: where to be told about a seat from the waiting list, a change or a cancellation.
-    email: str | None = Field(default=None, max_length=254, description="for e-mail updates; never shown")
+    email: EmailField = Field(default=None, max_length=254, description="for e-mail updates; never shown")
     notify_email: bool = False
     notify_sms: bool = Field(default=False, description="updates by SMS to `phone` (a mobile)")
 
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        try:
-            return normalize_email(value)
-        except ValidationFailed:
-            raise Invalid(EMAIL_INVALID_ZH, EMAIL_INVALID_EN) from None
-
     @model_validator(mode="after")
     def _updates(self) -> RegistrationInput:
-        if self.notify_email and not self.email:
-            raise Invalid("邮件通知需要填写电子邮箱", "e-mail updates need an e-mail address")
-        if self.notify_sms and not mobile_or_none(self.phone):
-            raise Invalid(MOBILE_NEEDED_ZH, MOBILE_NEEDED_EN)
+        check_opt_ins(notify_email=self.notify_email, email=self.email, notify_sms=self.notify_sms, phone=self.phone)
         return self
 
 
