@@ -42,3 +42,10 @@ class BM25:
 
     def __contains__(self, term: str) -> bool:
         return term in self._postings
+
+    def document_frequency(self, term: str) -> int:
+        posting = self._postings.get(term)
+        return 0 if posting is None else len(posting[0])
+
+    def vocabulary(self) -> list[str]:
+        return list(self._postings)

