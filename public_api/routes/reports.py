@@ -21,6 +21,7 @@ from complaints.schemas import (
 
 from ..deps import LangDep, Position, ReportLimit, ServicesDep
 from ..errors import BASE_ERRORS, error_responses, validation_error
+from ..i18n import request_language
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], responses=error_responses(*BASE_ERRORS))
 
@@ -87,9 +88,14 @@ async def read_photos(uploads: list[UploadFile], limits: PhotoLimits) -> list[Ph
 
 @router.get("/reports/{tracking_number}", response_model=ReporterView)
 async def reporter_view(
-    tracking_number: str, services: ServicesDep, lang: LangDep, token: Annotated[str, Query(min_length=8)]
-) -> ReporterView:
-    return await services.complaints.reporter_view(tracking_number, token, lang)
+    request: Request, tracking_number: str, token: Annotated[str, Query(min_length=8)]
+) -> Response:
+    """The busiest route. The view is built by the service and is already a ReporterView, so it is
+    sent as its own JSON (FastAPI would validate it against the response model a second time),
+    and the services and language are read here rather than through two dependencies."""
+    services = request.app.state.services
+    view = await services.complaints.reporter_view(tracking_number, token, request_language(request))
+    return Response(view.model_dump_json(), media_type="application/json")
 
 
 @router.get("/reports/{tracking_number}/photos/{n}", response_class=Response)
