@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.kit.language import text_language
-from core.kit.memory import trim_heap
+from core.kit.memory import map_large_buffers, trim_heap
 from knowledge.bm25 import BM25
 from knowledge.index import KnowledgeIndex
 from knowledge.splitter import ARTICLE_RE, Chunk, article_number, short_title
@@ -128,6 +128,7 @@ class _State:
     """What a search needs in memory, built from the catalog and the vectors of one index generation."""
 
     def __init__(self, index: KnowledgeIndex):
+        map_large_buffers()  # before the catalog and vectors are read (and the model loaded): see core/kit/memory
         index.check_embeddings()
         self.generation = index.generation()
         chunks, tokens = index.load_chunks()
