@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.clock import Clock, as_utc
 from core.contacts import ContactKeys
 from core.db import Base, Database
+from core.errors import ValidationFailed
 from core.ratelimit import RateLimiter
 
 from . import verification as rules
@@ -98,6 +99,16 @@ class PhoneVerification:
     def verified_phone(self, sealed: str | None, purpose: str, binding: str) -> str | None:
         """The number a proof shows verified (for this purpose and holder, not expired), else None."""
         return self.keys.open_proof(sealed, purpose=purpose, binding=binding, now=self.clock.now())
+
+    def proves(self, sealed: str | None, purpose: str, binding: str, raw_phone: str | None) -> bool:
+        """Whether a proof shows `raw_phone` (as typed) verified for this purpose and holder."""
+        verified = self.verified_phone(sealed, purpose, binding)
+        if verified is None:
+            return False
+        try:
+            return rules.mobile(raw_phone) == verified
+        except ValidationFailed:
+            return False
 
     async def sweep(self) -> int:
         """Delete codes that expired (a periodic job may call it; expired codes never verify anyway)."""

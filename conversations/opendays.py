@@ -134,13 +134,15 @@ class RegistrationConversation:
             return [Say(self.tr("od.phone_expected"))]
         return [Say(self.tr("od.ask_comment", stars=stars_text(data.get("stars", 0), self.tr)))]
 
-    async def finish(self, phone: str | None) -> Registered:
+    async def finish(self, phone: str | None, phone_verified: bool = False) -> Registered:
+        """`phone_verified`: the channel vouches the number is the person's (Telegram's contact of
+        the sender's own account, shared with request_contact); a typed number is not."""
         tr = self.tr
         data = await self.state.get_data()
         try:
             result = await self.service.register(data["event_id"], RegistrationInput(
                 name=data["name"], phone=phone, party_size=data["party_size"], channel=self.channel,
-                channel_user_id=self.user_id, chat_id=self.chat_id, language=tr.lang,
+                channel_user_id=self.user_id, chat_id=self.chat_id, language=tr.lang, phone_verified=phone_verified,
             ))
         except DomainError as exc:
             await self.state.clear()

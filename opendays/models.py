@@ -36,6 +36,8 @@ class OpenDayEvent(Base):
     registration_closes_at: Mapped[datetime | None]
     audience: Mapped[str] = mapped_column(String(500), default="")
     requires_id: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Registration only with a mobile number proved by a one-time SMS code (or Telegram's shared contact).
+    requires_verified_phone: Mapped[bool] = mapped_column(Boolean, default=False)
     min_age: Mapped[int | None] = mapped_column(Integer)
     safety_gear_provided: Mapped[bool] = mapped_column(Boolean, default=True)
     accessibility_notes: Mapped[str] = mapped_column(Text, default="")

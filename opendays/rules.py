@@ -35,6 +35,18 @@ class RegChannel(StrEnum):
     TELEGRAM = ChannelName.TELEGRAM.value
     WECHAT = ChannelName.WECHAT.value
     WEB = ChannelName.WEB.value
+def check_verified_phone(required: bool, phone: str | None, verified: bool) -> None:
+    """An event that requires a verified phone takes registrations only with a mobile number the
+    registrant proved theirs (an SMS code on the web and the API, Telegram's own-contact share)."""
+    if required and not (phone and verified):
+        raise ValidationFailed(
+            "此开放日报名需要验证手机号：请填写手机号码并输入短信验证码（微信用户请在网站报名）",
+            "This open day needs a verified mobile number: give it and the code sent to it by SMS "
+            "(WeChat users: please register on the website)",
+            code="phone_verification_required",
+        )
+
+
 # Statuses that hold a seat.
 SEATED = (RegStatus.CONFIRMED.value, RegStatus.ATTENDED.value)
 

@@ -33,6 +33,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "registration_closes_at": ("报名截止时间", "registration deadline"),
     "audience": ("面向对象", "audience"),
     "requires_id": ("需携带身份证", "ID required"),
+    "requires_verified_phone": ("需验证手机号", "verified phone required"),
     "min_age": ("最低年龄", "minimum age"),
     "safety_gear_provided": ("提供安全装备", "safety gear provided"),
     "accessibility_notes": ("无障碍说明", "accessibility notes"),
@@ -70,6 +71,9 @@ class EventFields(BaseModel):
     registration_closes_at: datetime | None = Field(default=None, description="default: the start")
     audience: str | None = Field(default=None, max_length=500, description="e.g. 人大代表、政协委员、居民代表")
     requires_id: bool | None = Field(default=None, description="visitors bring an ID card")
+    requires_verified_phone: bool | None = Field(
+        default=None, description="registration needs a mobile number verified by an SMS code (web, API) "
+        "or shared as Telegram's own contact; WeChat registrants are sent to the portal")
     min_age: int | None = Field(default=None, ge=0, le=100)
     safety_gear_provided: bool | None = None
     accessibility_notes: str | None = Field(default=None, max_length=2000)
@@ -96,6 +100,7 @@ class EventInput(EventFields):
 
 class Requirements(BaseModel):
     requires_id: bool
+    requires_verified_phone: bool
     min_age: int | None
     safety_gear_provided: bool
     accessibility_notes: str
@@ -160,6 +165,9 @@ class RegistrationInput(BaseModel):
     email: EmailField = Field(default=None, max_length=254, description="for e-mail updates; never shown")
     notify_email: bool = False
     notify_sms: bool = Field(default=False, description="updates by SMS to `phone` (a mobile)")
+    # Set by the adapter, never by the person: `phone` was proved theirs (an SMS code, or
+    # Telegram's contact of the sender's own account).
+    phone_verified: bool = False
 
     @model_validator(mode="after")
     def _updates(self) -> RegistrationInput:

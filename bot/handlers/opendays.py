@@ -260,7 +260,8 @@ async def on_phone(message: Message, state: FSMContext, tr: Texts, ctx: BotConte
     if contact.user_id != user.id:
         await message.answer(tr("od.phone_not_own"))
         return
-    await submit(bot, message.chat.id, user.id, state, tr, ctx, contact.phone_number)
+    # Telegram sends the number of the account itself (checked above): a verified phone.
+    await submit(bot, message.chat.id, user.id, state, tr, ctx, contact.phone_number, verified=True)
 
 
 async def on_skip_phone(message: Message, state: FSMContext, tr: Texts, ctx: BotContext, bot: Bot) -> None:
@@ -280,8 +281,8 @@ async def on_text_expected(message: Message, state: FSMContext, tr: Texts, ctx: 
 
 
 async def submit(bot: Bot, chat_id: int, user_id: int, state: FSMContext, tr: Texts, ctx: BotContext,
-                 phone: str | None) -> None:
-    done = await registration(state, tr, ctx, user_id, chat_id).finish(phone)
+                 phone: str | None, verified: bool = False) -> None:
+    done = await registration(state, tr, ctx, user_id, chat_id).finish(phone, verified)
     await _show(bot, chat_id, done.says, tr)
     if done.event is not None:
         await send_ics(bot, chat_id, done.event.id, tr, ctx)

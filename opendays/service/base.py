@@ -193,7 +193,8 @@ class Base:
             registration_open=lifecycle.registration_refusal(event, now, tz) is None,
             audience=event.audience,
             requirements=Requirements(
-                requires_id=event.requires_id, min_age=event.min_age,
+                requires_id=event.requires_id, requires_verified_phone=event.requires_verified_phone,
+                min_age=event.min_age,
                 safety_gear_provided=event.safety_gear_provided, accessibility_notes=event.accessibility_notes,
             ),
             contact=event.contact, status=event.status, status_label=event_status_label(event.status, lang),

@@ -21,7 +21,8 @@ from .base import Base
 # Event fields staff set, with the value a missing optional one takes.
 OPTIONAL_DEFAULTS: dict[str, Any] = {
     "description": "", "lat": None, "lon": None, "max_party_size": None, "registration_opens_at": None,
-    "registration_closes_at": None, "audience": "", "requires_id": False, "min_age": None,
+    "registration_closes_at": None, "audience": "", "requires_id": False, "requires_verified_phone": False,
+    "min_age": None,
     "safety_gear_provided": True, "accessibility_notes": "", "contact": "",
 }
 REQUIRED_FIELDS = ("title", "site_name", "address", "starts_at", "ends_at", "capacity")

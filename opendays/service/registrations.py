@@ -18,6 +18,7 @@ from ..rules import (
     EventStatus,
     RegChannel,
     RegStatus,
+    check_verified_phone,
     local_text,
     normalize_phone,
     person_key,
@@ -48,6 +49,7 @@ class Registrations(Base):
         async with self.db.write_session() as session:
             event = await self._lock_event(session, event_id, public=True)
             lifecycle.check_registration_open(event, now, self.policy.tz)
+            check_verified_phone(event.requires_verified_phone, phone, data.phone_verified)
             seating.check_party_size(data.party_size, event.capacity, self._max_party(event))
             existing = await session.scalar(
                 select(OpenDayRegistration).where(

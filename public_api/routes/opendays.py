@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from accounts.verification import REGISTRATION
 from opendays.rules import RegChannel
 from opendays.schemas import (
     FIELD_LABELS,
@@ -22,6 +23,7 @@ from opendays.schemas import (
 
 from ..deps import LangDep, RegistrationLimit, RowId, ServicesDep
 from ..errors import BASE_ERRORS, error_responses, validation_error
+from .my_reports import API_BINDING
 
 router = APIRouter(prefix="/api/v1/open-days", tags=["open days"], responses=error_responses(*BASE_ERRORS, 409))
 feeds = APIRouter(tags=["open days"], responses=error_responses(*BASE_ERRORS))
@@ -79,11 +81,16 @@ async def event(event_id: RowId, services: ServicesDep, lang: LangDep) -> EventO
 
 @router.post("/{event_id}/registrations", response_model=RegistrationResponse, status_code=201,
              dependencies=[RegistrationLimit], responses=error_responses(429))
-async def register(event_id: RowId, body: WebRegistrationIn, services: ServicesDep, lang: LangDep) -> RegistrationResponse:
+async def register(
+    event_id: RowId, body: WebRegistrationIn, services: ServicesDep, lang: LangDep,
+    x_phone_token: Annotated[str | None, Header(description="for an event that requires a verified phone: the "
+                                                "token of /api/v1/phone-codes/verify (purpose registration) for `phone`")] = None,
+) -> RegistrationResponse:
+    verified = services.phone_codes.proves(x_phone_token, REGISTRATION, API_BINDING, body.phone)
     try:
         data = RegistrationInput(name=body.name, phone=body.phone, party_size=body.party_size, channel=RegChannel.WEB,
                                  language=lang, email=body.email, notify_email=body.notify_email,
-                                 notify_sms=body.notify_sms)
+                                 notify_sms=body.notify_sms, phone_verified=verified)
     except ValidationError as exc:
         raise validation_error(list(exc.errors()), FIELD_LABELS) from None
     result = await services.opendays.register(event_id, data)

@@ -10,12 +10,16 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from core.errors import DomainError
+from accounts.verification import REGISTRATION
+from core.errors import DomainError, TooManyRequests
 from core.kit.bureau_time import BureauTime
 from core.kit.validation import error_lines
 from opendays.schemas import FIELD_LABELS, ByToken, EventFields, EventInput, RegistrationInput
 
 from ..deps import RegistrationLimit, RowId, ServicesDep
+from ..errors import status_for
+from ..routes.my_reports import client_of
+from .my_reports_pages import browser_binding
 from .auth import Csrf, StaffTriager, StaffViewer
 from .downloads import csv_download
 from .templating import page_language, render
@@ -24,9 +28,9 @@ router = APIRouter(include_in_schema=False)
 
 EVENT_FIELDS = ("title", "description", "site_name", "address", "lat", "lon", "starts_at", "ends_at", "capacity",
                 "max_party_size", "registration_opens_at", "registration_closes_at", "audience", "requires_id",
-                "min_age", "safety_gear_provided", "accessibility_notes", "contact")
+                "requires_verified_phone", "min_age", "safety_gear_provided", "accessibility_notes", "contact")
 DATETIME_FIELDS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
-BOOL_FIELDS = ("requires_id", "safety_gear_provided")
+BOOL_FIELDS = ("requires_id", "requires_verified_phone", "safety_gear_provided")
 
 
 def _errors(exc: Exception, lang: str) -> list[str]:
@@ -57,22 +61,54 @@ async def register(
     request: Request, event_id: RowId, services: ServicesDep,
     name: Annotated[str, Form()] = "", phone: Annotated[str, Form()] = "", party_size: Annotated[str, Form()] = "1",
     email: Annotated[str, Form()] = "", notify_email: Annotated[bool, Form()] = False,
-    notify_sms: Annotated[bool, Form()] = False,
+    notify_sms: Annotated[bool, Form()] = False, code: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     lang = page_language(request)
     form = {"name": name, "phone": phone, "party_size": party_size, "email": email, "notify_email": notify_email,
-            "notify_sms": notify_sms}
+            "notify_sms": notify_sms, "code": code}
     try:
         data = RegistrationInput(name=name.strip(), phone=phone.strip() or None,
                                  party_size=int(party_size) if party_size.isdigit() else 0, language=lang,
                                  email=email.strip() or None, notify_email=notify_email, notify_sms=notify_sms)
+        if code.strip():  # an event that requires a verified phone: the code sent to it
+            await services.phone_codes.verify(phone, REGISTRATION, code, browser_binding(request))
+            data.phone_verified = True
         result = await services.opendays.register(event_id, data)
     except (ValidationError, DomainError) as exc:
-        event = await services.opendays.public_event(event_id, lang=lang)
-        return render(request, "portal/open_day.html", {"e": event, "form": form, "errors": _errors(exc, lang)},
-                      status_code=422)
+        return await _registration_refused(request, services, event_id, form, exc)
     manage = f"/open-days/registrations/{result.id}?" + urlencode({"token": result.manage_token or ""})
     return RedirectResponse(manage + "&new=1", status_code=303)
+
+
+async def _registration_refused(request: Request, services: ServicesDep, event_id: int, form: dict[str, Any],
+                                exc: Exception, sent: bool = False) -> Response:
+    """The event page again with the refusal and everything typed (422; 429 with Retry-After)."""
+    lang = page_language(request)
+    event = await services.opendays.public_event(event_id, lang=lang)
+    status = status_for(exc) if isinstance(exc, DomainError) else 422
+    response = render(request, "portal/open_day.html", {"e": event, "form": form, "errors": _errors(exc, lang)},
+                      status_code=status)
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@router.post("/open-days/{event_id:int}/phone-code", dependencies=[Csrf])
+async def registration_code(
+    request: Request, event_id: RowId, services: ServicesDep,
+    name: Annotated[str, Form()] = "", phone: Annotated[str, Form(max_length=40)] = "",
+    party_size: Annotated[str, Form()] = "1", email: Annotated[str, Form()] = "",
+    notify_email: Annotated[bool, Form()] = False, notify_sms: Annotated[bool, Form()] = False,
+) -> Response:
+    """The registration form's 发送验证码 button: a code to the phone, and the form again as typed."""
+    form = {"name": name, "phone": phone, "party_size": party_size, "email": email, "notify_email": notify_email,
+            "notify_sms": notify_sms}
+    try:
+        await services.phone_codes.request_code(phone, REGISTRATION, client_of(request), page_language(request))
+    except DomainError as exc:
+        return await _registration_refused(request, services, event_id, form, exc)
+    event = await services.opendays.public_event(event_id, lang=page_language(request))
+    return render(request, "portal/open_day.html", {"e": event, "form": form, "code_sent": True})
 
 
 @router.get("/open-days/registrations/{registration_id:int}")
@@ -140,6 +176,7 @@ def _form_values(event: Any, bureau: BureauTime) -> dict[str, Any]:
     return {
         **{k: getattr(event, k) for k in EVENT_FIELDS if hasattr(event, k) and k not in DATETIME_FIELDS},
         **local, "requires_id": requirements.requires_id, "min_age": requirements.min_age,
+        "requires_verified_phone": requirements.requires_verified_phone,
         "safety_gear_provided": requirements.safety_gear_provided,
         "accessibility_notes": requirements.accessibility_notes,
     }

@@ -33,6 +33,8 @@ NOTIFY_TEXT: dict[str, dict[str, str]] = {
         "my_reports_by_phone": "您通过手机验证查看本页；评价、补充材料等操作需凭查询码。",
         "mobile_number": "手机号码",
         "sms_code": "短信验证码（6 位数字）",
+        "verified_phone_required_label": "报名需验证手机号（短信验证码）",
+        "verified_phone_needed": "本开放日报名需要验证手机号：填写手机号码，点“发送验证码”，再填写收到的验证码后报名。",
     },
     "en": {
         "updates_title": "Updates (optional)",
@@ -67,5 +69,8 @@ NOTIFY_TEXT: dict[str, dict[str, str]] = {
         "my_reports_by_phone": "You see this page by your verified number; rating and adding information need the token.",
         "mobile_number": "Mobile number",
         "sms_code": "Code from the SMS (6 digits)",
+        "verified_phone_required_label": "Registration needs a verified mobile number (SMS code)",
+        "verified_phone_needed": "This open day needs a verified mobile number: give it, tap “Send the code”, "
+                                 "then enter the code you receive and register.",
     },
 }

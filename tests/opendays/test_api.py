@@ -56,7 +56,8 @@ async def test_staff_publish_and_residents_see_seats(client: httpx.AsyncClient, 
     assert [(e["id"], e["seats_left"], e["registration_open"]) for e in events] == [(draft["id"], 30, True)]
     one = (await client.get(f"{PUBLIC}/{draft['id']}", params={"lang": "en"})).json()
     assert one["status_label"] == "published" and one["starts_at"] == "2026-03-20T09:00:00+08:00"
-    assert one["requirements"] == {"requires_id": True, "min_age": 16, "safety_gear_provided": True,
+    assert one["requirements"] == {"requires_id": True, "requires_verified_phone": False, "min_age": 16,
+                                   "safety_gear_provided": True,
                                    "accessibility_notes": "工地道路不平，轮椅使用者请提前联系"}
 
 

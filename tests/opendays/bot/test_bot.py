@@ -205,3 +205,22 @@ def test_catalog_has_every_key_in_both_languages() -> None:
     source = (Path(__file__).resolve().parents[3] / "bot" / "handlers" / "opendays.py").read_text()
     used = set(re.findall(r'"(od\.[a-z_]+)"', source))
     assert used and used <= catalog.TEXTS["zh"].keys()
+
+
+async def test_an_event_needing_a_verified_phone_takes_telegrams_own_contact(chat: Chat, fake_api: FakeBotAPI,
+                                                                             services: Services) -> None:
+    """Telegram's contact of the sender's own account is a verified number; skipping it is refused."""
+    await published_event(services, requires_verified_phone=True)
+    for answer in ("skip", "contact"):
+        await chat.say("开放日")
+        await chat.tap("1. 城南保障房")
+        await chat.tap("📝 报名")
+        await chat.say("张三")
+        await chat.say("1")
+        if answer == "skip":
+            calls = await chat.say("跳过")
+            assert "报名未成功" in chat.texts(calls)[0] and "验证手机号" in chat.texts(calls)[0]
+        else:
+            calls = await chat.send(chat.person.contact("+86 138 0013 8000"))
+            assert "报名成功" in chat.texts(calls)[0]
+    assert (await registration_of(services, chat.id)).phone == "13800138000"
