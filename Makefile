@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Two pytest-xdist workers (the machines have two cores); tests marked xdist_group(name) share a worker.
+# `make test PYTEST_XDIST=` runs everything in one process.
+PYTEST_XDIST ?= -n 2 --dist loadgroup
 
 .PHONY: run test bench install migrate bot lint clean browser vendor
 
@@ -43,7 +46,7 @@ browser:
 	fi
 
 test: install browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench

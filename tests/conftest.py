@@ -27,6 +27,35 @@ REDIS_URL = os.environ.get("CIVICDESK_TEST_REDIS_URL")
 RUN_ID = uuid.uuid4().hex[:8]
 
 
+# --- parallel workers (pytest-xdist, `make test` runs `-n 2 --dist loadgroup`) ----------------------------
+# Tests are spread over the workers one by one, except those with an xdist_group mark: a group runs on one
+# worker. These fixtures are expensive to set up per worker, so their tests are grouped here rather than
+# in each module (new tests that use them are grouped too):
+#  - `browser` (one Chromium per module): each browser module's tests share a worker;
+#  - `subset_service` (four laws ingested once per session): one worker embeds them.
+WORKER_GROUPED_FIXTURES = {"browser": None, "subset_service": "knowledge-subset"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, group in WORKER_GROUPED_FIXTURES.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(group or item.module.__name__))
+                break
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """On a loadgroup worker, a grouped test's id ends in @group; if it does not, groups are silently
+    ignored (as with pytest 9.2 and pytest-xdist 3.8, pytest-xdist#1386): say so rather than run unsafely."""
+    if not session.config.getoption("loadgroup", False):
+        return
+    for item in session.items:
+        if item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
+            raise pytest.UsageError("this pytest and pytest-xdist ignore xdist_group marks (pytest-xdist#1386); "
+                                    "use the versions pyproject.toml pins")
+
+
 def _run(coro):  # noqa: ANN001, ANN202 - tiny helper for sync fixtures
     """Run a coroutine from sync code even if a loop is running in this thread."""
     result: list[object] = []

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,10 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = tmp_path / "var"
     (directory / "knowledge").mkdir(parents=True)
     if EMBEDDINGS_CACHE.exists():  # reuse vectors other tests computed (same back end, same texts)
-        shutil.copy(EMBEDDINGS_CACHE, directory / "knowledge" / "embeddings.sqlite")
+        # SQLite's backup API: a consistent copy even while a parallel test worker writes to the cache
+        with closing(sqlite3.connect(EMBEDDINGS_CACHE, timeout=30)) as source, \
+                closing(sqlite3.connect(directory / "knowledge" / "embeddings.sqlite")) as copy:
+            source.backup(copy)
     monkeypatch.setenv("CIVICDESK_DATA_DIR", str(directory))
     monkeypatch.chdir(tmp_path)  # no stray .env
     return directory
@@ -57,8 +61,6 @@ def test_ask_reads_questions_from_stdin(data_dir: Path) -> None:
 
 
 def test_cli_questions_are_logged_once_the_database_exists(data_dir: Path) -> None:
-    import sqlite3
-
     runner.invoke(app, ["ingest", str(TEST_LAW)])
     unlogged = runner.invoke(app, ["ask", NIGHT_QUESTION])
     assert unlogged.exit_code == 0 and "not logged" in unlogged.output  # said on stderr, answer still given
