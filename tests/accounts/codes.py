@@ -1,4 +1,6 @@
-"""Reading the one-time code a test asked for, from what the SMS channel would send."""
+"""Reading the one-time code a test asked for: delivered through the SMS channel to the fake
+gateway on loopback (tests/accounts/conftest.py), or, for a live server without one, as the SMS
+channel renders it from the queued message."""
 
 from __future__ import annotations
 
@@ -13,9 +15,28 @@ from notify.base import contact_for, context_for
 from notify.render import SMS_RENDERERS
 
 
+GATEWAYS: dict[str, object] = {}  # the running fake gateways by URL (the settings' sms_endpoint)
+
+
 async def sms_code(services: Services, phone: str) -> str:
-    """The code in the newest SMS queued for `phone` (normalised digits), rendered as the SMS
-    channel renders it."""
+    """The code in the newest SMS to `phone` (normalised digits): the outbox's SMS rows delivered
+    to the fake gateway the settings point at, and read from what it received."""
+    from core.delivery import DeliveryLoop, DeliveryPolicy
+    from notify.sms import SmsSender
+
+    gateway = GATEWAYS[services.settings.sms_endpoint]
+    sender = SmsSender(services)
+    try:
+        await DeliveryLoop(services.db, services.clock, sender, DeliveryPolicy()).run_once()
+    finally:
+        await sender.aclose()
+    delivered = [d for d in gateway.delivered if d["phone"] == phone and "code" in d["params"]]  # type: ignore[attr-defined]
+    assert delivered, f"no code was delivered to {phone}"
+    return delivered[-1]["params"]["code"]
+
+
+async def queued_code(services: Services, phone: str) -> str:
+    """The code in the newest SMS queued for `phone`, rendered as the SMS channel renders it."""
     async with services.db.session() as session:
         row = await session.scalar(
             select(OutboxMessage).join(Contact, Contact.id == OutboxMessage.recipient.cast(Contact.id.type))
@@ -44,7 +65,7 @@ def live_sms_code(env: dict[str, str], phone: str) -> str:
                             database_url=env["CIVICDESK_DATABASE_URL"])
         services = build_services(settings)
         try:
-            return await sms_code(services, phone)
+            return await queued_code(services, phone)
         finally:
             await services.aclose()
 

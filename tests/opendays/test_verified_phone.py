@@ -10,6 +10,7 @@ from civicdesk.container import Services
 from opendays.schemas import RegistrationInput
 from opendays.rules import RegChannel
 from tests.accounts.codes import sms_code
+from tests.accounts.conftest import settings, sms_gateway  # noqa: F401 - codes go through the fake SMS gateway
 from tests.accounts.test_my_reports_portal import csrf_of
 from tests.support import bearer
 from tests.web.test_console import sign_in
