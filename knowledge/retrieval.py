@@ -208,6 +208,10 @@ class Retriever:
                     self._state = _State(self.index)
         return self._state
 
+    def is_built(self) -> bool:
+        """Whether the search state of the index's current generation is in memory."""
+        return self._state is not None and self._state.generation == self.index.generation()
+
     # --- direct lookup --------------------------------------------------------------------------
     def resolve_law(self, name: str, state: _State | None = None) -> str | None:
         """The doc_id of the law a (possibly shortened) name refers to, or None."""

@@ -115,7 +115,17 @@ class KnowledgeService:
 
     # --- documents (blocking: the CLI and start-up) -----------------------------------------------
     def ingest(self, paths: list[Path | str], *, progress: bool = False) -> IngestReport:
-        return self.index.ingest(paths, progress=progress)
+        report = self.index.ingest(paths, progress=progress)
+        self.warm()
+        return report
+
+    def warm(self) -> None:
+        """Build the search state now (keyword index, vectors, and the corpus words' vectors, which
+        are embedded once per machine and cached), so the first question after an ingest does not
+        wait 10-30 s for it. The process that indexed is warm; another one reads the word vectors
+        from the shared cache when it builds its own state."""
+        if not self.index.is_empty():
+            self.retriever.state()
 
     def seed_if_empty(self, *, progress: bool = False) -> IngestReport | None:
         """Ingest the seed documents (default: the bundled sample guide) when the index is empty."""
@@ -125,7 +135,7 @@ class KnowledgeService:
         if not seed.exists():
             log.warning("knowledge seed folder %s does not exist", seed)
             return None
-        return self.index.ingest([seed], progress=progress)
+        return self.ingest([seed], progress=progress)
 
     # --- documents (async: the API and the console) -----------------------------------------------
     async def documents(self) -> list[DocumentOut]:
@@ -210,8 +220,11 @@ class KnowledgeService:
         """
         while True:
             await asyncio.to_thread(self.jobs.requeue_orphans)
+            indexed = False
             while await asyncio.to_thread(self.run_job):
-                pass
+                indexed = True
+            if indexed:  # once per drained queue, not per upload
+                await asyncio.to_thread(self.warm)
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=poll_s)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import uuid
 from pathlib import Path
@@ -175,3 +176,22 @@ def test_search_state_reads_vectors_from_the_cache_without_opening_chroma(tmp_pa
     assert again.matrix.shape == state.matrix.shape
     assert float(abs(again.matrix - state.matrix).max()) < 1e-6  # Chroma keeps them to within 1e-8
     assert cold.search("夜间施工需要什么手续？", k=3)[0][0].ref == serving.search("夜间施工需要什么手续？", k=3)[0][0].ref
+
+
+async def test_the_process_that_indexed_is_ready_for_the_first_question(tmp_path: Path) -> None:
+    """An ingest, and the job runner once its queue is drained, build the search state (and embed the
+    corpus words) at once, so the first question does not pay for it."""
+    service = make_service(tmp_path / "var")
+    service.ingest([DATA])
+    assert service.retriever.is_built()
+    runner = asyncio.create_task(service.run_jobs(poll_s=0.05))
+    try:
+        job = await service.upload("渣土.md", "# 示范县渣土办法\n\n第一条 渣土车应当密闭。\n\n第二条 不得遗撒。".encode())
+        for _ in range(600):
+            if (await service.job(job.id)).state == "ready" and service.retriever.is_built():
+                break
+            await asyncio.sleep(0.05)
+        assert (await service.job(job.id)).state == "ready" and service.retriever.is_built()
+    finally:
+        runner.cancel()
+    assert "示范县渣土办法" in service.retriever.state().titles  # the warm state holds the new law
