@@ -196,6 +196,23 @@ async def tell(session: AsyncSession, subject: str, subject_id: int, message: Ou
     return len(contacts)
 
 
+async def sms_state(session: AsyncSession, subject: str, subject_id: int) -> bool | None:
+    """For the page where a person sees their report or registration: True while an SMS contact of
+    it asked for updates and still gets them, False once all stopped, None when none asked."""
+    asked = [c for c in await of_subjects(session, subject, [subject_id]) if c.channel == SMS and c.notify]
+    return any(c.reachable for c in asked) if asked else None
+
+
+async def stop_sms(session: AsyncSession, subject: str, subject_id: int, now: datetime) -> int:
+    """Stop every later SMS about the subject (the page's "stop SMS" button, idempotent); queued
+    ones are dropped as blocked. Returns how many contacts were stopped."""
+    stopped = [c for c in await of_subjects(session, subject, [subject_id])
+               if c.channel == SMS and c.reachable]
+    for contact in stopped:
+        contact.unsubscribed_at = now
+    return len(stopped)
+
+
 async def subjects_of_address(session: AsyncSession, channel: str, address: str, subject: str) -> Sequence[int]:
     """The subjects (e.g. reports) an address was given with, newest first."""
     rows = await session.scalars(

@@ -29,7 +29,7 @@ async def contact_for(services: Services, message: Claimed, channel: str) -> Con
 def context_for(services: Services, contact: Contact, payload: OutboxPayload) -> Context:
     token = services.contact_keys.unseal(contact.sealed_token)
     return Context(lang=normalize(contact.language or payload.language), link=link_for(payload, contact, token, services),
-                   unsubscribe=unsubscribe_link(contact, services), services=services)
+                   unsubscribe=unsubscribe_link(contact, services), services=services, token=token)
 
 
 R = TypeVar("R")

@@ -1,8 +1,8 @@
 """What an e-mail or an SMS says, per message kind: one `Renderers` per channel (a kind a channel
 has no renderer for fails for good, like on every channel). The message's words are the chat
-channels' (`conversations/notices.py`), as plain text; this adds the subject, the status or manage
-link rebuilt from the contact's sealed token, the 回访 rating link after a resolution, and the
-unsubscribe link."""
+channels' (`conversations/notices.py`), as plain text; an e-mail adds the subject, the status or
+manage link rebuilt from the contact's sealed token, the 回访 rating link after a resolution, and
+the unsubscribe link. An SMS carries no link at all (`SMS_TEMPLATES`)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from core.delivery import Permanent
 from core.kit.channels import ChannelName
 from core.outbox import OutboxPayload, Renderers
 from opendays import messages as od
+from opendays.rules import local_text
 
 from .texts import t
 
@@ -32,13 +33,15 @@ REGISTRATION_KINDS: tuple[type[od.RegistrationNews], ...] = (
 
 @dataclass(frozen=True)
 class Context:
-    """What a renderer needs beside the payload: the reader's language, the link into the portal
-    (None when the token could not be unsealed), the unsubscribe link and the services."""
+    """What a renderer needs beside the payload: the reader's language, the contact's unsealed
+    token and the link into the portal built from it (both None when the token could not be
+    unsealed), the unsubscribe link and the services."""
 
     lang: str
     link: str | None
     unsubscribe: str
     services: Services
+    token: str | None = None
 
     @property
     def bureau(self) -> str:
@@ -65,14 +68,20 @@ class Sms:
 
 
 # SMS templates (the names `CIVICDESK_SMS_TEMPLATES` maps to the provider's template codes) and the
-# parameters each gets. Providers cap a parameter's length (Aliyun: 35 characters, links apart), so
-# no free text goes into an SMS: the words are the template's, the link leads to the rest.
+# parameters each gets. Aliyun's notice templates take 1-35 characters per parameter and refuse a
+# link (or anything like one) as a parameter: a link must be fixed in the approved template's text.
+# So the parameters are short values only: the number and the 查询码 (the receipt's status token or
+# the registration's manage token, 32 characters) that the portal's lookup form takes, the status,
+# the event's title and date; the template's own text names `https://<host>/status` (reports) or
+# `https://<host>/open-days/lookup` (registrations), where the person types them, sees the rest and
+# can stop the SMS (.env.example and the README suggest the wording).
 SMS_TEMPLATES: dict[str, tuple[str, ...]] = {
-    "report_update": ("number", "status", "link", "stop"),
-    "report_reply": ("number", "link", "stop"),
-    "registration": ("title", "news", "link", "stop"),
+    "report_update": ("number", "status", "code"),
+    "report_reply": ("number", "code"),
+    "registration": ("title", "date", "news", "number", "code"),
     "phone_code": ("code", "minutes"),
 }
+SMS_PARAM_MAX = 35
 SMS_TITLE_MAX = 20
 
 
@@ -131,21 +140,26 @@ def short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def sms_code(ctx: Context) -> str:
+    """The 查询码 for the lookup form; a token sealed under a rotated secret is lost, so the
+    message points to the receipt instead (the person still learns the news)."""
+    return ctx.token if ctx.token and len(ctx.token) <= SMS_PARAM_MAX else t(ctx.lang, "sms_code_on_receipt")
+
+
 @SMS_RENDERERS.register(ReportUpdate)
 def report_sms(update: ReportUpdate, ctx: Context) -> Sms:
-    link = ctx.link or f"{ctx.base_url}/status"
-    if asks_rating(update) and ctx.link:
-        link = f"{ctx.link}#followup"
     if update.event == "reply":
-        return Sms("report_reply", {"number": update.tracking_number, "link": link, "stop": ctx.unsubscribe})
+        return Sms("report_reply", {"number": update.tracking_number, "code": sms_code(ctx)})
     return Sms("report_update", {"number": update.tracking_number, "status": status_label(update.status, ctx.lang),
-                                 "link": link, "stop": ctx.unsubscribe})
+                                 "code": sms_code(ctx)})
 
 
 @SMS_RENDERERS.register(*REGISTRATION_KINDS)
 def registration_sms(news: od.RegistrationNews, ctx: Context) -> Sms:
-    return Sms("registration", {"title": short(news.title, SMS_TITLE_MAX), "news": t(ctx.lang, f"sms_{news.kind}"),
-                                "link": ctx.link or news.url, "stop": ctx.unsubscribe})
+    date = local_text(news.starts_at, ctx.services.opendays.policy.tz)
+    return Sms("registration", {"title": short(news.title, SMS_TITLE_MAX), "date": date,
+                                "news": t(ctx.lang, f"sms_{news.kind}"), "number": str(news.registration_id),
+                                "code": sms_code(ctx)})
 
 
 @SMS_RENDERERS.register(PhoneCode)

@@ -203,6 +203,14 @@ class ComplaintService:
         """`who`: the report's status token, or `ChannelUser` for a report sent through a chat channel."""
         return await self.followup.view(tracking_number, who, lang)
 
+    async def sms_updates(self, tracking_number: str, who: Reporter) -> bool | None:
+        """Whether the reporter gets SMS updates: True, False once stopped, None if never asked."""
+        return await self.followup.sms_updates(tracking_number, who)
+
+    async def stop_sms(self, tracking_number: str, who: Reporter) -> int:
+        """Stop the report's SMS updates (the status page's button); how many numbers were stopped."""
+        return await self.followup.stop_sms(tracking_number, who)
+
     async def rate(self, tracking_number: str, who: Reporter, rating: str, comment: str | None = None) -> None:
         await self.followup.rate(tracking_number, who, rating, comment)
 

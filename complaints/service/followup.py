@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import contacts
 from core.clock import Clock
 from core.db import Database
 from core.errors import Conflict, NotFound
@@ -51,6 +52,17 @@ class Followup:
         self.intake = intake
 
     # --- the reporter's side -----------------------------------------------------------------
+    async def sms_updates(self, number: str, who: Reporter) -> bool | None:
+        """Whether the reporter gets SMS updates (None: they never asked)."""
+        async with self.db.session() as session:
+            report = await report_for_reporter(session, number, who)
+            return await contacts.sms_state(session, contacts.REPORT, report.id)
+
+    async def stop_sms(self, number: str, who: Reporter) -> int:
+        async with self.db.write_session() as session:
+            report = await report_for_reporter(session, number, who)
+            return await contacts.stop_sms(session, contacts.REPORT, report.id, self.clock.now())
+
     async def view(self, number: str, who: Reporter, lang: str = "zh") -> FollowupView:
         """What the status page offers: rate, ask for reopening, add information."""
         async with self.db.session() as session:

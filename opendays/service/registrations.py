@@ -150,6 +150,18 @@ class Registrations(Base):
             await self._registrant(session, registration_id, who)
             return await self._cancel(session, registration_id, "registrant", lang)
 
+    async def sms_updates(self, registration_id: int, who: Registrant) -> bool | None:
+        """Whether the registrant gets SMS updates (None: they never asked)."""
+        async with self.db.session() as session:
+            reg = await self._registrant(session, registration_id, who)
+            return await contacts.sms_state(session, contacts.REGISTRATION, reg.id)
+
+    async def stop_sms(self, registration_id: int, who: Registrant) -> int:
+        """Stop the registration's SMS updates (the registration page's button)."""
+        async with self.db.write_session() as session:
+            reg = await self._registrant(session, registration_id, who)
+            return await contacts.stop_sms(session, contacts.REGISTRATION, reg.id, self.clock.now())
+
     async def give_feedback(
         self, registration_id: int, who: Registrant, rating: int, comment: str = "", lang: str = "zh"
     ) -> RegistrationOut:

@@ -111,15 +111,36 @@ async def registration_code(
     return render(request, "portal/open_day.html", {"e": event, "form": form, "code_sent": True})
 
 
+@router.get("/open-days/lookup")
+async def lookup_registration(request: Request, number: str = "", code: str = "") -> Response:
+    """Where an SMS sends a registrant (an SMS carries no link): the registration number and 查询码."""
+    number, code = number.strip(), code.strip()
+    if number.isdigit() and code:
+        return RedirectResponse(f"/open-days/registrations/{int(number)}?" + urlencode({"token": code}),
+                                status_code=303)
+    return render(request, "portal/registration_lookup.html", {"number": number},
+                  status_code=422 if number or code else 200)
+
+
 @router.get("/open-days/registrations/{registration_id:int}")
 async def registration(request: Request, registration_id: RowId, services: ServicesDep, token: str = "",
                        new: str = "", error: str = "") -> Response:
     lang = page_language(request)
     try:
         reg = await services.opendays.registration(registration_id, ByToken(token), lang=lang)
+        sms = await services.opendays.sms_updates(registration_id, ByToken(token))
     except DomainError as exc:
         return render(request, "error.html", {"message": exc.message(lang)}, status_code=404)
-    return render(request, "portal/registration.html", {"reg": reg, "token": token, "new": new, "error": error})
+    return render(request, "portal/registration.html", {
+        "reg": reg, "token": token, "new": new, "error": error, "sms": sms,
+        "stop_action": f"/open-days/registrations/{registration_id}/stop-sms"})
+
+
+@router.post("/open-days/registrations/{registration_id:int}/stop-sms", dependencies=[Csrf])
+async def stop_sms(request: Request, registration_id: RowId, services: ServicesDep,
+                   token: Annotated[str, Form()] = "") -> Response:
+    return await _manage(request, registration_id, token,
+                         lambda lang: services.opendays.stop_sms(registration_id, ByToken(token)))
 
 
 @router.post("/open-days/registrations/{registration_id:int}/cancel", dependencies=[Csrf])

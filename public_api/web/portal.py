@@ -131,14 +131,15 @@ async def _status_page(request: Request, services: Services, number: str, token:
     if isinstance(view, Response):
         return view
     followup = await services.complaints.followup_view(number, token, page_language(request))
+    sms = await services.complaints.sms_updates(number, token)
     return render(request, "portal/status.html", {
-        "v": view, "token": token, "f": followup, "done": done if done in DONE_KEYS else None, "error": error,
+        "v": view, "token": token, "f": followup, "sms": sms, "stop_action": f"/status/{number}/stop-sms", "done": done if done in DONE_KEYS else None, "error": error,
         "form": form or {}, "limits": {"comment": MAX_COMMENT, "reason": MAX_REASON, "text": MAX_SUPPLEMENT}},
         status_code=422 if error else 200)
 
 
 # What the reporter did, shown once on the status page after the redirect.
-DONE_KEYS = ("rated", "reopen_requested", "supplemented")
+DONE_KEYS = ("rated", "reopen_requested", "supplemented", "sms_stopped")
 
 
 async def _reporter_act(request: Request, services: Services, number: str, token: str, done: str,
@@ -187,6 +188,14 @@ async def supplement(request: Request, number: str, services: ServicesDep, token
         await services.complaints.supplement(number, token, text, photo_data)
 
     return await _reporter_act(request, services, number, token, "supplemented", action, {"text": text})
+
+
+@router.post("/status/{number}/stop-sms", dependencies=[Csrf])
+async def stop_sms(request: Request, number: str, services: ServicesDep, token: Annotated[str, Form()] = "") -> Response:
+    async def action() -> None:
+        await services.complaints.stop_sms(number, token)
+
+    return await _reporter_act(request, services, number, token, "sms_stopped", action, {})
 
 
 async def _reporter_view(request: Request, services: Services, number: str, token: str) -> ReporterView | Response:

@@ -1,6 +1,8 @@
 """A fake Aliyun Dysmsapi gateway on loopback: it checks each SendSms request as Aliyun does (the
 RPC signature v1.0 recomputed here from the documented rules, the common parameters, a nonce used
-once, the sign name, a known template with exactly its parameters, a mainland mobile number),
+once, the sign name, a known template with exactly its parameters, each 1-35 characters and none
+looking like a link (Aliyun's notice-template rules: a link must be fixed in the template's text),
+a mainland mobile number),
 records every call, and can be told to answer the next calls with an error code, an HTTP status,
 or a delay longer than the client's timeout."""
 
@@ -23,14 +25,16 @@ ACCESS_KEY_ID, ACCESS_KEY_SECRET = "LTAI5tFakeKeyId0000", "fake-access-key-secre
 SIGN_NAME = "县住房和城乡建设局"
 # template code -> its parameters (as approved with the provider)
 TEMPLATES = {
-    "SMS_100001": {"number", "status", "link", "stop"},
-    "SMS_100002": {"number", "link", "stop"},
-    "SMS_100003": {"title", "news", "link", "stop"},
+    "SMS_100001": {"number", "status", "code"},
+    "SMS_100002": {"number", "code"},
+    "SMS_100003": {"title", "date", "news", "number", "code"},
     "SMS_100004": {"code", "minutes"},
-    "SMS_200001": {"number", "status", "link", "stop"},  # report_update_en
+    "SMS_200001": {"number", "status", "code"},  # report_update_en
 }
 SETTING = {"report_update": "SMS_100001", "report_reply": "SMS_100002", "registration": "SMS_100003",
            "phone_code": "SMS_100004", "report_update_en": "SMS_200001"}
+PARAM_MAX = 35  # characters per parameter of a notice template (验证码 templates allow fewer; ours send 6)
+URL_LIKE = re.compile(r"https?://|www\.", re.IGNORECASE)
 COMMON = {"AccessKeyId", "Action", "Format", "SignatureMethod", "SignatureNonce", "SignatureVersion", "Timestamp",
           "Version", "Signature"}
 
@@ -43,6 +47,18 @@ class Answer:
     status: int = 200
     delay: float = 0.0
     retry_after: str | None = None
+
+
+def param_refusal(values: dict[str, Any]) -> str | None:
+    """Aliyun's error code for template parameters it refuses, or None when they pass: a value
+    longer than 35 characters (`isv.PARAM_LENGTH_LIMIT`), a link or anything like one
+    (`isv.PARAM_NOT_SUPPORT_URL`)."""
+    texts = [str(v) for v in values.values()]
+    if any(URL_LIKE.search(text) for text in texts):
+        return "isv.PARAM_NOT_SUPPORT_URL"
+    if any(len(text) > PARAM_MAX for text in texts):
+        return "isv.PARAM_LENGTH_LIMIT"
+    return None
 
 
 def expected_signature(method: str, params: dict[str, str]) -> str:
@@ -138,6 +154,9 @@ class FakeSmsGateway:
             return self.reply("isv.INVALID_JSON_PARAM")
         if set(values) != wanted or not all(isinstance(v, str) and v for v in values.values()):
             return self.reply("isv.TEMPLATE_MISSING_PARAMETERS")
+        refused = param_refusal(values)
+        if refused:
+            return self.reply(refused)
         biz = f"{next(self._biz):06d}^0"
         self.delivered.append({"phone": p["PhoneNumbers"], "template": p["TemplateCode"], "params": values})
         return self.reply("OK", BizId=biz)

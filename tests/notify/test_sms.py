@@ -1,14 +1,15 @@
 """Reporters and web registrants told by SMS, through the outbox to a fake Aliyun gateway on
-loopback that checks every request's signature: the portal's opt-in, the template and its short
-parameters (number, status, the receipt's own link, the unsubscribe link), a waitlist promotion,
-throttling / 5xx / timeouts retried and delivered once, an unknown number failed (not retried
-forever), unsubscribing stopping messages, a one-time code. SQLite and PostgreSQL."""
+loopback that checks every request's signature and Aliyun's parameter rules (1-35 characters, no
+link): the portal's opt-in, the template and its short parameters (number, status, the 查询码 that
+the fixed /status page in the template's text takes), a waitlist promotion (number + code on
+/open-days/lookup), throttling / 5xx / timeouts retried and delivered once, an unknown number failed
+(not retried forever), the pages' stop-SMS button stopping messages, a one-time code. SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
@@ -26,11 +27,6 @@ from .steps import reply_then_resolve
 
 MOBILE = "+86 138-0013-8000"
 NUMBER = "13800138000"
-
-
-def local(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
 async def sms_round(services: Services) -> tuple[int, int, int, int]:
@@ -70,21 +66,27 @@ async def test_a_web_reporter_gets_status_sms_with_working_links(
     [sms] = sms_gateway.delivered
     assert sms["phone"] == NUMBER and sms["template"] == "SMS_100001"
     params = sms["params"]
-    assert params["number"] == number and params["status"] == "已受理"
-    assert params["link"] == f"http://testserver/status/{number}?token={token}"  # the receipt's own link
-    assert "现场核查" not in str(params)  # no free text: the template's words and the link
-    page = await client.get(local(params["link"]))
+    assert params == {"number": number, "status": "已受理", "code": token}  # no link, no free text
+    assert "现场核查" not in str(params)
+    # What the template's fixed text says: type the number and the code at /status.
+    page = await client.get("/status", params={"number": number, "token": params["code"]}, follow_redirects=True)
     assert page.status_code == 200 and number in page.text and NUMBER not in page.text
     [row] = await sms_rows(services)
     assert row.recipient.isdigit() and NUMBER not in str(row.payload) and row.status == "sent"
 
-    # The unsubscribe link stops what is queued and what would follow.
-    stop = params["stop"]
-    assert re.fullmatch(r"http://testserver/u/\d+\.[A-Za-z0-9_-]+", stop)
+    # The status page's button stops what is queued and what would follow.
+    assert 'id="stop-sms"' in page.text
     await services.complaints.transition(number, "triager1", "assigned")
-    confirm = await client.get(local(stop))
-    assert confirm.status_code == 200 and "138****8000" in confirm.text and NUMBER not in confirm.text
-    assert (await client.post(local(stop))).status_code == 200
+    refused = await client.post(f"/status/{number}/stop-sms", data={"token": token})
+    assert refused.status_code == 403  # the portal's CSRF rule
+    wrong = await client.post(f"/status/{number}/stop-sms", data={"csrf_token": client.cookies["cd_csrf"],
+                                                                   "token": "x" * 32})
+    assert wrong.status_code == 404 and 'id="stop-sms"' not in wrong.text
+    stop = await client.post(f"/status/{number}/stop-sms", data={"csrf_token": client.cookies["cd_csrf"],
+                                                                  "token": token})
+    assert stop.status_code == 303
+    after = await client.get(stop.headers["location"])
+    assert 'id="sms-stopped"' in after.text and 'id="stop-sms"' not in after.text
     assert await sms_round(services) == (0, 0, 0, 1)
     await services.complaints.transition(number, "triager1", "in_progress")
     assert len(await sms_rows(services)) == 2 and len(sms_gateway.delivered) == 1
@@ -99,7 +101,8 @@ async def test_replies_and_the_rating_request_in_english(
     templates = [d["template"] for d in sms_gateway.delivered]
     assert templates == ["SMS_100002"] + ["SMS_200001"] * 4  # the English template where one is mapped
     last = sms_gateway.delivered[-1]["params"]
-    assert last["status"] == "Resolved" and last["link"].endswith(f"/status/{number}?token={token}#followup")
+    assert last == {"number": number, "status": "Resolved", "code": token}
+    assert sms_gateway.delivered[0]["params"] == {"number": number, "code": token}
 
 
 async def test_throttling_5xx_and_timeouts_are_retried_and_delivered_once(
@@ -166,10 +169,20 @@ async def test_a_waitlisted_web_registrant_is_told_of_a_seat_by_sms(
     assert await sms_round(services) == (1, 0, 0, 0)
     [sms] = sms_gateway.delivered
     assert sms["phone"] == NUMBER and sms["template"] == "SMS_100003"
-    assert sms["params"]["news"] == "候补已转为正式报名" and sms["params"]["title"] == event["title"][:20]
-    assert local(sms["params"]["link"]) == manage
+    params = sms["params"]
+    assert params["news"] == "候补已转为正式报名" and params["title"] == event["title"][:20]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", params["date"])
+    # The template's fixed text: the registration number and the code at /open-days/lookup.
+    lookup = await client.get("/open-days/lookup", params={"number": params["number"], "code": params["code"]})
+    assert lookup.status_code == 303 and lookup.headers["location"] == manage
     registration = await client.get(manage)
     assert registration.status_code == 200 and NUMBER not in registration.text
+    assert f'id="registration-number">{params["number"]}<' in registration.text and 'id="stop-sms"' in registration.text
+    stop = await client.post(f"/open-days/registrations/{params['number']}/stop-sms",
+                             data={"csrf_token": client.cookies["cd_csrf"], "token": params["code"]})
+    assert stop.status_code == 303 and 'id="sms-stopped"' in (await client.get(stop.headers["location"])).text
+    await services.opendays.cancel(event["id"], "场地临时检修，活动取消", "triager1")  # told to reachable contacts
+    assert len(await sms_rows(services)) == 1 and await sms_round(services) == (0, 0, 0, 0)
 
 
 async def test_a_one_time_code_reaches_its_number(services: Services, sms_gateway: FakeSmsGateway,
