@@ -176,6 +176,7 @@ def main() -> None:
     if redis_url:
         configs.append(("postgres" if postgres_admin_url() else "sqlite", redis_url))
     rows = []
+    load_before = os.getloadavg()[0]
     for backend, redis_url in configs:
         with database(backend) as url:
             results = asyncio.run(_with_fake_api(backend, url, redis_url, photo))
@@ -195,7 +196,8 @@ def main() -> None:
     print(
         "one `civicdesk serve` process in webhook mode; fake Bot API on loopback; "
         f"menu concurrency {CONCURRENCY}, "
-        f"flow concurrency {FLOW_CONCURRENCY}; photo {len(photo) / 1e6:.2f} MB JPEG\n"
+        f"flow concurrency {FLOW_CONCURRENCY}; photo {len(photo) / 1e6:.2f} MB JPEG; "
+        f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (target >= 300 menu updates/s)\n"
     )
     print(table(["storage", "operation", "count", "rate", "p50 ms", "p99 ms", "errors"], rows))
 

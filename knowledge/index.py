@@ -188,11 +188,12 @@ class KnowledgeIndex:
         the chunk's text (the same vector Chroma was given, keyed by back end and text) and from Chroma for
         the rest. A serving process whose cache holds them all never opens Chroma: the embedded store and
         its caches cost about 65 MB of memory for the regulations corpus."""
-        cached = self.embeddings.lookup([chunk.embed_text() for chunk in chunks])
+        texts = [chunk.embed_text() for chunk in chunks]
+        cached = self.embeddings.lookup(texts)
         out: dict[str, np.ndarray] = {}
         missing: list[str] = []
-        for chunk in chunks:
-            vector = cached.get(chunk.embed_text())
+        for chunk, text in zip(chunks, texts, strict=True):
+            vector = cached.get(text)
             if vector is None:
                 missing.append(chunk.id)
             else:
