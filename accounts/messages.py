@@ -5,13 +5,16 @@ The number is kept where every contact's address is kept (`core/contacts.py`, a 
 subject `phone_code`); the outbox row names the contact, never the number. The code itself is
 sealed in the payload (AES-GCM under the app secret, like the status tokens): an outbox row read
 by an operator or left in a backup gives no code. A code that could not be delivered before it
-expires is not sent late (the SMS renderer refuses it for good)."""
+expires is not sent late (the SMS renderer refuses it for good). Once a code has expired its
+one-off contact is purged (`purge_phone_code_contacts`, run by the job runner): the number is not
+kept longer than the code is good for."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import ClassVar
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import contacts, outbox
@@ -51,3 +54,11 @@ async def send_phone_code(
     message = PhoneCode(sealed_code=keys.seal(code), minutes=minutes, expires_at=now + timedelta(minutes=minutes),
                         language=language)
     return outbox.enqueue(session, channel=contacts.SMS, recipient=str(contact.id), message=message, now=now)
+
+
+async def purge_phone_code_contacts(session: AsyncSession, now: datetime, valid: timedelta) -> int:
+    """Delete the one-off contacts of codes older than `valid` (their codes expired; an SMS still
+    queued for one fails for good, as an expired code does). Returns how many were deleted."""
+    result = await session.execute(delete(contacts.Contact).where(
+        contacts.Contact.subject == PHONE_CODE, contacts.Contact.created_at < now - valid))
+    return int(getattr(result, "rowcount", 0) or 0)

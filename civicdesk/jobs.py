@@ -32,6 +32,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
+from accounts.messages import purge_phone_code_contacts
+from accounts.verification import CODE_TTL
 from complaints import custody
 from core.db import Base
 from core.settings import Settings
@@ -80,6 +82,12 @@ async def _photo_sweep(services: Services, now: datetime) -> custody.SweepResult
     return await custody.sweep(services.db, services.photos, grace_s=services.settings.photo_sweep_grace_s)
 
 
+async def _phone_code_purge(services: Services, now: datetime) -> int:
+    """The one-off contacts of expired one-time codes: numbers are not kept past their code."""
+    async with services.db.write_session() as session:
+        return await purge_phone_code_contacts(session, now, CODE_TTL)
+
+
 def _sweep_period(settings: Settings) -> timedelta | None:
     return timedelta(seconds=settings.photo_sweep_interval_s) if settings.photo_sweep_interval_s > 0 else None
 
@@ -89,6 +97,7 @@ DEFAULT_JOBS: tuple[Job, ...] = (
     Job("opendays.due_notifications", timedelta(minutes=1), _opendays_due),
     Job("complaints.staff_alerts", timedelta(minutes=5), _staff_alerts_due),
     Job("photos.sweep", _sweep_period, _photo_sweep),
+    Job("accounts.phone_code_purge", timedelta(minutes=10), _phone_code_purge),
 )
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from civicdesk.container import Services, build_services
 from civicdesk.jobs import DEFAULT_JOBS, Job, JobRunner
 from core.clock import FrozenClock
@@ -77,7 +79,7 @@ async def test_a_failed_job_is_tried_again_next_round(services: Services, clock:
 
 async def test_the_default_jobs_send_open_day_reminders_and_staff_alerts(services: Services, clock: FrozenClock) -> None:
     assert [job.name for job in DEFAULT_JOBS] == ["opendays.due_notifications", "complaints.staff_alerts",
-                                                  "photos.sweep"]
+                                                  "photos.sweep", "accounts.phone_code_purge"]
     result = await JobRunner(services).run_once()
     assert result["opendays.due_notifications"].model_dump() == {"finished": 0, "reminders": 0, "feedback_requests": 0}
     assert (result["complaints.staff_alerts"].deadline_alerts, result["complaints.staff_alerts"].digests) == (0, 0)
@@ -103,3 +105,25 @@ async def test_the_web_app_hosts_the_runner(services: Services) -> None:
         runner = app.state.jobs
         assert isinstance(runner, JobRunner) and runner._task is not None and not runner._task.done()
     assert runner._task is None  # stopped with the app
+
+
+async def test_expired_one_time_code_contacts_are_purged(services: Services, clock: FrozenClock) -> None:
+    from accounts.messages import PHONE_CODE, send_phone_code
+    from core import contacts
+
+    async with services.db.write_session() as session:
+        await send_phone_code(session, services.contact_keys, phone="13800138000", code="204816", minutes=10,
+                              now=clock.now())
+        contacts.add(session, services.contact_keys, channel=contacts.SMS, address="13900139000",
+                     subject=contacts.REPORT, subject_id=1, token=None, notify=True, language="zh", now=clock.now())
+
+    async def subjects() -> list[str]:
+        async with services.db.session() as session:
+            return sorted((await session.scalars(select(contacts.Contact.subject))).all())
+
+    clock.advance(timedelta(minutes=9))  # the code is still good: its number is kept
+    assert (await JobRunner(services).run_once())["accounts.phone_code_purge"] == 0
+    assert await subjects() == [PHONE_CODE, contacts.REPORT]
+    clock.advance(timedelta(minutes=11))
+    assert (await JobRunner(services).run_once())["accounts.phone_code_purge"] == 1
+    assert await subjects() == [contacts.REPORT]  # a report's contact is not touched
