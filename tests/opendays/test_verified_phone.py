@@ -43,10 +43,12 @@ async def test_staff_set_the_flag_and_the_api_needs_the_code(client: httpx.Async
     token = await registration_token(client, services, MOBILE)
     other = await client.post(url, json={"name": "赵六", "phone": "13600136001"}, headers={"X-Phone-Token": token})
     assert other.status_code == 422  # the token proves another number
-    reports_token = await registration_token(client, services, "13600136002")
-    wrong_purpose = await client.post(url, json={"name": "孙七", "phone": "13600136002"},
-                                      headers={"X-Phone-Token": reports_token.replace("a", "b", 1)})
-    assert wrong_purpose.status_code == 422
+    genuine = await registration_token(client, services, "13600136002")
+    middle = len(genuine) // 2  # one character changed in the sealed part: the seal no longer opens
+    tampered = genuine[:middle] + ("A" if genuine[middle] != "A" else "B") + genuine[middle + 1:]
+    refused_tampered = await client.post(url, json={"name": "孙七", "phone": "13600136002"},
+                                         headers={"X-Phone-Token": tampered})
+    assert refused_tampered.status_code == 422
     accepted = await client.post(url, json={**body, "phone": "+86 136-0013-6000"}, headers={"X-Phone-Token": token})
     assert accepted.status_code == 201, accepted.text
 
