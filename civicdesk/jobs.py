@@ -83,9 +83,11 @@ async def _photo_sweep(services: Services, now: datetime) -> custody.SweepResult
 
 
 async def _phone_code_purge(services: Services, now: datetime) -> int:
-    """The one-off contacts of expired one-time codes: numbers are not kept past their code."""
+    """Expired one-time codes and their one-off contacts: numbers are not kept past their code."""
     async with services.db.write_session() as session:
-        return await purge_phone_code_contacts(session, now, CODE_TTL)
+        purged = await purge_phone_code_contacts(session, now, CODE_TTL)
+    await services.phone_codes.sweep()  # the codes' own rows (hashes), which never verify once expired
+    return purged
 
 
 def _sweep_period(settings: Settings) -> timedelta | None:

@@ -127,3 +127,20 @@ async def test_expired_one_time_code_contacts_are_purged(services: Services, clo
     clock.advance(timedelta(minutes=11))
     assert (await JobRunner(services).run_once())["accounts.phone_code_purge"] == 1
     assert await subjects() == [contacts.REPORT]  # a report's contact is not touched
+
+
+async def test_expired_one_time_codes_are_swept(services: Services, clock: FrozenClock) -> None:
+    from accounts.phone_codes import PendingCode
+
+    await services.phone_codes.request_code("13800138000", "my_reports", "127.0.0.1")
+
+    async def pending() -> int:
+        async with services.db.session() as session:
+            return len((await session.scalars(select(PendingCode))).all())
+
+    clock.advance(timedelta(minutes=9))
+    await JobRunner(services).run_once()
+    assert await pending() == 1  # still valid
+    clock.advance(timedelta(minutes=11))
+    await JobRunner(services).run_once()
+    assert await pending() == 0
