@@ -73,6 +73,8 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "t": lambda key, **kw: translate(lang, key, **kw),
         "csrf_token": csrf.token,
         "cfg": request.app.state.services.settings,
+        # the deadlines in force (the settings may leave them unset: the regulation's days then)
+        "deadlines": request.app.state.services.complaints.policy.deadlines,
         **(context or {}),
     }
     response = templates.TemplateResponse(request, name, values, status_code=status_code)

@@ -177,6 +177,7 @@ async def test_knowledge_console_upload_and_delete(client: httpx.AsyncClient, se
 async def test_portal_language_headers_and_missing_csrf(client: httpx.AsyncClient) -> None:
     home = await client.get("/")
     assert "政策咨询" in home.text
+    assert "工作人员在 15 日内决定是否受理" in home.text and "受理后 60 日内办结" in home.text  # not "None"
     assert home.headers["x-frame-options"] == "DENY" and "default-src 'self'" in home.headers["content-security-policy"]
     english = await client.get("/", params={"lang": "en"})
     assert "Ask a policy question" in english.text
