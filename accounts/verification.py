@@ -20,22 +20,20 @@ HTTP; the service (`accounts/phone_codes.py`) stores what these functions comput
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.contacts import mobile_or_none
 from core.errors import TooManyRequests, ValidationFailed
 from core.ids import secrets_equal
+from core.kit import sealing
+from core.kit.sealing import derive_key
 from core.ratelimit import RateLimiter
 
 CODE_DIGITS = 6
@@ -109,9 +107,8 @@ class VerificationKeys:
     """Keys derived from the app secret: hashing numbers and codes, sealing proofs."""
 
     def __init__(self, secret: str):
-        root = hashlib.sha256(f"civicdesk-phone-verification|{secret}".encode()).digest()
-        self._hash_key = hmac.new(root, b"hash", hashlib.sha256).digest()
-        self._seal_key = hmac.new(root, b"proof", hashlib.sha256).digest()
+        self._hash_key = derive_key(secret, "civicdesk-phone-verification", b"hash")
+        self._seal_key = derive_key(secret, "civicdesk-phone-verification", b"proof")
 
     def phone_hash(self, phone: str) -> str:
         return hmac.new(self._hash_key, b"phone|" + phone.encode(), hashlib.sha256).hexdigest()
@@ -122,17 +119,18 @@ class VerificationKeys:
     def seal_proof(self, proof: Proof) -> str:
         body = json.dumps({"p": proof.phone, "u": proof.purpose, "e": int(proof.expires_at.timestamp()),
                            "b": proof.binding}, separators=(",", ":")).encode()
-        nonce = os.urandom(12)
-        return base64.urlsafe_b64encode(nonce + AESGCM(self._seal_key).encrypt(nonce, body, b"proof")).decode()
+        return sealing.seal(self._seal_key, body, b"proof")
 
     def open_proof(self, sealed: str | None, *, purpose: str, binding: str, now: datetime) -> str | None:
         """The verified number of a genuine, unexpired proof for this purpose and binding, else None."""
         if not sealed or len(sealed) > 512:
             return None
+        data = sealing.unseal(self._seal_key, sealed, b"proof")
+        if data is None:
+            return None
         try:
-            raw = base64.urlsafe_b64decode(sealed.encode())
-            body = json.loads(AESGCM(self._seal_key).decrypt(raw[:12], raw[12:], b"proof"))
-        except (InvalidTag, ValueError, UnicodeError):
+            body = json.loads(data)
+        except (ValueError, UnicodeError):
             return None
         if body.get("u") != purpose or not secrets_equal(str(body.get("b", "")), binding):
             return None

@@ -25,14 +25,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Annotated
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import AfterValidator
 from sqlalchemy import Boolean, Index, Integer, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,7 +39,9 @@ from core import outbox
 from core.db import Base, Database
 from core.errors import ValidationFailed
 from core.ids import secrets_equal
+from core.kit import sealing
 from core.kit.channels import ChannelName
+from core.kit.sealing import derive_key
 from core.kit.validation import Invalid
 from core.outbox import OutboxPayload
 from core.phones import is_mobile, normalize_phone
@@ -131,23 +130,20 @@ class ContactKeys:
     """Seals tokens and signs unsubscribe links with keys derived from the app secret."""
 
     def __init__(self, secret: str):
-        root = hashlib.sha256(f"civicdesk-contacts|{secret}".encode()).digest()
-        self._seal_key = hmac.new(root, b"seal", hashlib.sha256).digest()
-        self._sign_key = hmac.new(root, b"unsubscribe", hashlib.sha256).digest()
+        self._seal_key = derive_key(secret, "civicdesk-contacts", b"seal")
+        self._sign_key = derive_key(secret, "civicdesk-contacts", b"unsubscribe")
 
     def seal(self, token: str) -> str:
-        nonce = os.urandom(12)
-        sealed = AESGCM(self._seal_key).encrypt(nonce, token.encode(), b"token")
-        return base64.urlsafe_b64encode(nonce + sealed).decode()
+        return sealing.seal(self._seal_key, token.encode(), b"token")
 
     def unseal(self, sealed: str | None) -> str | None:
         """The token, or None when there is none or it was sealed under another secret."""
         if not sealed:
             return None
+        data = sealing.unseal(self._seal_key, sealed, b"token")
         try:
-            raw = base64.urlsafe_b64decode(sealed.encode())
-            return AESGCM(self._seal_key).decrypt(raw[:12], raw[12:], b"token").decode()
-        except (InvalidTag, ValueError):
+            return data.decode() if data is not None else None
+        except UnicodeDecodeError:
             return None
 
     def unsubscribe_code(self, contact_id: int) -> str:

@@ -73,3 +73,17 @@ async def test_tracking_numbers_and_csv_use_the_bureaus_zone(settings: Settings)
 )
 def test_text_language(text: str, expected: str) -> None:
     assert text_language(text) == expected
+
+
+def test_sealed_values_open_only_with_their_key_and_purpose() -> None:
+    from core.kit import sealing
+
+    key = sealing.derive_key("app secret", "civicdesk-test", b"seal")
+    assert key != sealing.derive_key("app secret", "civicdesk-test", b"other")
+    sealed = sealing.seal(key, "令牌".encode(), b"token")
+    assert sealing.unseal(key, sealed, b"token") == "令牌".encode()
+    assert sealing.seal(key, b"x", b"token") != sealing.seal(key, b"x", b"token")  # a fresh nonce each time
+    assert sealing.unseal(key, sealed, b"proof") is None  # sealed for another purpose
+    assert sealing.unseal(sealing.derive_key("another secret", "civicdesk-test", b"seal"), sealed, b"token") is None
+    assert sealing.unseal(key, sealed[:-4] + "AAAA", b"token") is None  # damaged
+    assert sealing.unseal(key, "not base64!", b"token") is None
