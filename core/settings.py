@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     knowledge_seed_dir: Path | None = Field(
         default=None, description="documents ingested when the index is empty; default: bundled sample"
     )
+    knowledge_topics_dir: Path | None = Field(
+        default=None, description="a bureau's own plain-words topic guides (*.jsonl), beside the bundled ones"
+    )
 
     # --- telegram bot ------------------------------------------------------------------------
     telegram_token: str | None = None

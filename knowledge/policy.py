@@ -15,6 +15,7 @@ class KnowledgePolicy:
     chroma_url: str | None = None
     chroma_collection: str = "civicdesk"
     seed_dir: Path | None = None
+    topics_dir: Path | None = None  # a bureau's own topic guides, beside knowledge/topics/ (knowledge/topics.py)
     embeddings_cache: Path | None = None  # None: <directory>/embeddings.sqlite
     max_upload_bytes: int = 20 * 1024 * 1024
     max_question_chars: int = MAX_QUESTION_CHARS
@@ -36,6 +37,7 @@ class KnowledgePolicy:
             chroma_url=settings.chroma_url,
             chroma_collection=settings.chroma_collection,
             seed_dir=settings.knowledge_seed_dir,
+            topics_dir=settings.knowledge_topics_dir,
             embeddings_cache=settings.embeddings_cache_path,
             max_upload_bytes=settings.knowledge_max_upload_bytes,
             llm_base_url=settings.llm_base_url,

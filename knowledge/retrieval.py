@@ -8,11 +8,15 @@ The unit returned is a citable one: a law's article (all its parts), or a sectio
 - vector: the expanded question embedded once and compared with every stored chunk vector of both
   granularities (whole articles and single paragraphs; a paragraph hit counts for its article); at a few
   thousand vectors an exact matrix product in memory is faster than an approximate index;
-- fusion: a weighted sum of the three scores, each standardised by the mean and spread of its own best
+- topics: every article also scores as its topic in the plain-words topic guides (knowledge/topics.py):
+  the topic descriptions' best e5 similarity and their BM25 score, which bridge everyday words and
+  legal prose from the law's side;
+- fusion: a weighted sum of the five scores, each standardised by the mean and spread of its own best
   200 (so a clearly best article keeps its lead, which rank fusion flattens); paragraph vectors weigh
-  most, the team's own guide sections 0.8 when they compete with articles; weights chosen on the tune
-  split of knowledge/evalsets/train.jsonl. Routing by law and chapter, pseudo-relevance feedback, clause
-  vectors, character-bigram and sentence BM25 and a second embedding model were measured and left out;
+  most among the article's own lists, the team's own guide sections 0.8 when they compete with
+  articles; weights chosen on the tune split of knowledge/evalsets/train.jsonl. Routing by law and
+  chapter, pseudo-relevance feedback, clause vectors, character-bigram and sentence BM25, a second
+  embedding model, a trained query adapter and a memory of answered questions were measured and left out;
 - direct lookup: a question that names a law and an article (`建筑法第七条`) gets that article first.
 """
 
@@ -33,6 +37,7 @@ from knowledge.termmap import TermMap
 from knowledge.text import expansions, tokenize
 from knowledge.thesaurus import LAW_ALIASES
 from knowledge.titles import resolve_title
+from knowledge.topics import Topic, TopicIndex, resolve
 
 MODES = ("hybrid", "bm25", "vector")
 # Abstention: a question whose best vector similarity to any chunk is below its language's threshold is
@@ -65,6 +70,10 @@ class Params:
     termmap_threshold: float = 0.92
     termmap_per_word: int = 2
     termmap_weight: float = 0.7
+    # plain-words topic guides (knowledge/topics.py): each article also scores as its topic's descriptions
+    # (their best e5 similarity, and BM25 over the Chinese one); best of 19 pairs on tune, see the README
+    w_topic_vector: float = 2.0
+    w_topic_bm25: float = 3.0
     vector_expand: int = 12  # expansion terms appended to the question for the vector search
     per_guide: int = 2  # at most this many sections of one guide in the results (guides repeat themselves),
     guide_margin: float = 0.1  # unless a further section outscores the result it displaces by this much
@@ -127,7 +136,7 @@ class Result:
 class _State:
     """What a search needs in memory, built from the catalog and the vectors of one index generation."""
 
-    def __init__(self, index: KnowledgeIndex):
+    def __init__(self, index: KnowledgeIndex, topics: list[Topic] | None = None):
         map_large_buffers()  # before the catalog and vectors are read (and the model loaded): see core/kit/memory
         index.check_embeddings()
         self.generation = index.generation()
@@ -154,6 +163,7 @@ class _State:
         self._vectors(index, chunks)
         del chunks, tokens, keyword_docs
         trim_heap()  # the catalog rows and token lists read to build this are freed: give the pages back
+        self.topics = TopicIndex(resolve(topics or [], self.parts), self.size, index.embeddings.embed_documents)
         self.liability = np.array([bool(_LIABILITY_CHAPTER.search(parts[0].chapter)) for parts in self.parts])
         self.guide = np.array([not parts[0].article for parts in self.parts], dtype=bool)  # a guide's section
         # titles for direct lookup: (title, doc_id) and article units by (doc_id, number)
@@ -194,9 +204,10 @@ _LAW_NAME = re.compile(r"《?([\u4e00-\u9fff]{2,30}?(?:法|条例|办法|规定|
 
 
 class Retriever:
-    def __init__(self, index: KnowledgeIndex, params: Params | None = None):
+    def __init__(self, index: KnowledgeIndex, params: Params | None = None, topics: list[Topic] | None = None):
         self.index = index
         self.params = params or Params()
+        self.topics = topics or []
         self._state: _State | None = None
         self._lock = threading.Lock()
 
@@ -205,7 +216,7 @@ class Retriever:
         if self._state is None or self._state.generation != generation:
             with self._lock:
                 if self._state is None or self._state.generation != generation:
-                    self._state = _State(self.index)
+                    self._state = _State(self.index, self.topics)
         return self._state
 
     def is_built(self) -> bool:
@@ -242,10 +253,12 @@ class Retriever:
         return found
 
     # --- search ---------------------------------------------------------------------------------
-    def keyword_scores(self, question: str, state: _State | None = None) -> np.ndarray:
+    def query_weights(self, question: str, state: _State | None = None) -> dict[str, float]:
+        """The question's words for BM25: the asker's own 1 each, thesaurus expansions and corpus words
+        standing in for words the articles never use less."""
         state = state or self.state()
         p = self.params
-        weights: dict[str, float] = {}  # the asker's words 1 each, thesaurus expansions less
+        weights: dict[str, float] = {}
         tokens = tokenize(question)
         for token in tokens:
             weights[token] = weights.get(token, 0.0) + 1.0
@@ -258,7 +271,12 @@ class Retriever:
                 threshold=p.termmap_threshold, per_word=p.termmap_per_word, weight=p.termmap_weight)
             for term, weight in mapped.items():
                 weights.setdefault(term, weight)
-        chunk_scores = state.bm25.scores(weights)
+        return weights
+
+    def keyword_scores(self, question: str, state: _State | None = None,
+                       weights: dict[str, float] | None = None) -> np.ndarray:
+        state = state or self.state()
+        chunk_scores = state.bm25.scores(weights if weights is not None else self.query_weights(question, state))
         units = np.zeros(state.size, dtype=np.float32)
         np.maximum.at(units, state.keyword_unit, chunk_scores)
         return units
@@ -287,14 +305,18 @@ class Retriever:
         # a single-paragraph article is its own paragraph
         return article, np.maximum(paragraph, article)
 
-    def fuse(self, keyword: np.ndarray, article: np.ndarray, paragraph: np.ndarray) -> np.ndarray:
-        """One score per unit from the three lists, between 0 and 1 (a named article scores 1)."""
+    def fuse(self, keyword: np.ndarray, article: np.ndarray, paragraph: np.ndarray,
+             topic: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """One score per unit from the lists (and the topic guides' two when given), between 0 and 1."""
         p = self.params
         if p.fusion == "rrf":
             return (p.w_bm25 * _rrf(keyword, p.rrf_k) + p.w_article * _rrf(article, p.rrf_k)
                     + p.w_paragraph * _rrf(paragraph, p.rrf_k))
         fused = (p.w_bm25 * _standardised(keyword, p.norm_top) + p.w_article * _standardised(article, p.norm_top)
                  + p.w_paragraph * _standardised(paragraph, p.norm_top))
+        if topic is not None:
+            fused += (p.w_topic_vector * _standardised(topic[0], p.norm_top)
+                      + p.w_topic_bm25 * _standardised(topic[1], p.norm_top))
         fused -= fused.min()
         top = float(fused.max())
         return fused / top if top > 0 else fused
@@ -333,16 +355,20 @@ class Retriever:
         if not state.size:
             return Result([], 0.0)
         p = self.params
-        keyword = self.keyword_scores(question, state) if mode in ("hybrid", "bm25") else None
+        weights = self.query_weights(question, state) if mode in ("hybrid", "bm25") else {}
+        keyword = self.keyword_scores(question, state, weights) if mode in ("hybrid", "bm25") else None
         # vectors are searched in every mode: their best similarity is the abstention signal
         vector = self.query_vector(question)
         article, paragraph = self.vector_scores(vector, state)
+        topic = None
         if mode == "bm25":
             fused = keyword
         elif mode == "vector":
             fused = np.maximum(article, paragraph)
         else:
-            fused = self.fuse(keyword, article, paragraph)
+            if len(state.topics) and (p.w_topic_vector or p.w_topic_bm25):
+                topic = state.topics.scores(vector, weights)
+            fused = self.fuse(keyword, article, paragraph, topic)
             if p.liability_weight != 1.0 and not _ASKS_CONSEQUENCES.search(question):
                 fused = np.where(state.liability, fused * p.liability_weight, fused)
             if p.guide_weight != 1.0:
@@ -357,6 +383,8 @@ class Retriever:
                 components["bm25"] = float(keyword[unit])
             if mode != "bm25":
                 components["vector"] = float(paragraph[unit])
+            if topic is not None:
+                components["topic"], components["topic_bm25"] = float(topic[0][unit]), float(topic[1][unit])
             score = 1.0 if unit in direct else float(fused[unit])
             hits.append(Hit(state.units[unit], state.parts[unit], score, components))
         lang = text_language(question)

@@ -36,6 +36,8 @@ from knowledge.schemas import (
 from knowledge.splitter import short_title
 from knowledge.thesaurus import LAW_ALIASES
 from knowledge.titles import english_title
+from knowledge.topics import SHIPPED_DIR as SHIPPED_TOPICS
+from knowledge.topics import load_topics
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +91,8 @@ class KnowledgeService:
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            self._retriever = Retriever(self.index, self.params)
+            directories = [SHIPPED_TOPICS, *([self.policy.topics_dir] if self.policy.topics_dir else [])]
+            self._retriever = Retriever(self.index, self.params, load_topics(directories))
         return self._retriever
 
     @property
