@@ -116,6 +116,9 @@ class ComplaintService:
                            scope: Scope = BUREAU) -> tuple[str, str]:
         return await self.queries.public_photo(tracking_number, n, token, scope)
 
+    async def public_photo_for_phone(self, tracking_number: str, n: int, digits: str) -> tuple[str, str]:
+        return await self.queries.public_photo_for_phone(tracking_number, n, digits)
+
     async def original_photo(self, tracking_number: str, n: int, scope: Scope = BUREAU) -> tuple[str, str]:
         return await self.queries.original_photo(tracking_number, n, scope)
 

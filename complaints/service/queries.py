@@ -41,6 +41,7 @@ from ..stats import Dashboard, dashboard, to_csv
 from ..workflow import PRIORITIES, Status, filter_statuses, status_label
 from .records import (
     ChannelUser,
+    Reporter,
     VerifiedPhone,
     report_by_number,
     report_for_reporter,
@@ -140,17 +141,21 @@ class Queries:
         is passed by a caller that has already authorised staff access (within `scope`)."""
         return await self._photo(tracking_number, n, token, public=True, scope=scope)
 
+    async def public_photo_for_phone(self, tracking_number: str, n: int, digits: str) -> tuple[str, str]:
+        """The public copy for whoever verified the number given with the report ("my reports")."""
+        return await self._photo(tracking_number, n, VerifiedPhone(digits), public=True)
+
     async def original_photo(self, tracking_number: str, n: int, scope: Scope = BUREAU) -> tuple[str, str]:
         """Staff only: the original upload, EXIF and all."""
         return await self._photo(tracking_number, n, None, public=False, scope=scope)
 
-    async def _photo(self, tracking_number: str, n: int, token: str | None, public: bool,
+    async def _photo(self, tracking_number: str, n: int, who: Reporter | None, public: bool,
                      scope: Scope = BUREAU) -> tuple[str, str]:
         async with self.db.session() as session:
-            if token is None:  # staff, already authorised
+            if who is None:  # staff, already authorised
                 report = await report_by_number(session, tracking_number, with_photos=True, scope=scope)
             else:
-                report = await report_for_token(session, tracking_number, token, with_photos=True)
+                report = await report_for_reporter(session, tracking_number, who, with_photos=True)
             photo = next((p for p in report.photos if p.position == n), None)
             if photo is None:
                 raise NotFound(f"该举报没有第 {n} 张照片", f"The report has no photo number {n}",

@@ -97,16 +97,17 @@ class VerifiedPhone:
 Reporter = str | ChannelUser | VerifiedPhone
 
 
-async def report_for_reporter(session: AsyncSession, tracking_number: str, who: Reporter) -> Report:
+async def report_for_reporter(session: AsyncSession, tracking_number: str, who: Reporter,
+                              with_photos: bool = False) -> Report:
     if isinstance(who, VerifiedPhone):
-        report = await report_or_none(session, tracking_number)
+        report = await report_or_none(session, tracking_number, with_photos)
         if report is None or not who.digits or report.reporter_phone_digits != who.digits:
             raise NotFound("找不到以该手机号提交的这份举报", "No report with that number was given with that phone",
                            code="report_not_found")
         return report
     if not isinstance(who, ChannelUser):
-        return await report_for_token(session, tracking_number, who)
-    report = await report_or_none(session, tracking_number)
+        return await report_for_token(session, tracking_number, who, with_photos)
+    report = await report_or_none(session, tracking_number, with_photos)
     if report is None or report.channel != who.channel or report.reporter_channel_id != who.user_id:
         raise NotFound("找不到您提交的这份举报", "You have no report with that tracking number", code="report_not_found")
     return report

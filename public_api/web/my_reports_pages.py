@@ -16,10 +16,12 @@ from accounts.verification import MY_REPORTS, PROOF_TTL
 from core.errors import DomainError, NotFound, TooManyRequests
 from core.phones import mask_phone
 
-from ..deps import ServicesDep
+from ..deps import Position, ServicesDep
 from ..errors import status_for
 from ..routes.my_reports import client_of
+from ..routes.reports import photo_response
 from .auth import Csrf
+from .portal import reporter_photos
 from .security import csrf_cookie_name, is_secure
 from .templating import page_language, render
 
@@ -107,5 +109,15 @@ async def my_report(request: Request, number: str, services: ServicesDep) -> Res
         return render(request, "portal/my_reports.html",
                       {"step": "list", "masked": mask_phone(phone), "reports": [], "missing": number[:20]},
                       status_code=404)
-    return render(request, "portal/status.html", {"v": view, "token": "", "f": None, "by_phone": True,
-                                                  "form": {}, "limits": {}})
+    return render(request, "portal/status.html", {"v": view, "token": "", "photos": reporter_photos(view),
+                                                  "f": None, "by_phone": True, "form": {}, "limits": {}})
+
+
+@router.get("/my-reports/{number}/photos/{n}")
+async def my_report_photo(request: Request, number: str, n: Position, services: ServicesDep) -> Response:
+    """A public (EXIF-free) photo copy of a report of the verified number."""
+    phone = verified_phone(request, services, MY_REPORTS)
+    if phone is None:
+        return RedirectResponse("/my-reports", status_code=303)
+    key, mime = await services.complaints.public_photo_for_phone(number[:20], n, phone)
+    return photo_response(services, key, mime)

@@ -108,6 +108,15 @@ async def submit_report(
     return await _form_page(request, services, form, errors, status_code=422)
 
 
+def reporter_photos(view: ReporterView, token: str = "") -> list[str]:
+    """Where the reporter's page gets the report's public photo copies: with the status token
+    (the public API's photo route), or, without one, the "my reports" route of the verified number."""
+    if token:
+        return [f"/api/v1/reports/{view.tracking_number}/photos/{n}?{urlencode({'token': token})}"
+                for n in range(1, view.photo_count + 1)]
+    return [f"/my-reports/{view.tracking_number}/photos/{n}" for n in range(1, view.photo_count + 1)]
+
+
 def status_link(settings: Settings, number: str, token: str) -> str:
     """The status page's public address, for receipts and messages."""
     return links.status_link(settings.public_base_url, number, token)
@@ -133,7 +142,7 @@ async def _status_page(request: Request, services: Services, number: str, token:
     followup = await services.complaints.followup_view(number, token, page_language(request))
     sms = await services.complaints.sms_updates(number, token)
     return render(request, "portal/status.html", {
-        "v": view, "token": token, "f": followup, "sms": sms, "stop_action": f"/status/{number}/stop-sms", "done": done if done in DONE_KEYS else None, "error": error,
+        "v": view, "token": token, "photos": reporter_photos(view, token), "f": followup, "sms": sms, "stop_action": f"/status/{number}/stop-sms", "done": done if done in DONE_KEYS else None, "error": error,
         "form": form or {}, "limits": {"comment": MAX_COMMENT, "reason": MAX_REASON, "text": MAX_SUPPLEMENT}},
         status_code=422 if error else 200)
 

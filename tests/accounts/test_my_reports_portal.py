@@ -3,12 +3,15 @@ that keep what was typed; the proof cookie is bound to the browser's CSRF cookie
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import httpx
+from PIL import Image
 
 from civicdesk.container import Services
 from core.ratelimit import MemoryRateLimiter
+from tests import imaging
 
 from .codes import sms_code
 from .test_my_reports_api import MOBILE, OTHER, report
@@ -60,6 +63,44 @@ async def test_a_citizen_sees_their_reports_after_the_code(client: httpx.AsyncCl
     signed_out = await client.post("/my-reports/sign-out", data={"csrf_token": csrf_of(listed.text)})
     assert signed_out.status_code == 303
     assert "138****8000" not in (await client.get("/my-reports")).text
+
+
+async def verify_in_portal(client: httpx.AsyncClient, services: Services, phone: str) -> None:
+    sent = await ask_code(client, phone)
+    code = await sms_code(services, phone)
+    verified = await client.post("/my-reports/verify", data={"phone": phone, "code": code, "csrf_token": csrf_of(sent.text)})
+    assert verified.status_code == 303
+
+
+async def test_the_report_page_shows_its_public_photo_copies(client: httpx.AsyncClient, services: Services) -> None:
+    async def with_photos(phone: str, *photos: tuple[str, bytes, str]) -> tuple[str, str]:
+        created = await client.post("/api/v1/reports", files=[("photos", p) for p in photos], data={
+            "category": "dust", "description": "工地扬尘很大，没有洒水", "address": "城东工地", "contact_phone": phone})
+        assert created.status_code == 201, created.text
+        return created.json()["tracking_number"], created.json()["status_token"]
+
+    number, token = await with_photos(MOBILE, ("site.jpg", imaging.jpeg(gps=(30.27, 120.15)), "image/jpeg"),
+                                      ("gate.png", imaging.png(), "image/png"))
+    other, _ = await with_photos(OTHER, ("site.jpg", imaging.jpeg(), "image/jpeg"))
+    page = f"/my-reports/{number}"
+    assert (await client.get(f"{page}/photos/1")).status_code == 303  # not verified yet: to the phone step
+    await verify_in_portal(client, services, MOBILE)
+
+    status = await client.get(page)
+    assert status.status_code == 200 and 'id="photos"' in status.text
+    for n in (1, 2):  # the status page's thumbnails, each a link to the photo
+        assert f'<a href="{page}/photos/{n}" target="_blank" rel="noopener"><img src="{page}/photos/{n}"' in status.text
+        photo = await client.get(f"{page}/photos/{n}")
+        assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
+        assert not Image.open(io.BytesIO(photo.content)).getexif()  # the public copy, not the upload
+        by_token = await client.get(f"/api/v1/reports/{number}/photos/{n}", params={"token": token})
+        assert photo.content == by_token.content
+    assert (await client.get(f"{page}/photos/3")).status_code == 404
+    assert (await client.get(f"/my-reports/{other}/photos/1")).status_code == 404  # another number's report
+    assert (await client.get(f"{page}/photos/x")).status_code == 422
+    # the status page by token shows the same thumbnails through the public API
+    by_token_page = await client.get(f"/status/{number}", params={"token": token})
+    assert f'<img src="/api/v1/reports/{number}/photos/2?token={token}"' in by_token_page.text
 
 
 async def test_refusals_are_clear_4xx_pages_keeping_input(client: httpx.AsyncClient, services: Services) -> None:
