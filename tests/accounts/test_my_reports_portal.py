@@ -49,6 +49,7 @@ async def test_a_citizen_sees_their_reports_after_the_code(client: httpx.AsyncCl
     assert other["tracking_number"] not in listed.text
     status = await client.get(f"/my-reports/{mine['tracking_number']}")
     assert status.status_code == 200 and 'id="by-phone"' in status.text and 'id="history"' in status.text
+    assert 'id="sms-updates"' not in status.text  # stopping SMS takes the token (it said "stopped" here)
     missing = await client.get(f"/my-reports/{other['tracking_number']}")
     assert missing.status_code == 404 and other["tracking_number"] in missing.text  # named, but not shown
 
