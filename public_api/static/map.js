@@ -41,6 +41,17 @@ const datum = (() => {
 })();
 window.civicdeskDatum = datum;
 
+// Leaflet's own texts are English: every map takes the zoom buttons' titles and the attribution's
+// library credit from the page's catalog (the data-msg-* of map_texts in portal/_map.html).
+function civicdeskControls(map, box) {
+  const d = box.dataset;
+  L.control.zoom({ zoomInTitle: d.msgZoomIn, zoomOutTitle: d.msgZoomOut }).addTo(map);
+  const credit = Object.assign(document.createElement("a"),
+    { href: "https://leafletjs.com", title: d.msgLeafletTitle, textContent: d.msgLeaflet });
+  map.attributionControl.setPrefix(credit.outerHTML);
+}
+window.civicdeskControls = civicdeskControls;
+
 document.addEventListener("DOMContentLoaded", () => {
   const box = document.querySelector("[data-map]");
   if (!box) return;
@@ -64,7 +75,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!map) return;
     const at = toMap(lat, lon);
     if (!marker) {
-      marker = L.marker(at, { draggable: editable, keyboard: editable }).addTo(map);
+      marker = L.marker(at, { draggable: editable, keyboard: editable, alt: msg("Marker") }).addTo(map);
       marker.on("dragend", () => { const p = marker.getLatLng(); setPoint(...fromMap(p.lat, p.lng), false); });
     } else {
       marker.setLatLng(at);
@@ -84,7 +95,9 @@ document.addEventListener("DOMContentLoaded", () => {
   if (typeof L === "undefined") {
     unavailable();
   } else {
-    map = L.map(box, { scrollWheelZoom: false, tap: true }).setView(toMap(clat, clon), box.dataset.point ? 16 : Number(box.dataset.zoom));
+    map = L.map(box, { scrollWheelZoom: false, tap: true, zoomControl: false })
+      .setView(toMap(clat, clon), box.dataset.point ? 16 : Number(box.dataset.zoom));
+    civicdeskControls(map, box);
     const tiles = L.tileLayer(box.dataset.tiles, { maxZoom: 19, attribution: box.dataset.attribution });
     let loaded = false;
     tiles.on("tileload", () => {

@@ -25,7 +25,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
   const [clat, clon] = box.dataset.center.split(",").map(Number);
   const map = L.map(box, { zoomControl: false, maxZoom: MAX_ZOOM }).setView(toMap(clat, clon), Number(box.dataset.zoom));
-  L.control.zoom({ zoomInTitle: words.zoom_in, zoomOutTitle: words.zoom_out }).addTo(map);
+  window.civicdeskControls(map, box);
   const tiles = L.tileLayer(box.dataset.tiles, { maxZoom: MAX_ZOOM, attribution: box.dataset.attribution });
   let loaded = false;
   tiles.on("tileload", () => {

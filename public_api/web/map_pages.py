@@ -37,7 +37,7 @@ async def reports_map(request: Request, services: ServicesDep, staff: StaffViewe
 def _labels(lang: str) -> dict[str, object]:
     """The words the map's script shows (popups, clusters, messages), in the page's language."""
     words = {key: translate(lang, f"map_{key}") for key in (
-        "open_report", "cluster_reports", "zoom_in", "zoom_out", "close", "shown", "truncated", "none", "loading",
+        "open_report", "cluster_reports", "close", "shown", "truncated", "none", "loading",
         "failed", "unavailable_staff")}
     return {**words, "overdue": translate(lang, "overdue"), "due": translate(lang, "due_at"),
             "status": {s.value: status_label(s.value, lang) for s in Status},

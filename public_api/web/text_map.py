@@ -1,4 +1,5 @@
-"""Text of the console's map of reports, per language; merged into the catalog in `text.py`."""
+"""Text of the maps, per language: Leaflet's controls on every map, and the console's map of
+reports; merged into the catalog in `text.py`."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ MAP_TEXT: dict[str, dict[str, str]] = {
         "map_cluster_reports": "此处 {n} 件举报",
         "map_zoom_in": "放大",
         "map_zoom_out": "缩小",
+        "map_leaflet": "Leaflet 地图库",
+        "map_leaflet_title": "开源的交互式地图 JavaScript 库",
+        "map_marker": "标出的位置",
         "map_close": "关闭",
         "status_open": "未办结（全部）",
         "view_on_map": "在地图上查看",
@@ -54,6 +58,9 @@ MAP_TEXT: dict[str, dict[str, str]] = {
         "map_cluster_reports": "{n} reports here",
         "map_zoom_in": "Zoom in",
         "map_zoom_out": "Zoom out",
+        "map_leaflet": "Leaflet",
+        "map_leaflet_title": "A JavaScript library for interactive maps",
+        "map_marker": "The marked place",
         "map_close": "Close",
         "status_open": "Open (all)",
         "view_on_map": "View on the map",

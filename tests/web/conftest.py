@@ -97,3 +97,17 @@ def assert_fits(page, name: str | None = None) -> None:  # noqa: ANN001
     if name:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+# Leaflet's own texts as the catalog words them (Leaflet's defaults are the English ones).
+LEAFLET_ZH = ("放大", "缩小", "Leaflet 地图库", "开源的交互式地图 JavaScript 库")
+LEAFLET_EN = ("Zoom in", "Zoom out", "Leaflet", "A JavaScript library for interactive maps")
+
+
+def leaflet_texts(page, box: str) -> tuple[str, ...]:  # noqa: ANN001
+    """(zoom-in title, zoom-out title, the attribution's library credit, its title) of the map `box`."""
+    return tuple(page.evaluate("""(box) => {
+        const q = (s) => document.querySelector(box + " " + s);
+        const credit = q(".leaflet-control-attribution a[href='https://leafletjs.com']");
+        return [q(".leaflet-control-zoom-in").title, q(".leaflet-control-zoom-out").title, credit.textContent, credit.title];
+    }""", box))

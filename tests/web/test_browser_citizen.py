@@ -15,7 +15,7 @@ import pytest
 from core.kit.bureau_time import DEFAULT_TZ as SHANGHAI
 from tests import imaging
 from tests.live import LiveServer, live_server, server_env
-from tests.web.conftest import ARTIFACTS, PASSWORDS
+from tests.web.conftest import ARTIFACTS, LEAFLET_EN, LEAFLET_ZH, PASSWORDS, leaflet_texts
 from tests.web.tiles import TileServer, tile_server
 
 PHONE = {"width": 390, "height": 844}
@@ -204,6 +204,35 @@ def test_map_sets_drags_and_locates_the_point(browser, citizen_site, tiles) -> N
     assert page.locator("#map .leaflet-marker-draggable").count() == 0
     shoot(page, "map-status-phone")
     context.close()
+
+
+def test_the_maps_leaflet_texts_are_in_the_pages_language(browser, citizen_site, phone) -> None:  # noqa: ANN001
+    """Leaflet's own texts (zoom buttons, the library credit, the marker's alt) come from the page's
+    catalog: Chinese by default, English once the visitor chose it, on the form and the status page."""
+    site = citizen_site
+
+    def mark(page) -> None:  # noqa: ANN001
+        page.wait_for_selector("#map .leaflet-tile-loaded")
+        box = page.locator("#map").bounding_box()
+        page.locator("#map").click(position={"x": box["width"] / 2, "y": box["height"] / 2})  # scrolled into view
+
+    fill_report(phone, site, "夜间施工，电锯声音刺耳")
+    mark(phone)
+    assert leaflet_texts(phone, "#map") == LEAFLET_ZH
+    assert "Leaflet 地图库" in phone.inner_text("#map .leaflet-control-attribution")
+    assert phone.get_attribute("#map .leaflet-marker-icon", "alt") == "标出的位置"
+    shoot(phone, "map-texts-zh-phone")
+    phone.click("a.lang")  # English, kept for the next pages by the language cookie
+    phone.wait_for_url("**/report?lang=en")
+    fill_report(phone, site, "Night work with a circular saw")
+    mark(phone)
+    assert leaflet_texts(phone, "#map") == LEAFLET_EN
+    assert phone.get_attribute("#map .leaflet-marker-icon", "alt") == "The marked place"
+    phone.click("#report-form button[type=submit]")
+    phone.click("#status-link")
+    phone.wait_for_selector("#map .leaflet-marker-icon")
+    assert leaflet_texts(phone, "#map") == LEAFLET_EN
+    shoot(phone, "map-texts-en-status-phone")
 
 
 def test_location_denied_and_tiles_down_say_so_and_the_form_still_works(browser, citizen_site, tiles) -> None:  # noqa: ANN001

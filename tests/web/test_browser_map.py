@@ -13,7 +13,8 @@ import pytest
 
 from tests.live import LiveServer, live_server, server_env
 
-from .conftest import ARTIFACTS, DESKTOP, PASSWORDS, PHONE, assert_fits, device_context, sign_in
+from .conftest import (ARTIFACTS, DESKTOP, LEAFLET_EN, LEAFLET_ZH, PASSWORDS, PHONE, assert_fits, device_context,
+                       leaflet_texts, sign_in)
 from .tiles import TileServer
 
 SITE = (30.2741, 120.1551)
@@ -94,6 +95,7 @@ def test_map_markers_clusters_popup_and_filters_on_a_desktop(browser, map_site, 
     _loaded(page)
     page.wait_for_selector("#reports-map .leaflet-tile-loaded")
     assert "© 测试瓦片" in page.inner_text("#reports-map .leaflet-control-attribution")
+    assert leaflet_texts(page, "#reports-map") == LEAFLET_ZH
     counts = page.inner_text("#map-counts")
     assert "符合条件的举报 12 件" in counts and "没有位置 1 件" in counts and "已逾期 1 件" in counts
     assert "地图上显示 11 件" in page.inner_text("#map-shown")
@@ -158,6 +160,10 @@ def test_a_scoped_triager_on_a_phone_sees_only_its_department(browser, map_site,
         assert number not in html
     assert_fits(page, "staff-map-phone-scoped")
     page.locator("#reports-map").screenshot(path=str(ARTIFACTS / "staff-map-phone-scoped-map.png"))
+    page.goto(f"{map_site.url}/staff/map?lang=en")  # Leaflet's texts follow the page's language
+    _loaded(page)
+    assert leaflet_texts(page, "#reports-map") == LEAFLET_EN
+    assert "2 reports match" in page.inner_text("#map-counts")
     context.close()
 
 
