@@ -1,17 +1,22 @@
 """The console's map of reports in Chromium, on a phone (390x844) and a desktop (1280x900), over a
 loopback tile server: markers and clusters, a popup linking the report, the list's filter form
 changing the markers, a scoped triager seeing only its department, no horizontal scroll, and a
-tile service that is down (the page says so and still shows the counts and the list)."""
+tile service that is down (the page says so and still shows the counts and the list), and GCJ-02
+tiles (the marker stands on the shifted spot)."""
 
 from __future__ import annotations
 
+import math
+import re
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
 
 from tests.live import LiveServer, live_server, server_env
+from wechat.geo import wgs84_to_gcj02
 
 from .conftest import (ARTIFACTS, DESKTOP, LEAFLET_EN, LEAFLET_ZH, PASSWORDS, PHONE, assert_fits, device_context,
                        leaflet_texts, sign_in)
@@ -22,20 +27,28 @@ WAGES = "县人力资源和社会保障局"
 SCOPED_PASSWORD = "wages map password 1"
 
 
-@pytest.fixture(scope="module")
-def map_site(tmp_path_factory: pytest.TempPathFactory, tiles: TileServer) -> Iterator[LiveServer]:
-    tmp_path = tmp_path_factory.mktemp("staffmap")
+@contextmanager
+def _map_site(tmp_path_factory: pytest.TempPathFactory, name: str, tiles: TileServer,
+              **settings: str) -> Iterator[LiveServer]:
+    """A site of its own with a triager, no policy documents seeded, the loopback tiles around SITE."""
+    tmp_path = tmp_path_factory.mktemp(name)
     (tmp_path / "no-seed").mkdir()
     env = server_env(tmp_path / "var", f"sqlite+aiosqlite:///{tmp_path}/web.db",
                      CIVICDESK_KNOWLEDGE_SEED_DIR=str(tmp_path / "no-seed"), CIVICDESK_MAP_TILES_URL=tiles.url,
                      CIVICDESK_MAP_TILES_ATTRIBUTION="© 测试瓦片",
-                     CIVICDESK_MAP_CENTER_LAT=str(SITE[0]), CIVICDESK_MAP_CENTER_LON=str(SITE[1]))
+                     CIVICDESK_MAP_CENTER_LAT=str(SITE[0]), CIVICDESK_MAP_CENTER_LON=str(SITE[1]), **settings)
     with live_server(env) as live:
         live.staff("triager", "triager", PASSWORDS["triager"])
+        live.env["DB"] = str(tmp_path / "web.db")
+        yield live
+
+
+@pytest.fixture(scope="module")
+def map_site(tmp_path_factory: pytest.TempPathFactory, tiles: TileServer) -> Iterator[LiveServer]:
+    with _map_site(tmp_path_factory, "staffmap", tiles) as live:
         added = live.cli("staff", "add", "wages.map", "--role", "triager", "--department", WAGES,
                          "--password-stdin", stdin=SCOPED_PASSWORD + "\n")
         assert added.returncode == 0, added.stderr
-        live.env["DB"] = str(tmp_path / "web.db")
         yield live
 
 
@@ -197,3 +210,56 @@ def test_without_leaflet_the_page_still_counts(browser, map_site, seeded) -> Non
     assert "没有位置 1 件" in page.inner_text("#map-counts")
     context.close()
 
+
+
+@pytest.fixture(scope="module")
+def gcj_site(tmp_path_factory: pytest.TempPathFactory, tiles: TileServer) -> Iterator[LiveServer]:
+    """Tiles in GCJ-02 (as AutoNavi's and Tencent's are): the points are shifted for display."""
+    with _map_site(tmp_path_factory, "staffmap-gcj", tiles, CIVICDESK_MAP_TILES_DATUM="gcj02") as live:
+        yield live
+
+
+def _world_px(lat: float, lon: float, zoom: int) -> tuple[float, float]:
+    """Web Mercator: the point's pixel in the whole map at `zoom` (256 px tiles), as Leaflet's CRS."""
+    size = 256 * 2**zoom
+    rad = math.radians(lat)
+    return (lon + 180) / 360 * size, (1 - math.log(math.tan(rad) + 1 / math.cos(rad)) / math.pi) / 2 * size
+
+
+def test_gcj02_tiles_put_the_marker_on_the_shifted_spot(browser, gcj_site) -> None:  # noqa: ANN001
+    """A report at WGS-84 SITE is drawn where GCJ-02 tiles show that place: its marker stands over
+    the tile pixel of the shifted point (wechat/geo.py's reference shift, about 500 m here), not over
+    the unshifted one; the GeoJSON keeps WGS-84."""
+    number = _report(gcj_site, "dust", "工地扬尘，渣土车未覆盖", SITE)
+    context = device_context(browser, DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    sign_in(page, gcj_site.url, "triager")
+    feature = page.request.get(f"{gcj_site.url}/staff/map.geojson").json()["features"][0]
+    assert feature["id"] == number and feature["geometry"]["coordinates"] == [SITE[1], SITE[0]]
+    page.goto(f"{gcj_site.url}/staff/map")
+    _loaded(page)
+    # One point: the map settles at zoom 16 on it once the zoom animation and the tiles are done.
+    page.wait_for_function("""() => {
+        const box = document.getElementById('reports-map');
+        return box.dataset.drawnZoom === '16' && !box.querySelector('.leaflet-zoom-anim')
+            && box.querySelectorAll('img.leaflet-tile-loaded[src*="/tiles/16/"]').length > 0;
+    }""")
+    dot = page.locator(f"#reports-map .report-dot:has([data-number='{number}'])").bounding_box()
+    at = (dot["x"] + dot["width"] / 2, dot["y"] + dot["height"] / 2)
+    src, tile = page.evaluate("""() => {
+        const img = document.querySelector('#reports-map img.leaflet-tile-loaded[src*="/tiles/16/"]');
+        const r = img.getBoundingClientRect();
+        return [img.getAttribute('src'), [r.left, r.top]];
+    }""")
+    tx, ty = (int(v) for v in re.search(r"/tiles/16/(\d+)/(\d+)\.png", src).groups())
+
+    def on_screen(lat: float, lon: float) -> tuple[float, float]:
+        wx, wy = _world_px(lat, lon, 16)
+        return tile[0] + wx - tx * 256, tile[1] + wy - ty * 256
+
+    shifted, unshifted = on_screen(*wgs84_to_gcj02(*SITE)), on_screen(*SITE)
+    assert math.dist(at, shifted) < 2, (at, shifted)
+    assert math.dist(at, unshifted) > 100  # the shift is visible: ~230 px at zoom 16
+    assert_fits(page, "staff-map-desktop-gcj02")
+    context.close()
