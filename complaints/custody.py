@@ -56,8 +56,11 @@ class SweepResult:
     temp_deleted: int
 
 
-_LOCK = text("SELECT pg_advisory_xact_lock(:id)")
-_SHARED_LOCK = text("SELECT pg_advisory_xact_lock_shared(:id)")
+# All of a call's keys in one statement (one round trip), taken in the array's (sorted) order.
+_LOCK = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:ids AS bigint[])) WITH ORDINALITY AS a(k, n) "
+             "ORDER BY n")
+_SHARED_LOCK = text("SELECT pg_advisory_xact_lock_shared(k) FROM unnest(CAST(:ids AS bigint[])) "
+                    "WITH ORDINALITY AS a(k, n) ORDER BY n")
 
 
 def _lock_id(key: str) -> int:
@@ -71,8 +74,9 @@ async def lock_keys(session: AsyncSession, keys: Iterable[str], *, shared: bool 
         # statement, so start the transaction now rather than at the first insert.
         await session.connection()
         return
-    for lock_id in sorted({_lock_id(k) for k in keys}):
-        await session.execute(_SHARED_LOCK if shared else _LOCK, {"id": lock_id})
+    ids = sorted({_lock_id(k) for k in keys})
+    if ids:
+        await session.execute(_SHARED_LOCK if shared else _LOCK, {"ids": ids})
 
 
 async def referenced_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:

@@ -125,12 +125,15 @@ def add_event(
     public_message: str | None = None,
 ) -> None:
     """One line of the audit trail; `note` stays with staff, `public_message` reaches the reporter."""
-    session.add(
-        ReportEvent(
-            report_id=report.id, kind=kind, actor=actor, from_value=from_value, to_value=to_value,
-            note=note, public_message=public_message, created_at=now,
-        )
-    )
+    session.add(ReportEvent(report_id=report.id, **event_values(
+        kind, actor, now, from_value=from_value, to_value=to_value, note=note, public_message=public_message)))
+
+
+def event_values(kind: str, actor: str, now: datetime, **texts: str | None) -> dict[str, object]:
+    """An audit event's columns but its report's id (intake inserts them with the report);
+    `texts`: from_value, to_value, note, public_message (see add_event), None when not given."""
+    return {"kind": kind, "actor": actor, "from_value": None, "to_value": None, "note": None,
+            "public_message": None, **texts, "created_at": now}
 
 
 class CategoryBook:
