@@ -4,7 +4,8 @@ server. Screenshots of each scenario's final page go to test-artifacts/screensho
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgro
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 PASSWORDS = {"admin": "admin password 1", "triager": "triager password 1", "viewer": "viewer password 1"}
+SITE = (30.2741, 120.1551)  # the map sites' centre: a construction site in Hangzhou
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +85,25 @@ def tiles() -> Iterator[TileServer]:
         yield server
 
 
+@contextmanager
+def seedless_map_site(tmp_path_factory: pytest.TempPathFactory, name: str, tiles: TileServer,
+                      roles: Iterable[str] = ("triager",), **settings: str) -> Iterator[LiveServer]:
+    """A module's own live server on SQLite for map pages: no policy documents seeded (these pages
+    need none), tiles from the loopback server around SITE, an account per role in `roles` (user
+    name = role, PASSWORDS); `live.env["DB"]` is its database file."""
+    tmp_path = tmp_path_factory.mktemp(name)
+    (tmp_path / "no-seed").mkdir()
+    env = server_env(tmp_path / "var", f"sqlite+aiosqlite:///{tmp_path}/web.db",
+                     CIVICDESK_KNOWLEDGE_SEED_DIR=str(tmp_path / "no-seed"), CIVICDESK_MAP_TILES_URL=tiles.url,
+                     CIVICDESK_MAP_TILES_ATTRIBUTION="© 测试瓦片",
+                     CIVICDESK_MAP_CENTER_LAT=str(SITE[0]), CIVICDESK_MAP_CENTER_LON=str(SITE[1]), **settings)
+    with live_server(env) as live:
+        for role in roles:
+            live.staff(role, role, PASSWORDS[role])
+        live.env["DB"] = str(tmp_path / "web.db")
+        yield live
+
+
 def device_context(browser, viewport: dict[str, int]):  # noqa: ANN001, ANN201
     """A new browser context: PHONE is a touch phone at device scale 2, anything else a desktop."""
     phone = viewport is PHONE
@@ -109,5 +130,6 @@ def leaflet_texts(page, box: str) -> tuple[str, ...]:  # noqa: ANN001
     return tuple(page.evaluate("""(box) => {
         const q = (s) => document.querySelector(box + " " + s);
         const credit = q(".leaflet-control-attribution a[href='https://leafletjs.com']");
-        return [q(".leaflet-control-zoom-in").title, q(".leaflet-control-zoom-out").title, credit.textContent, credit.title];
+        return [q(".leaflet-control-zoom-in").title, q(".leaflet-control-zoom-out").title,
+                credit.textContent, credit.title];
     }""", box))

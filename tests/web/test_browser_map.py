@@ -10,42 +10,24 @@ import math
 import re
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
 
-from tests.live import LiveServer, live_server, server_env
+from tests.live import LiveServer
 from wechat.geo import wgs84_to_gcj02
 
-from .conftest import (ARTIFACTS, DESKTOP, LEAFLET_EN, LEAFLET_ZH, PASSWORDS, PHONE, assert_fits, device_context,
-                       leaflet_texts, sign_in)
+from .conftest import (ARTIFACTS, DESKTOP, LEAFLET_EN, LEAFLET_ZH, PHONE, SITE, assert_fits, device_context,
+                       leaflet_texts, seedless_map_site, sign_in)
 from .tiles import TileServer
 
-SITE = (30.2741, 120.1551)
 WAGES = "县人力资源和社会保障局"
 SCOPED_PASSWORD = "wages map password 1"
 
 
-@contextmanager
-def _map_site(tmp_path_factory: pytest.TempPathFactory, name: str, tiles: TileServer,
-              **settings: str) -> Iterator[LiveServer]:
-    """A site of its own with a triager, no policy documents seeded, the loopback tiles around SITE."""
-    tmp_path = tmp_path_factory.mktemp(name)
-    (tmp_path / "no-seed").mkdir()
-    env = server_env(tmp_path / "var", f"sqlite+aiosqlite:///{tmp_path}/web.db",
-                     CIVICDESK_KNOWLEDGE_SEED_DIR=str(tmp_path / "no-seed"), CIVICDESK_MAP_TILES_URL=tiles.url,
-                     CIVICDESK_MAP_TILES_ATTRIBUTION="© 测试瓦片",
-                     CIVICDESK_MAP_CENTER_LAT=str(SITE[0]), CIVICDESK_MAP_CENTER_LON=str(SITE[1]), **settings)
-    with live_server(env) as live:
-        live.staff("triager", "triager", PASSWORDS["triager"])
-        live.env["DB"] = str(tmp_path / "web.db")
-        yield live
-
-
 @pytest.fixture(scope="module")
 def map_site(tmp_path_factory: pytest.TempPathFactory, tiles: TileServer) -> Iterator[LiveServer]:
-    with _map_site(tmp_path_factory, "staffmap", tiles) as live:
+    with seedless_map_site(tmp_path_factory, "staffmap", tiles) as live:
         added = live.cli("staff", "add", "wages.map", "--role", "triager", "--department", WAGES,
                          "--password-stdin", stdin=SCOPED_PASSWORD + "\n")
         assert added.returncode == 0, added.stderr
@@ -215,7 +197,8 @@ def test_without_leaflet_the_page_still_counts(browser, map_site, seeded) -> Non
 @pytest.fixture(scope="module")
 def gcj_site(tmp_path_factory: pytest.TempPathFactory, tiles: TileServer) -> Iterator[LiveServer]:
     """Tiles in GCJ-02 (as AutoNavi's and Tencent's are): the points are shifted for display."""
-    with _map_site(tmp_path_factory, "staffmap-gcj", tiles, CIVICDESK_MAP_TILES_DATUM="gcj02") as live:
+    with seedless_map_site(tmp_path_factory, "staffmap-gcj", tiles,
+                           CIVICDESK_MAP_TILES_DATUM="gcj02") as live:
         yield live
 
 

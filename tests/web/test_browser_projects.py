@@ -9,26 +9,18 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.live import LiveServer, live_server, server_env
+from tests.live import LiveServer
 
-from .conftest import ARTIFACTS, DESKTOP, PASSWORDS, PHONE, assert_fits, device_context, sign_in
+from .conftest import (ARTIFACTS, DESKTOP, PASSWORDS, PHONE, SITE, assert_fits, device_context, seedless_map_site,
+                       sign_in)
 from .tiles import TileServer
 
-SITE = (30.2741, 120.1551)
 WAGES = "县人力资源和社会保障局"
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, tiles: TileServer) -> Iterator[LiveServer]:
-    """No policy documents seeded (these pages need none); tiles from the loopback server."""
-    tmp_path = tmp_path_factory.mktemp("projects")
-    (tmp_path / "no-seed").mkdir()
-    env = server_env(tmp_path / "var", f"sqlite+aiosqlite:///{tmp_path}/web.db",
-                     CIVICDESK_KNOWLEDGE_SEED_DIR=str(tmp_path / "no-seed"), CIVICDESK_MAP_TILES_URL=tiles.url,
-                     CIVICDESK_MAP_CENTER_LAT=str(SITE[0]), CIVICDESK_MAP_CENTER_LON=str(SITE[1]))
-    with live_server(env) as live:
-        for role in ("admin", "triager"):
-            live.staff(role, role, PASSWORDS[role])
+    with seedless_map_site(tmp_path_factory, "projects", tiles, roles=("admin", "triager")) as live:
         live.env["TOKEN"] = live.staff("api.admin", "admin", PASSWORDS["admin"])
         yield live
 
