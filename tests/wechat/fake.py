@@ -35,6 +35,7 @@ class FakeWeChatAPI:
     refused: list[str] = field(default_factory=list)  # texts over the limit (45002)
     token_fetches: int = 0
     valid_token: str | None = None
+    app_id: str = APP_ID  # the app whose tokens it issues
 
     def __post_init__(self) -> None:
         self._tokens = itertools.count(1)
@@ -76,7 +77,7 @@ class FakeWeChatAPI:
     # --- the API --------------------------------------------------------------------------------
     async def _token(self, request: web.Request) -> web.Response:
         q = request.query
-        if q.get("appid") != APP_ID or q.get("secret") != APP_SECRET or q.get("grant_type") != "client_credential":
+        if q.get("appid") != self.app_id or q.get("secret") != APP_SECRET or q.get("grant_type") != "client_credential":
             return web.json_response({"errcode": 40013, "errmsg": "invalid appid"})
         self.token_fetches += 1
         self.valid_token = f"token-{next(self._tokens)}"

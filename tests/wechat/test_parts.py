@@ -81,9 +81,12 @@ async def test_the_token_and_conversations_live_in_redis(settings: Any, fake_wec
 
     from wechat.api import WeChatApi
 
-    # Two processes' clients share one token: the second never fetches.
-    shared = settings.model_copy(update={"redis_url": REDIS_URL})
+    # Two processes' clients share one token: the second never fetches. The token's Redis key names
+    # the app, so an app id of this run's own keeps parallel runs on one Redis apart.
+    fake_wechat.app_id = f"wx{uuid.uuid4().hex[:16]}"
+    shared = settings.model_copy(update={"redis_url": REDIS_URL, "wechat_app_id": fake_wechat.app_id})
     first, second = WeChatApi(shared), WeChatApi(shared)
+    assert fake_wechat.app_id in first.client.access_token_key
     first.client.session.delete(first.client.access_token_key)
     try:
         await first.send_text("o1", "a")
