@@ -71,9 +71,11 @@ class Params:
     termmap_per_word: int = 2
     termmap_weight: float = 0.7
     # plain-words topic guides (knowledge/topics.py): each article also scores as its topic's descriptions
-    # (their best e5 similarity, and BM25 over the Chinese one); best of 19 pairs on tune, see the README
+    # (their best e5 similarity; BM25 over the Chinese one and the typical questions; the typical questions'
+    # best similarity as questions); chosen on tune, see the README
     w_topic_vector: float = 2.0
     w_topic_bm25: float = 3.0
+    w_topic_questions: float = 3.0
     vector_expand: int = 12  # expansion terms appended to the question for the vector search
     per_guide: int = 2  # at most this many sections of one guide in the results (guides repeat themselves),
     guide_margin: float = 0.1  # unless a further section outscores the result it displaces by this much
@@ -163,7 +165,8 @@ class _State:
         self._vectors(index, chunks)
         del chunks, tokens, keyword_docs
         trim_heap()  # the catalog rows and token lists read to build this are freed: give the pages back
-        self.topics = TopicIndex(resolve(topics or [], self.parts), self.size, index.embeddings.embed_documents)
+        self.topics = TopicIndex(resolve(topics or [], self.parts), self.size, index.embeddings.embed_documents,
+                                 lambda texts: index.embeddings.embed_queries(texts, store=True))
         self.liability = np.array([bool(_LIABILITY_CHAPTER.search(parts[0].chapter)) for parts in self.parts])
         self.guide = np.array([not parts[0].article for parts in self.parts], dtype=bool)  # a guide's section
         # titles for direct lookup: (title, doc_id) and article units by (doc_id, number)
@@ -306,7 +309,7 @@ class Retriever:
         return article, np.maximum(paragraph, article)
 
     def fuse(self, keyword: np.ndarray, article: np.ndarray, paragraph: np.ndarray,
-             topic: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+             topic: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """One score per unit from the lists (and the topic guides' two when given), between 0 and 1."""
         p = self.params
         if p.fusion == "rrf":
@@ -317,6 +320,8 @@ class Retriever:
         if topic is not None:
             fused += (p.w_topic_vector * _standardised(topic[0], p.norm_top)
                       + p.w_topic_bm25 * _standardised(topic[1], p.norm_top))
+            if p.w_topic_questions:
+                fused += p.w_topic_questions * _standardised(topic[2], p.norm_top)
         fused -= fused.min()
         top = float(fused.max())
         return fused / top if top > 0 else fused
@@ -366,7 +371,7 @@ class Retriever:
         elif mode == "vector":
             fused = np.maximum(article, paragraph)
         else:
-            if len(state.topics) and (p.w_topic_vector or p.w_topic_bm25):
+            if len(state.topics) and (p.w_topic_vector or p.w_topic_bm25 or p.w_topic_questions):
                 topic = state.topics.scores(vector, weights)
             fused = self.fuse(keyword, article, paragraph, topic)
             if p.liability_weight != 1.0 and not _ASKS_CONSEQUENCES.search(question):

@@ -12,8 +12,11 @@ English, and BM25 over the Chinese description), and every article of the topic 
 two more lists in the retriever's fusion (knowledge/retrieval.py). A topic of a law that is not loaded, or
 whose articles are not found in it, is left out: the guides never invent a source.
 
+A topic may also carry typical questions (`q`), what people would ask when it is the answer; they are
+embedded as questions and compared with the asker's (a third list).
+
 Files: JSON Lines, one topic per line (`law` as the law's full title, `chapter`, `section`, `from` and
-`to` as article labels, `zh`, `en`); the project ships guides for the laws it is tested with
+`to` as article labels, `zh`, `en`, optionally `q`); the project ships guides for the laws it is tested with
 (knowledge/topics/), and `CIVICDESK_KNOWLEDGE_TOPICS_DIR` adds a bureau's own.
 """
 
@@ -36,6 +39,7 @@ FIELDS = ("law", "from", "to", "zh", "en")
 MAX_ARTICLES = 8  # a topic spans at most this many articles (broader ones blur what they are about)
 
 EmbedDocuments = Callable[[list[str]], list[list[float]]]
+EmbedQueries = Callable[[list[str]], np.ndarray]  # query-side vectors, one row per text
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Topic:
     en: str
     chapter: str = ""
     section: str = ""
+    questions: tuple[str, ...] = ()  # what people would ask when this topic is the answer (optional)
 
     @property
     def heading(self) -> str:
@@ -56,7 +61,7 @@ class Topic:
         return f"{short_title(self.law)} {self.heading}：{self.zh}".strip()
 
     def keyword_text(self) -> str:
-        return f"{self.law} {self.heading} {self.zh}"
+        return f"{self.law} {self.heading} {self.zh} {' '.join(self.questions)}"
 
 
 def parse_topics(path: Path) -> list[Topic]:
@@ -74,10 +79,14 @@ def parse_topics(path: Path) -> list[Topic]:
         if missing:
             raise ValidationFailed(f"{path.name} 第 {number} 行缺少 {', '.join(missing)}",
                                    f"{path.name} line {number} lacks {', '.join(missing)}")
+        if not isinstance(row.get("q", []), list):
+            raise ValidationFailed(f"{path.name} 第 {number} 行的 q 应为问题列表",
+                                   f"{path.name} line {number}: q must be a list of questions")
         topics.append(Topic(
             law=row["law"].strip(), first=row["from"].strip(), last=row["to"].strip(), zh=row["zh"].strip(),
             en=row["en"].strip(), chapter=str(row.get("chapter", "")).strip(),
             section=str(row.get("section", "")).strip(),
+            questions=tuple(str(q).strip() for q in row.get("q", []) if str(q).strip()),
         ))
     return topics
 
@@ -123,7 +132,8 @@ class TopicIndex:
     """The resolved topics of one search state: their vectors, a BM25 over their descriptions and, for
     every unit, the topic it belongs to (-1: none)."""
 
-    def __init__(self, resolved: list[tuple[Topic, list[int]]], size: int, embed: EmbedDocuments):
+    def __init__(self, resolved: list[tuple[Topic, list[int]]], size: int, embed: EmbedDocuments,
+                 embed_queries: EmbedQueries | None = None):
         self.topics = [topic for topic, _ in resolved]
         self.unit_topic = np.full(size, -1, dtype=np.int64)
         for number, (_, covered) in enumerate(resolved):
@@ -135,21 +145,31 @@ class TopicIndex:
             self.zh_vectors, self.en_vectors = vectors[: len(self.topics)], vectors[len(self.topics) :]
         else:
             self.zh_vectors = self.en_vectors = np.zeros((0, 1), dtype=np.float32)
+        # typical questions are compared with the question as questions (query side to query side)
+        asked = [(number, q) for number, t in enumerate(self.topics) for q in t.questions]
+        self.question_topic = np.array([number for number, _ in asked], dtype=np.int64)
+        self.question_vectors = (np.asarray(embed_queries([q for _, q in asked]), dtype=np.float32)
+                                 if asked and embed_queries is not None else np.zeros((0, 1), dtype=np.float32))
         self.bm25 = BM25([tokenize(t.keyword_text()) for t in self.topics])
 
     def __len__(self) -> int:
         return len(self.topics)
 
-    def scores(self, vector: np.ndarray, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-        """Per unit: its topic's best description similarity to the question vector, and its topic's BM25
-        score for the question's weighted words. A unit outside every topic gets the lowest of each."""
+    def scores(self, vector: np.ndarray, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per unit: its topic's best description similarity to the question vector, its topic's BM25 score
+        for the question's weighted words, and its topic's best typical-question similarity. A unit outside
+        every topic gets the lowest of each."""
         similarity = np.maximum(np.einsum("ij,j->i", self.zh_vectors, vector),
                                 np.einsum("ij,j->i", self.en_vectors, vector))
         keyword = np.asarray(self.bm25.scores(weights), dtype=np.float32)
+        asked = np.full(len(self.topics), -1.0, dtype=np.float32)
+        if len(self.question_vectors):
+            np.maximum.at(asked, self.question_topic, np.einsum("ij,j->i", self.question_vectors, vector))
         safe = np.where(self.covered, self.unit_topic, 0)
         unit_vector = np.where(self.covered, similarity[safe], float(similarity.min()))
         unit_keyword = np.where(self.covered, keyword[safe], 0.0)
-        return unit_vector.astype(np.float32), unit_keyword.astype(np.float32)
+        unit_asked = np.where(self.covered, asked[safe], float(asked.min()))
+        return unit_vector.astype(np.float32), unit_keyword.astype(np.float32), unit_asked.astype(np.float32)
 
 
 __all__ = ["SHIPPED_DIR", "Topic", "TopicIndex", "load_topics", "parse_topics", "resolve"]
