@@ -119,7 +119,8 @@ def test_every_portal_page_fits_a_phone_and_a_desktop(browser, citizen_site, pho
         assert in_first_screen(page, "#status-token"), "the token is off the first screen"
         assert in_first_screen(page, "#status-link")
         assert_fits(page, f"fit-receipt-{suffix}")
-        page.click("#status-link")
+        with page.expect_navigation():  # measured on the status page, not while it loads
+            page.click("#status-link")
         assert_fits(page, f"fit-status-{suffix}")
         page.goto(f"{site.url}/open-days/{event_id}")
         page.fill("#register input[name=name]", "王小明" + suffix)
@@ -214,7 +215,7 @@ def test_the_maps_leaflet_texts_are_in_the_pages_language(browser, citizen_site,
     def mark(page) -> None:  # noqa: ANN001
         page.wait_for_selector("#map .leaflet-tile-loaded")
         box = page.locator("#map").bounding_box()
-        page.locator("#map").click(position={"x": box["width"] / 2, "y": box["height"] / 2})  # scrolled into view
+        page.locator("#map").click(position={"x": box["width"] / 2, "y": box["height"] / 2})  # scrolls to it
 
     fill_report(phone, site, "夜间施工，电锯声音刺耳")
     mark(phone)
@@ -341,7 +342,8 @@ def test_reporter_adds_information_rates_and_asks_for_reopening(browser, citizen
     fill_report(phone, site, "塔吊作业时下方没有设置警戒区", category="safety_hazard")
     phone.click("#report-form button[type=submit]")
     number = phone.inner_text("#tracking-number").strip()
-    phone.click("#status-link")
+    with phone.expect_navigation():
+        phone.click("#status-link")
     status_url = phone.url
     # 1. Add information while it is open: text and a photo; staff are alerted.
     assert phone.locator("#rate-form").count() == 0
