@@ -110,7 +110,8 @@ async def my_report(request: Request, number: str, services: ServicesDep) -> Res
                       {"step": "list", "masked": mask_phone(phone), "reports": [], "missing": number[:20]},
                       status_code=404)
     return render(request, "portal/status.html", {"v": view, "token": "", "photos": reporter_photos(view),
-                                                  "f": None, "sms": None, "by_phone": True, "form": {}, "limits": {}})
+                                                  "f": None, "sms": None, "by_phone": True, "form": {},
+                                                  "limits": {}})
 
 
 @router.get("/my-reports/{number}/photos/{n}")

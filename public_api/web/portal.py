@@ -142,7 +142,8 @@ async def _status_page(request: Request, services: Services, number: str, token:
     followup = await services.complaints.followup_view(number, token, page_language(request))
     sms = await services.complaints.sms_updates(number, token)
     return render(request, "portal/status.html", {
-        "v": view, "token": token, "photos": reporter_photos(view, token), "f": followup, "sms": sms, "stop_action": f"/status/{number}/stop-sms", "done": done if done in DONE_KEYS else None, "error": error,
+        "v": view, "token": token, "photos": reporter_photos(view, token), "f": followup, "sms": sms,
+        "stop_action": f"/status/{number}/stop-sms", "done": done if done in DONE_KEYS else None, "error": error,
         "form": form or {}, "limits": {"comment": MAX_COMMENT, "reason": MAX_REASON, "text": MAX_SUPPLEMENT}},
         status_code=422 if error else 200)
 

@@ -69,11 +69,13 @@ async def test_a_citizen_sees_their_reports_after_the_code(client: httpx.AsyncCl
 async def verify_in_portal(client: httpx.AsyncClient, services: Services, phone: str) -> None:
     sent = await ask_code(client, phone)
     code = await sms_code(services, phone)
-    verified = await client.post("/my-reports/verify", data={"phone": phone, "code": code, "csrf_token": csrf_of(sent.text)})
+    verified = await client.post("/my-reports/verify",
+                                 data={"phone": phone, "code": code, "csrf_token": csrf_of(sent.text)})
     assert verified.status_code == 303
 
 
-async def test_the_report_page_shows_its_public_photo_copies(client: httpx.AsyncClient, services: Services) -> None:
+async def test_the_report_page_shows_its_public_photo_copies(client: httpx.AsyncClient,
+                                                             services: Services) -> None:
     async def with_photos(phone: str, *photos: tuple[str, bytes, str]) -> tuple[str, str]:
         created = await client.post("/api/v1/reports", files=[("photos", p) for p in photos], data={
             "category": "dust", "description": "工地扬尘很大，没有洒水", "address": "城东工地", "contact_phone": phone})
@@ -90,7 +92,8 @@ async def test_the_report_page_shows_its_public_photo_copies(client: httpx.Async
     status = await client.get(page)
     assert status.status_code == 200 and 'id="photos"' in status.text
     for n in (1, 2):  # the status page's thumbnails, each a link to the photo
-        assert f'<a href="{page}/photos/{n}" target="_blank" rel="noopener"><img src="{page}/photos/{n}"' in status.text
+        link = f'<a href="{page}/photos/{n}" target="_blank" rel="noopener"><img src="{page}/photos/{n}"'
+        assert link in status.text
         photo = await client.get(f"{page}/photos/{n}")
         assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
         assert not Image.open(io.BytesIO(photo.content)).getexif()  # the public copy, not the upload

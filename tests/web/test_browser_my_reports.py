@@ -15,11 +15,12 @@ MOBILE = "13700137000"
 
 def test_my_reports_on_a_phone(site: LiveServer, phone) -> None:  # noqa: ANN001
     numbers = []
-    for description, photos in (("夜间施工噪音很大，凌晨两点还在浇筑混凝土", [imaging.jpeg(), imaging.jpeg(color=(60, 90, 160))]),
-                                ("工地扬尘严重，没有洒水降尘", [])):
+    two_photos = [imaging.jpeg(), imaging.jpeg(color=(60, 90, 160))]
+    for description, photos in (("夜间施工噪音很大，凌晨两点还在浇筑混凝土", two_photos), ("工地扬尘严重，没有洒水降尘", [])):
         created = httpx.post(f"{site.url}/api/v1/reports", data={
             "category": "dust", "description": description, "address": "城关镇人民路 18 号在建工地东门",
-            "contact_phone": "137-0013-7000"}, files=[("photos", (f"{i}.jpg", p, "image/jpeg")) for i, p in enumerate(photos)])
+            "contact_phone": "137-0013-7000"},
+            files=[("photos", (f"{i}.jpg", p, "image/jpeg")) for i, p in enumerate(photos)])
         assert created.status_code == 201, created.text
         numbers.append(created.json()["tracking_number"])
 
@@ -52,7 +53,8 @@ def test_my_reports_on_a_phone(site: LiveServer, phone) -> None:  # noqa: ANN001
     # The report's photos, as on the status page: thumbnails that load, each a link to the photo.
     thumbs = phone.locator("#photos a img")
     assert thumbs.count() == 2
-    phone.wait_for_function("() => [...document.querySelectorAll('#photos img')].every((i) => i.complete && i.naturalWidth > 0)")
+    phone.wait_for_function(
+        "() => [...document.querySelectorAll('#photos img')].every((i) => i.complete && i.naturalWidth > 0)")
     assert phone.get_attribute("#photos a >> nth=1", "href") == f"/my-reports/{numbers[0]}/photos/2"
     assert_fits(phone, "my-reports-status")
     with phone.context.expect_page() as opened:
