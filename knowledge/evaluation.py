@@ -8,7 +8,6 @@ set, the hand-off set and dev.jsonl when present); `format_table` prints one row
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ValidationFailed
+from core.kit.jsonl import json_lines
 from knowledge.answer_metrics import AnswerFigures, answer_figures
 
 if TYPE_CHECKING:
@@ -44,15 +44,7 @@ class EvalReport:
 
 def load_items(path: Path) -> list[dict[str, Any]]:
     items = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValidationFailed(
-                f"{path} 第 {number} 行不是合法的 JSON", f"{path} line {number} is not valid JSON: {exc.msg}"
-            ) from exc
+    for number, item in json_lines(path):
         # hand-off items (report_category) need no law: they measure report suggestions only
         if "question" not in item or (
             "law" not in item and item.get("expect") != "abstain" and "report_category" not in item

@@ -9,9 +9,10 @@ The unit returned is a citable one: a law's article (all its parts), or a sectio
   granularities (whole articles and single paragraphs; a paragraph hit counts for its article); at a few
   thousand vectors an exact matrix product in memory is faster than an approximate index;
 - topics: every article also scores as its topic in the plain-words topic guides (knowledge/topics.py):
-  the topic descriptions' best e5 similarity and their BM25 score, which bridge everyday words and
-  legal prose from the law's side;
-- fusion: a weighted sum of the five scores, each standardised by the mean and spread of its own best
+  the topic descriptions' best e5 similarity, BM25 over the description and typical questions, and the
+  typical questions' best similarity to the question, which bridge everyday words and legal prose from
+  the law's side;
+- fusion: a weighted sum of the six scores, each standardised by the mean and spread of its own best
   200 (so a clearly best article keeps its lead, which rank fusion flattens); paragraph vectors weigh
   most among the article's own lists, the team's own guide sections 0.8 when they compete with
   articles; weights chosen on the tune split of knowledge/evalsets/train.jsonl. Routing by law and
@@ -310,7 +311,7 @@ class Retriever:
 
     def fuse(self, keyword: np.ndarray, article: np.ndarray, paragraph: np.ndarray,
              topic: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-        """One score per unit from the lists (and the topic guides' two when given), between 0 and 1."""
+        """One score per unit from the lists (and the topic guides' three when given), between 0 and 1."""
         p = self.params
         if p.fusion == "rrf":
             return (p.w_bm25 * _rrf(keyword, p.rrf_k) + p.w_article * _rrf(article, p.rrf_k)
@@ -319,9 +320,8 @@ class Retriever:
                  + p.w_paragraph * _standardised(paragraph, p.norm_top))
         if topic is not None:
             fused += (p.w_topic_vector * _standardised(topic[0], p.norm_top)
-                      + p.w_topic_bm25 * _standardised(topic[1], p.norm_top))
-            if p.w_topic_questions:
-                fused += p.w_topic_questions * _standardised(topic[2], p.norm_top)
+                      + p.w_topic_bm25 * _standardised(topic[1], p.norm_top)
+                      + p.w_topic_questions * _standardised(topic[2], p.norm_top))
         fused -= fused.min()
         top = float(fused.max())
         return fused / top if top > 0 else fused

@@ -7,13 +7,13 @@ consecutive articles on one matter, a short description in the words citizens, w
 (with a few of the law's own terms) and one in plain English. Written from the law texts alone, never from
 questions, so it helps questions nobody has asked yet.
 
-Each topic is scored against the question twice (its descriptions' e5 vectors, the better of Chinese and
-English, and BM25 over the Chinese description), and every article of the topic receives that score as
-two more lists in the retriever's fusion (knowledge/retrieval.py). A topic of a law that is not loaded, or
-whose articles are not found in it, is left out: the guides never invent a source.
+A topic may also carry typical questions (`q`), what people would ask when it is the answer.
 
-A topic may also carry typical questions (`q`), what people would ask when it is the answer; they are
-embedded as questions and compared with the asker's (a third list).
+Each topic is scored against the question three times (its descriptions' e5 vectors, the better of
+Chinese and English; BM25 over the Chinese description and the typical questions; the typical questions
+embedded as questions and compared with the asker's), and every article of the topic receives those
+scores as three more lists in the retriever's fusion (knowledge/retrieval.py). A topic of a law that is
+not loaded, or whose articles are not found in it, is left out: the guides never invent a source.
 
 Files: JSON Lines, one topic per line (`law` as the law's full title, `chapter`, `section`, `from` and
 `to` as article labels, `zh`, `en`, optionally `q`); the project ships guides for the laws it is tested with
@@ -22,7 +22,6 @@ Files: JSON Lines, one topic per line (`law` as the law's full title, `chapter`,
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import ValidationFailed
+from core.kit.jsonl import json_lines
 from knowledge.bm25 import BM25
 from knowledge.splitter import Chunk, short_title
 from knowledge.text import tokenize
@@ -67,14 +67,7 @@ class Topic:
 def parse_topics(path: Path) -> list[Topic]:
     """The topics of one guide file; a malformed line is an error naming the file and line."""
     topics: list[Topic] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValidationFailed(f"{path.name} 第 {number} 行不是合法的 JSON",
-                                   f"{path.name} line {number} is not valid JSON: {exc.msg}") from exc
+    for number, row in json_lines(path, path.name):
         missing = [name for name in FIELDS if not isinstance(row, dict) or not str(row.get(name, "")).strip()]
         if missing:
             raise ValidationFailed(f"{path.name} 第 {number} 行缺少 {', '.join(missing)}",
@@ -129,11 +122,11 @@ def resolve(topics: Sequence[Topic], units: Sequence[Sequence[Chunk]]) -> list[t
 
 
 class TopicIndex:
-    """The resolved topics of one search state: their vectors, a BM25 over their descriptions and, for
-    every unit, the topic it belongs to (-1: none)."""
+    """The resolved topics of one search state: their description and typical-question vectors, a BM25
+    over their descriptions and questions and, for every unit, the topic it belongs to (-1: none)."""
 
     def __init__(self, resolved: list[tuple[Topic, list[int]]], size: int, embed: EmbedDocuments,
-                 embed_queries: EmbedQueries | None = None):
+                 embed_queries: EmbedQueries):
         self.topics = [topic for topic, _ in resolved]
         self.unit_topic = np.full(size, -1, dtype=np.int64)
         for number, (_, covered) in enumerate(resolved):
@@ -149,7 +142,7 @@ class TopicIndex:
         asked = [(number, q) for number, t in enumerate(self.topics) for q in t.questions]
         self.question_topic = np.array([number for number, _ in asked], dtype=np.int64)
         self.question_vectors = (np.asarray(embed_queries([q for _, q in asked]), dtype=np.float32)
-                                 if asked and embed_queries is not None else np.zeros((0, 1), dtype=np.float32))
+                                 if asked else np.zeros((0, 1), dtype=np.float32))
         self.bm25 = BM25([tokenize(t.keyword_text()) for t in self.topics])
 
     def __len__(self) -> int:

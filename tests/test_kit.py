@@ -87,3 +87,20 @@ def test_sealed_values_open_only_with_their_key_and_purpose() -> None:
     assert sealing.unseal(sealing.derive_key("another secret", "civicdesk-test", b"seal"), sealed, b"token") is None
     assert sealing.unseal(key, sealed[:-4] + "AAAA", b"token") is None  # damaged
     assert sealing.unseal(key, "not base64!", b"token") is None
+
+
+def test_json_lines_numbers_lines_skips_blank_ones_and_names_the_bad_one(tmp_path) -> None:  # noqa: ANN001
+    from core.errors import ValidationFailed
+    from core.kit.jsonl import json_lines
+
+    path = tmp_path / "items.jsonl"
+    path.write_text('{"a": 1}\n\n  \n[2]\n', encoding="utf-8")
+    assert list(json_lines(path)) == [(1, {"a": 1}), (4, [2])]
+    path.write_text('{"a": 1}\n{oops\n', encoding="utf-8")
+    with pytest.raises(ValidationFailed) as error:
+        list(json_lines(path, "items.jsonl"))
+    assert error.value.message_en.startswith("items.jsonl line 2 is not valid JSON")
+    assert error.value.message_zh == "items.jsonl 第 2 行不是合法的 JSON"
+    with pytest.raises(ValidationFailed) as error:
+        list(json_lines(path))
+    assert error.value.message_en.startswith(f"{path} line 2")
