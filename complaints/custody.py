@@ -47,6 +47,7 @@ class PhotoBlob:
     data: bytes
     visibility: Visibility
     ext: str
+    sha256: str | None = None  # of data, when known (the key was made from it)
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ async def hold(session: AsyncSession, store: PhotoStore, blobs: Sequence[PhotoBl
         for blob in blobs:
             if not store.exists(blob.key):
                 log.warning("photo %s went missing before its report committed; stored again", blob.key)
-                store.put(blob.data, visibility=blob.visibility, ext=blob.ext)
+                store.put(blob.data, visibility=blob.visibility, ext=blob.ext, sha256=blob.sha256)
 
     await asyncio.to_thread(restore)
 

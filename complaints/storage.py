@@ -29,6 +29,7 @@ Visibility = Literal["private", "public"]
 
 _EXT: Final = re.compile(r"[a-z0-9]{1,8}")
 _KEY: Final = re.compile(r"(private|public)/([0-9a-f]{2})/([0-9a-f]{2})/(\2\3[0-9a-f]{60})\.[a-z0-9]{1,8}")
+_DIGEST: Final = re.compile(r"[0-9a-f]{64}")
 _FILE_MODES: Final[dict[str, int]] = {"private": 0o600, "public": 0o644}
 _DIR_MODES: Final[dict[str, int]] = {"private": 0o700, "public": 0o755}
 
@@ -48,8 +49,9 @@ class InvalidPhotoKey(ValidationFailed):
 
 
 class PhotoStore(Protocol):
-    def put(self, data: bytes, *, visibility: Visibility, ext: str) -> StoredObject:
-        """Store bytes under their content key; storing the same bytes again creates nothing."""
+    def put(self, data: bytes, *, visibility: Visibility, ext: str, sha256: str | None = None) -> StoredObject:
+        """Store bytes under their content key; storing the same bytes again creates nothing.
+        `sha256`: the bytes' digest (hex) when the caller already has it (photo intake does)."""
         ...
 
     def get(self, key: str) -> bytes:
@@ -75,14 +77,18 @@ class PhotoStore(Protocol):
         ...
 
 
-def object_key(data: bytes, *, visibility: Visibility, ext: str) -> str:
-    """The content-addressed key every store uses for these bytes."""
+def object_key(data: bytes, *, visibility: Visibility, ext: str, sha256: str | None = None) -> str:
+    """The content-addressed key every store uses for these bytes. A submission's photos were
+    hashed by the intake already; `sha256` passes that digest on (hashing a 1 MB photo and its
+    copy again was 0.65 ms of a submission's CPU)."""
     if visibility not in _FILE_MODES:
         raise ValueError(f"unknown visibility {visibility!r}")
     ext = ext.lower().lstrip(".")
     if not _EXT.fullmatch(ext):
         raise ValueError(f"bad file extension {ext!r}")
-    digest = hashlib.sha256(data).hexdigest()
+    if sha256 is not None and not _DIGEST.fullmatch(sha256):
+        raise ValueError("sha256 must be 64 lowercase hex digits")
+    digest = sha256 or hashlib.sha256(data).hexdigest()
     return f"{visibility}/{digest[:2]}/{digest[2:4]}/{digest}.{ext}"
 
 
@@ -110,8 +116,8 @@ class LocalPhotoStore:
     def from_settings(cls, settings: Settings) -> LocalPhotoStore:
         return cls(settings.resolved_photos_dir)
 
-    def put(self, data: bytes, *, visibility: Visibility, ext: str) -> StoredObject:
-        key = object_key(data, visibility=visibility, ext=ext)
+    def put(self, data: bytes, *, visibility: Visibility, ext: str, sha256: str | None = None) -> StoredObject:
+        key = object_key(data, visibility=visibility, ext=ext, sha256=sha256)
         path = self._path(key)
         existing = _size(path)
         if existing == len(data):

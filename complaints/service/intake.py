@@ -115,15 +115,16 @@ class Intake:
         return await check_photo(photo.data, self.policy.photo_limits, photo.filename)
 
     def store_photo(self, photo: ProcessedPhoto, created: list[str]) -> list[custody.PhotoBlob]:
-        original = self.store.put(photo.original, visibility="private", ext=photo.original_format)
+        original = self.store.put(photo.original, visibility="private", ext=photo.original_format,
+                                  sha256=photo.original_sha256)
         if original.created:
             created.append(original.key)
-        public = self.store.put(photo.public, visibility="public", ext="jpg")
+        public = self.store.put(photo.public, visibility="public", ext="jpg", sha256=photo.public_sha256)
         if public.created:
             created.append(public.key)
         return [
-            custody.PhotoBlob(original.key, photo.original, "private", photo.original_format),
-            custody.PhotoBlob(public.key, photo.public, "public", "jpg"),
+            custody.PhotoBlob(original.key, photo.original, "private", photo.original_format, photo.original_sha256),
+            custody.PhotoBlob(public.key, photo.public, "public", "jpg", photo.public_sha256),
         ]
 
     async def _insert_report(

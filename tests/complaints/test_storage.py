@@ -68,6 +68,15 @@ def test_same_content_is_stored_once(store: LocalPhotoStore) -> None:
     assert other_visibility.created and other_visibility.key.startswith("private/")
 
 
+def test_a_known_digest_is_used_and_a_malformed_one_refused(store: LocalPhotoStore) -> None:
+    given = store.put(DATA, visibility="private", ext="jpg", sha256=DIGEST)
+    assert given.key == object_key(DATA, visibility="private", ext="jpg")  # the same key as hashing
+    assert store.get(given.key) == DATA
+    for bad in ("", DIGEST.upper(), DIGEST[:-1], DIGEST + "0", "../" + DIGEST[3:]):
+        with pytest.raises(ValueError):
+            store.put(DATA, visibility="private", ext="jpg", sha256=bad)
+
+
 def test_extension_is_normalised_and_validated(store: LocalPhotoStore) -> None:
     assert store.put(DATA, visibility="private", ext=".HEIC").key.endswith(".heic")
     for bad in ("", "j/pg", "../x", "toolongext", "jp g"):
