@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import Database
+from core.db import Database, DriverTransaction
+from core.prepared import PreparedStatement
 
 from .models import Photo
 from .storage import PhotoStore, Visibility
@@ -64,6 +65,9 @@ _SHARED_LOCK = text("SELECT pg_advisory_xact_lock_shared(k) FROM unnest(CAST(:id
                     "WITH ORDINALITY AS a(k, n) ORDER BY n")
 
 
+_SHARED_LOCK_PREPARED = PreparedStatement(_SHARED_LOCK)
+
+
 def _lock_id(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
 
@@ -95,9 +99,13 @@ async def referenced_keys(session: AsyncSession, keys: Iterable[str]) -> set[str
     return found & set(wanted)
 
 
-async def hold(session: AsyncSession, store: PhotoStore, blobs: Sequence[PhotoBlob]) -> None:
-    """Call inside the transaction that inserts the rows referencing `blobs`, before commit."""
-    await lock_keys(session, (b.key for b in blobs), shared=True)
+async def hold(conn: AsyncSession | DriverTransaction, store: PhotoStore, blobs: Sequence[PhotoBlob]) -> None:
+    """Call inside the transaction that inserts the rows referencing `blobs`, before commit: a
+    session's, or a prepared one's (a report's submission; on SQLite it began IMMEDIATE)."""
+    if isinstance(conn, AsyncSession):
+        await lock_keys(conn, (b.key for b in blobs), shared=True)
+    elif not conn.is_sqlite and blobs:
+        await conn.execute(_SHARED_LOCK_PREPARED, ids=sorted({_lock_id(b.key) for b in blobs}))
 
     def restore() -> None:
         for blob in blobs:

@@ -27,7 +27,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import greenlet_spawn
 
 from core.errors import ValidationFailed
-from core.fastread import PreparedRead
+from core.prepared import PreparedStatement
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -186,6 +186,46 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+class DriverTransaction:
+    """Runs prepared statements (core.prepared) on one driver connection: aiosqlite or asyncpg.
+    Every parameter passes the NUL check that SQLAlchemy's statements get from `_refuse_nul`."""
+
+    def __init__(self, dialect: Any, driver: Any):
+        self.dialect = dialect
+        self.driver = driver
+        self.is_sqlite = dialect.name == "sqlite"
+
+    def _prepare(self, statement: PreparedStatement, values: dict[str, Any]) -> tuple[str, list[Any]]:
+        if _has_nul(values):
+            raise TextHasNul()
+        return statement.compiled(self.dialect).sql, statement.parameters(self.dialect, values)
+
+    async def fetch(self, statement: PreparedStatement, **values: Any) -> list[Any]:
+        sql, params = self._prepare(statement, values)
+        raw = await (self.driver.execute_fetchall(sql, params) if self.is_sqlite else self.driver.fetch(sql, *params))
+        return statement.rows(self.dialect, raw)
+
+    async def scalar(self, statement: PreparedStatement, **values: Any) -> Any:
+        """The first column of the one row the statement returns."""
+        rows = await self.fetch(statement, **values)
+        if len(rows) != 1:
+            raise LookupError(f"expected one row, got {len(rows)}")
+        return rows[0][0]
+
+    async def execute(self, statement: PreparedStatement, **values: Any) -> None:
+        sql, params = self._prepare(statement, values)
+        await (self.driver.execute_fetchall(sql, params) if self.is_sqlite else self.driver.execute(sql, *params))
+
+    async def executemany(self, statement: PreparedStatement, rows: list[dict[str, Any]]) -> None:
+        """One driver call for all rows (each row the same keys)."""
+        if not rows:
+            return
+        if _has_nul(rows):
+            raise TextHasNul()
+        sql = statement.compiled(self.dialect).sql
+        await self.driver.executemany(sql, [statement.parameters(self.dialect, row) for row in rows])
+
+
 class Database:
     """Owns the engine and hands out sessions. One per process, passed to whoever needs it."""
 
@@ -248,26 +288,46 @@ class Database:
             self._writer = None
             turn.release()
 
-    async def fetch(self, read: PreparedRead, **values: Any) -> list[Any]:
+    async def fetch(self, read: PreparedStatement, **values: Any) -> list[Any]:
         """The rows of a prepared read, run on the pooled driver connection outside any
-        transaction (see core.fastread): no SQLAlchemy execution layer, one driver call."""
-        if _has_nul(values):
-            raise TextHasNul()
-        dialect = self.engine.dialect
-        params = read.parameters(dialect, values)
-        sql = read.compiled(dialect).sql
+        transaction (see core.prepared): no SQLAlchemy execution layer, one driver call."""
         # Straight from the pool: an AsyncConnection around it (Connection.__init__ and its event
         # dispatch, the shielded close) was a fifth of the status read's event-loop samples.
         pooled = await greenlet_spawn(self.engine.sync_engine.raw_connection)
         try:
-            driver = pooled.driver_connection
-            if self.is_sqlite:
-                raw = await driver.execute_fetchall(sql, params)
-            else:
-                raw = await driver.fetch(sql, *params)
+            return await DriverTransaction(self.engine.dialect, pooled.driver_connection).fetch(read, **values)
         finally:
             await greenlet_spawn(pooled.close)  # back to the pool (reset as any other)
-        return read.rows(dialect, raw)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[DriverTransaction]:
+        """Prepared statements in one transaction on a pooled driver connection, committed on
+        success and rolled back on any error: a write_session without SQLAlchemy's execution layer
+        (core.prepared), for the busiest writes. SQLite begins IMMEDIATE, after this process's
+        writer turn, as write_session does. Errors are the driver's own (sqlite3, asyncpg)."""
+        async with self._sqlite_writer_turn():
+            pooled = await greenlet_spawn(self.engine.sync_engine.raw_connection)
+            driver = pooled.driver_connection
+            try:
+                if self.is_sqlite:
+                    await driver.execute_fetchall("BEGIN IMMEDIATE")
+                    transaction = None
+                else:
+                    transaction = driver.transaction()
+                    await transaction.start()
+                try:
+                    yield DriverTransaction(self.engine.dialect, driver)
+                except BaseException:
+                    await (driver.rollback() if transaction is None else transaction.rollback())
+                    raise
+                await (driver.commit() if transaction is None else transaction.commit())
+            finally:
+                # SQLAlchemy's adapter does not know of a transaction begun on asyncpg itself, so
+                # its reset would not end one: a connection still in one (a rollback that was
+                # itself interrupted) is closed, never handed to the next user.
+                if driver.in_transaction if self.is_sqlite else driver.is_in_transaction():
+                    await greenlet_spawn(pooled.invalidate)
+                await greenlet_spawn(pooled.close)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -15,7 +15,7 @@ from accounts.scope import BUREAU, Scope
 from core.clock import Clock
 from core.db import Database
 from core.errors import NotFound, ValidationFailed
-from core.fastread import PreparedRead
+from core.prepared import PreparedStatement
 from core.ids import token_matches
 from core.kit.bureau_time import BureauTime
 
@@ -346,7 +346,7 @@ def _status_read() -> Select[Any]:
     )
 
 
-_STATUS_READ = PreparedRead(_status_read())
+_STATUS_READ = PreparedStatement(_status_read())
 
 
 def scope_clause(scope: Scope) -> Any:
