@@ -31,13 +31,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator
-from sqlalchemy import Boolean, Index, Integer, String, Text, bindparam, select
-from sqlalchemy import insert as sa_insert
+from sqlalchemy import Boolean, Index, Integer, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import outbox
-from core.db import Base, Database, DriverTransaction
+from core.db import Base, Database
 from core.errors import ValidationFailed
 from core.ids import secrets_equal
 from core.kit import sealing
@@ -46,7 +45,6 @@ from core.kit.sealing import derive_key
 from core.kit.validation import Invalid
 from core.outbox import OutboxPayload
 from core.phones import is_mobile, normalize_phone
-from core.prepared import PreparedStatement
 
 EMAIL, SMS = ChannelName.EMAIL.value, ChannelName.SMS.value
 REPORT, REGISTRATION = "report", "registration"
@@ -167,25 +165,21 @@ class ContactKeys:
 
 # --- the domains' side --------------------------------------------------------------------------
 def values(
-    keys: ContactKeys, *, channel: str, address: str, subject: str, subject_id: int, token: str | None,
-    notify: bool, language: str, now: datetime,
+    keys: ContactKeys, *, channel: str, address: str, subject: str, token: str | None, notify: bool, language: str,
+    now: datetime, subject_id: int | None = None,
 ) -> dict[str, Any]:
-    """A contact row's columns: the subject's token is sealed only when the person asked to be told."""
-    return {"channel": channel, "address": address, "subject": subject, "subject_id": subject_id, "notify": notify,
-            "sealed_token": keys.seal(token) if token and notify else None, "language": language,
-            "created_at": now}
+    """A contact row's columns: the subject's token is sealed only when the person asked to be
+    told. Without `subject_id` when the subject is inserted with it (a report's submission)."""
+    row = {"channel": channel, "address": address, "subject": subject, "notify": notify,
+           "sealed_token": keys.seal(token) if token and notify else None, "language": language, "created_at": now}
+    return row if subject_id is None else {**row, "subject_id": subject_id}
 
 
-def add(session: AsyncSession, keys: ContactKeys, **fields: Any) -> Contact:
+def add(session: AsyncSession, keys: ContactKeys, *, subject_id: int, **fields: Any) -> Contact:
     """A new contact (see `values`) added to the session."""
-    contact = Contact(**values(keys, **fields))
+    contact = Contact(**values(keys, subject_id=subject_id, **fields))
     session.add(contact)
     return contact
-
-
-async def insert(tx: DriverTransaction, keys: ContactKeys, **fields: Any) -> None:
-    """A new contact (see `values`) inserted in a prepared transaction (a report's submission)."""
-    await tx.execute(_INSERT, **values(keys, **fields))
 
 
 async def of_subjects(session: AsyncSession, subject: str, subject_ids: Iterable[int]) -> list[Contact]:
@@ -244,7 +238,3 @@ async def unsubscribe(db: Database, contact_id: int, now: datetime) -> Contact |
             contact.unsubscribed_at = now
         return contact
 
-
-_INSERT = PreparedStatement(sa_insert(Contact.__table__).values(
-    {c: bindparam(c, type_=Contact.__table__.c[c].type) for c in (
-        "channel", "address", "subject", "subject_id", "notify", "sealed_token", "language", "created_at")}))

@@ -9,7 +9,8 @@ once per shape (tables, row counts, columns):
 - PostgreSQL: one statement, the children as data-modifying CTEs of the parent's INSERT
   (`WITH parent AS (INSERT ... RETURNING id), child_0 AS (INSERT ... (SELECT id FROM parent))
   SELECT id FROM parent`); the foreign keys are checked at the end of the statement, when the
-  parent row is there.
+  parent row is there. A parent column may be computed in the same statement (`sql_values`, e.g.
+  a report's number from the counter's upsert, itself a CTE).
 - SQLite, which has no data-modifying CTEs: the parent's INSERT ... RETURNING, then one
   executemany per child table (each one thread hand-off on aiosqlite).
 
@@ -23,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import ColumnElement, Table, bindparam, insert, select
 from sqlalchemy.sql import Executable
 
 from core.db import DriverTransaction
@@ -43,32 +44,44 @@ _statements: dict[tuple[Any, ...], PreparedStatement] = {}
 
 
 async def insert_family(tx: DriverTransaction, parent: Table, values: Mapping[str, Any],
-                        children: Sequence[Children] = ()) -> int:
-    """Insert `values` into `parent` and each `children`'s rows pointing at it; the parent's id."""
+                        children: Sequence[Children] = (), *, returning: Sequence[str] = ("id",),
+                        sql_values: Mapping[str, ColumnElement[Any]] | None = None,
+                        sql_params: Mapping[str, Any] | None = None) -> Any:
+    """Insert `values` into `parent` and each `children`'s rows pointing at it; the parent's
+    `returning` columns as a row (its id first). PostgreSQL only: `sql_values` are parent columns
+    computed in the statement (built once: they are part of the cached statement's identity),
+    with their own bind parameters in `sql_params`."""
     children = [c for c in children if c.rows]
+    if "id" != returning[0]:
+        raise ValueError("the parent's id comes first in returning")
     if not tx.is_sqlite:
-        statement, params = _one_statement(parent, values, children)
-        return await tx.scalar(statement, **params)
+        statement, params = _one_statement(parent, values, children, tuple(returning), sql_values or {})
+        return (await tx.fetch(statement, **params, **(sql_params or {})))[0]
+    if sql_values:
+        raise ValueError("SQLite has no data-modifying CTEs: give the values themselves")
     keys = tuple(values)
-    parent_id = await tx.scalar(_cached(("returning", parent, keys), lambda: insert(parent).values(
-        _binds(parent, keys)).returning(parent.c.id)), **values)
+    found = await tx.fetch(_cached(("returning", parent, keys, tuple(returning)), lambda: insert(parent).values(
+        _binds(parent, keys)).returning(*(parent.c[c] for c in returning))), **values)
+    parent_id = found[0][0]
     for child in children:
         child_keys = (child.foreign_key, *child.rows[0])
         statement = _cached(("plain", child.table, child_keys), lambda t=child.table, k=child_keys: insert(t).values(
             _binds(t, k)))
         await tx.executemany(statement, [{**row, child.foreign_key: parent_id} for row in child.rows])
-    return parent_id
+    return found[0]
 
 
 def _binds(table: Table, keys: Sequence[str], prefix: str = "") -> dict[str, Any]:
     return {k: bindparam(f"{prefix}{k}", type_=table.c[k].type) for k in keys}
 
 
-def _one_statement(parent: Table, values: Mapping[str, Any],
-                   children: Sequence[Children]) -> tuple[PreparedStatement, dict[str, Any]]:
+def _one_statement(parent: Table, values: Mapping[str, Any], children: Sequence[Children], returning: tuple[str, ...],
+                   sql_values: Mapping[str, ColumnElement[Any]]) -> tuple[PreparedStatement, dict[str, Any]]:
     parent_keys = tuple(values)
     shapes = tuple((c.table, c.foreign_key, len(c.rows), tuple(c.rows[0])) for c in children)
-    statement = _cached(("family", parent, parent_keys, shapes), lambda: _build(parent, parent_keys, shapes))
+    computed = tuple(sql_values.items())
+    statement = _cached(("family", parent, parent_keys, shapes, returning, tuple((k, id(v)) for k, v in computed)),
+                        lambda: _build(parent, parent_keys, shapes, returning, computed))
     params = {f"p_{k}": v for k, v in values.items()}
     for j, child in enumerate(children):
         for i, row in enumerate(child.rows):
@@ -76,15 +89,16 @@ def _one_statement(parent: Table, values: Mapping[str, Any],
     return statement, params
 
 
-def _build(parent: Table, parent_keys: tuple[str, ...],
-           shapes: tuple[tuple[Table, str, int, tuple[str, ...]], ...]) -> Executable:
-    new = insert(parent).values(_binds(parent, parent_keys, "p_")).returning(parent.c.id).cte("parent_row")
+def _build(parent: Table, parent_keys: tuple[str, ...], shapes: tuple[tuple[Table, str, int, tuple[str, ...]], ...],
+           returning: tuple[str, ...], computed: tuple[tuple[str, ColumnElement[Any]], ...]) -> Executable:
+    new = (insert(parent).values({**_binds(parent, parent_keys, "p_"), **dict(computed)})
+           .returning(*(parent.c[c] for c in returning)).cte("parent_row"))
     ctes = [
         insert(table).values({foreign_key: select(new.c.id).scalar_subquery(), **_binds(table, keys, f"c{j}_{i}_")})
         .cte(f"child_{j}_{i}")
         for j, (table, foreign_key, count, keys) in enumerate(shapes) for i in range(count)
     ]
-    return select(new.c.id).add_cte(*ctes)
+    return select(*(new.c[c] for c in returning)).add_cte(*ctes)
 
 
 def _cached(key: tuple[Any, ...], build: Callable[[], Executable]) -> PreparedStatement:

@@ -4,13 +4,14 @@ databases: the same SQL, types, defaults and NUL check as SQLAlchemy's own execu
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import bindparam, func, insert, select
 
 from civicdesk.container import Services
 from core import contacts
+from complaints.models import Report
 from core.contacts import Contact
 from core.db import TextHasNul
 from core.prepared import PreparedStatement
@@ -100,20 +101,29 @@ async def test_scalar_wants_exactly_one_row(services: Services) -> None:
             await tx.scalar(nothing, s=1)
 
 
-async def test_the_contact_row_is_the_same_through_either_path(services: Services) -> None:
-    fields = {"channel": contacts.EMAIL, "address": "p@example.com", "subject": contacts.REPORT, "subject_id": 9,
-              "token": "status-token-1234", "notify": True, "language": "en", "now": WHEN + timedelta(minutes=1)}
-    async with services.db.transaction() as tx:
-        await contacts.insert(tx, services.contact_keys, **fields)
-    async with services.db.write_session() as session:
-        contacts.add(session, services.contact_keys, **{**fields, "subject_id": 10})
+async def test_a_submission_stores_its_contact_as_the_orm_path_does(services: Services) -> None:
+    """A report's contacts are rows of its one-statement insert; a registration's are ORM adds."""
+    from complaints.schemas import Channel, ReportInput
+
+    submitted = await services.complaints.submit(ReportInput(
+        category="dust", description="工地扬尘，没有覆盖", address="人民路 18 号", channel=Channel.API, language="en",
+        contact_email="p@example.com", notify_email=True))
     async with services.db.session() as session:
-        found = {c.subject_id: c for c in await contacts.of_subjects(session, contacts.REPORT, [9, 10])}
-    assert set(found) == {9, 10}
-    for contact in found.values():
-        assert (contact.address, contact.notify, contact.language, contact.created_at) == (
-            "p@example.com", True, "en", WHEN + timedelta(minutes=1))
-        assert services.contact_keys.unseal(contact.sealed_token) == "status-token-1234"
+        report_id = (await session.execute(select(Report.id).where(
+            Report.tracking_number == submitted.tracking_number))).scalar_one()
+        [contact] = await contacts.of_subjects(session, contacts.REPORT, [report_id])
+        now = contact.created_at
+    async with services.db.write_session() as session:
+        contacts.add(session, services.contact_keys, channel=contacts.EMAIL, address="p@example.com",
+                     subject=contacts.REPORT, subject_id=report_id + 1000, token=submitted.status_token, notify=True,
+                     language="en", now=now)
+    async with services.db.session() as session:
+        both = await contacts.of_subjects(session, contacts.REPORT, [report_id, report_id + 1000])
+    assert len(both) == 2
+    for found in both:
+        assert (found.channel, found.address, found.notify, found.language, found.created_at) == (
+            contacts.EMAIL, "p@example.com", True, "en", now)
+        assert services.contact_keys.unseal(found.sealed_token) == submitted.status_token
 
 
 def test_an_insert_whose_default_is_not_a_scalar_needs_its_value() -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, Text, bindparam, cast, func, insert, select, update
+from sqlalchemy import Table, Text, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -34,8 +34,6 @@ from .records import REPORTER, CategoryBook, event_values
 
 # A busy site can draw many reports; staff need the nearest recent ones, not all of them.
 MAX_DUPLICATE_CANDIDATES = 50
-# A report's number until the counter is taken; never committed ('~' is not in tracking numbers).
-_PENDING_NUMBER = "~"
 
 
 class Intake:
@@ -70,38 +68,38 @@ class Intake:
             async with self.db.transaction() as tx:
                 # Locks the photos' keys and puts back any that a failed twin deleted meanwhile.
                 await custody.hold(tx, self.store, blobs)
-                report = await self._insert_report(tx, data, category, processed, stored, token)
-                await self._add_contacts(tx, report, data, token)
-                candidates = await self._record_duplicates(tx, report)
-                # Last: on PostgreSQL the counter's row stays locked until commit, and every
-                # submission waits for it, so it is taken when nothing but the commit is left.
-                tracking_number = await self._number(tx, report)
+                now = self.clock.now()
+                candidates = await self._duplicate_rows(tx, category.id, data, now)
+                # Last: the number (on PostgreSQL the counter's row stays locked until commit,
+                # and every submission waits for it), with every row of the report.
+                report = await self._insert_report(tx, data, category, processed, stored, token, now, candidates)
             return SubmitResult(
-                tracking_number=tracking_number,
-                status=report.status,
+                tracking_number=report.tracking_number,
+                status=Status.SUBMITTED.value,
                 status_token=token,
                 acceptance_due_at=report.acceptance_due_at,
                 photo_count=len(processed),
-                duplicate_candidates=candidates,
+                duplicate_candidates=len(candidates),
             )
         except BaseException:
             # Files this submission created, unless a committed report uses the same bytes.
             await asyncio.shield(custody.discard_unreferenced(self.db, self.store, created_keys))
             raise
 
-    async def _add_contacts(self, tx: DriverTransaction, report: NewReport, data: ReportInput, token: str) -> None:
-        """Where the reporter asked to be told. A mobile number is kept as a contact even without
-        SMS updates (it lets its owner find their reports by a code sent to it), unless the report
-        is anonymous and no updates were asked for."""
-        common = {"subject": contacts.REPORT, "subject_id": report.id, "token": token,
-                  "language": report.language, "now": report.created_at}
+    def _contact_rows(self, data: ReportInput, token: str, language: str, now: datetime) -> list[dict[str, Any]]:
+        """Where the reporter asked to be told (rows without the report's id). A mobile number is
+        kept as a contact even without SMS updates (it lets its owner find their reports by a code
+        sent to it), unless the report is anonymous and no updates were asked for."""
+        common = {"subject": contacts.REPORT, "token": token, "language": language, "now": now}
+        rows = []
         if data.contact_email and data.notify_email:
-            await contacts.insert(tx, self.contact_keys, channel=contacts.EMAIL, address=data.contact_email,
-                                  notify=True, **common)
+            rows.append(contacts.values(self.contact_keys, channel=contacts.EMAIL, address=data.contact_email,
+                                        notify=True, **common))
         mobile = contacts.mobile_or_none(data.contact_phone)
         if mobile and (data.notify_sms or not data.anonymous):
-            await contacts.insert(tx, self.contact_keys, channel=contacts.SMS, address=mobile,
-                                  notify=data.notify_sms, **common)
+            rows.append(contacts.values(self.contact_keys, channel=contacts.SMS, address=mobile,
+                                        notify=data.notify_sms, **common))
+        return rows
 
     def check_photo_count(self, count: int) -> None:
         """Channels call this before reading the photos' bytes, and submit() again."""
@@ -138,17 +136,18 @@ class Intake:
         processed: Sequence[ProcessedPhoto],
         stored: Sequence[tuple[str, str]],
         token: str,
+        now: datetime,
+        candidates: list[dict[str, Any]],
     ) -> NewReport:
-        """The report, its photos and its first events, as Core inserts (`core.fastwrite`): one
-        statement on PostgreSQL. Through the ORM's flush this was three INSERT ... RETURNING
-        statements and the unit of work's bookkeeping, a good part of the event loop's time
-        under concurrent submissions; nothing later in the request needs ORM objects."""
-        now = self.clock.now()
+        """The report numbered, with its photos, first events, duplicate candidates and contacts,
+        as prepared inserts (`core.fastwrite`): one statement on PostgreSQL, the number taken in it
+        by the counter's upsert. Through the ORM's flush this was three INSERT ... RETURNING
+        statements and the unit of work's bookkeeping, and the number an UPDATE of the new row
+        (every index of reports written twice)."""
         hint = next((p.gps for p in processed if p.gps), None) if data.lat is None else None
         anonymous = data.anonymous
         language, due = normalize_language(data.language), self.policy.deadlines.acceptance_due(now)
         values = {
-            "tracking_number": _PENDING_NUMBER + new_token()[:12],  # numbered just before commit (submit)
             "category_id": category.id,
             "description": data.description,
             "address": data.address,
@@ -175,12 +174,21 @@ class Intake:
         events = [event_values("created", REPORTER, now, to_value=Status.SUBMITTED.value)]
         if data.intake_note:
             events.append(event_values("note", data.channel.value, now, note=data.intake_note))
-        report_id = await insert_family(tx, _REPORTS, values, [
+        children = [
             Children(_PHOTOS, "report_id", self.photo_values(processed, stored, 1, now)),
             Children(_EVENTS, "report_id", events),
-        ])
-        return NewReport(id=report_id, category_id=category.id, lat=data.lat, lon=data.lon, language=language,
-                         status=Status.SUBMITTED.value, created_at=now, acceptance_due_at=due)
+            Children(_CANDIDATES, "report_id", candidates),
+            Children(_CONTACTS, "subject_id", self._contact_rows(data, token, language, now)),
+        ]
+        year = self.policy.bureau_time.year(now)
+        if tx.is_sqlite:  # the write lock is held since BEGIN IMMEDIATE: the order does not matter
+            values["tracking_number"] = _format_number(year, await tx.scalar(_NEXT_NUMBER, year=year))
+            row = await insert_family(tx, _REPORTS, values, children, returning=("id", "tracking_number"))
+        else:
+            row = await insert_family(tx, _REPORTS, values, children, returning=("id", "tracking_number"),
+                                      sql_values={"tracking_number": _PG_NUMBER},
+                                      sql_params={"year": year, "prefix": f"{year}-"})
+        return NewReport(id=row.id, tracking_number=row.tracking_number, acceptance_due_at=due)
 
     @staticmethod
     def photo_values(processed: Sequence[ProcessedPhoto], stored: Sequence[tuple[str, str]], first: int,
@@ -211,38 +219,23 @@ class Intake:
                    now: datetime) -> list[Photo]:
         return [Photo(**values) for values in cls.photo_values(processed, stored, first, now)]
 
-    async def _number(self, tx: DriverTransaction, report: NewReport) -> str:
-        """Takes the next tracking number, YYYY-NNNNNN, sequential per year in the bureau's time
-        zone, and gives it to the report. The counter's upsert is atomic on both backends:
-        PostgreSQL locks the counter row until commit, SQLite holds the write lock. On
-        PostgreSQL the upsert and the report's update are one statement (the number is then
-        formatted in SQL, as `_format_number` does: at least six digits, zero-padded)."""
-        year = self.policy.bureau_time.year(report.created_at)
-        if not tx.is_sqlite:
-            return await tx.scalar(_NUMBER_REPORT, year=year, prefix=f"{year}-", report_id=report.id)
-        number = _format_number(year, await tx.scalar(_NEXT_NUMBER, year=year))
-        await tx.execute(_SET_NUMBER, report_id=report.id, number=number)
-        return number
-
-    async def _record_duplicates(self, tx: DriverTransaction, report: NewReport) -> int:
-        """Earlier open reports of the same category nearby and recent become candidates. Only
-        their ids and points are read (ORM rows came with their joined category, department and
-        primary, for nothing)."""
-        if report.lat is None or report.lon is None:
-            return 0
+    async def _duplicate_rows(self, tx: DriverTransaction, category_id: int, data: ReportInput,
+                              now: datetime) -> list[dict[str, Any]]:
+        """Earlier open reports of the same category nearby and recent, as candidate rows (without
+        the new report's id: they are inserted with it). Only ids and points are read."""
+        if data.lat is None or data.lon is None:
+            return []
         radius = self.policy.duplicate_radius_m
-        min_lat, max_lat, min_lon, max_lon = bounding_box(report.lat, report.lon, radius)
-        since = report.created_at - timedelta(days=self.policy.duplicate_window_days)
-        rows = await tx.fetch(_NEARBY, category_id=report.category_id, report_id=report.id, since=since,
+        min_lat, max_lat, min_lon, max_lon = bounding_box(data.lat, data.lon, radius)
+        since = now - timedelta(days=self.policy.duplicate_window_days)
+        rows = await tx.fetch(_NEARBY, category_id=category_id, since=since,
                               min_lat=min_lat, max_lat=max_lat, min_lon=min_lon, max_lon=max_lon)
         candidates = []
         for other_id, lat, lon in rows:
-            distance = haversine_m(report.lat, report.lon, lat, lon)
+            distance = haversine_m(data.lat, data.lon, lat, lon)
             if distance <= radius:
-                candidates.append({"report_id": report.id, "candidate_id": other_id,
-                                   "distance_m": round(distance, 1), "created_at": report.created_at})
-        await tx.executemany(_INSERT_CANDIDATES, candidates)
-        return len(candidates)
+                candidates.append({"candidate_id": other_id, "distance_m": round(distance, 1), "created_at": now})
+        return candidates
 
 
 @dataclass(frozen=True)
@@ -250,12 +243,7 @@ class NewReport:
     """What the rest of a submission needs of the report it inserted."""
 
     id: int
-    category_id: int
-    lat: float | None
-    lon: float | None
-    language: str
-    status: str
-    created_at: datetime
+    tracking_number: str
     acceptance_due_at: datetime
 
 
@@ -263,6 +251,8 @@ _REPORTS: Table = Report.__table__  # type: ignore[assignment]
 _PHOTOS: Table = Photo.__table__  # type: ignore[assignment]
 _EVENTS: Table = ReportEvent.__table__  # type: ignore[assignment]
 _COUNTERS: Table = TrackingCounter.__table__  # type: ignore[assignment]
+_CANDIDATES: Table = DuplicateCandidate.__table__  # type: ignore[assignment]
+_CONTACTS: Table = contacts.Contact.__table__  # type: ignore[assignment]
 
 
 def _format_number(year: int, last: int) -> str:
@@ -275,26 +265,21 @@ def _next_number(insert_for: Any) -> Any:
             .returning(_COUNTERS.c.last))
 
 
-def _number_report() -> Any:
-    """PostgreSQL: the counter's upsert as a CTE of the report's update, the number formatted
-    as `_format_number` does."""
+def _pg_number() -> Any:
+    """PostgreSQL: the report's number from the counter's upsert (a CTE of the report's insert),
+    formatted as `_format_number` does: at least six digits, zero-padded."""
     counter = _next_number(pg_insert).cte("counter")
     digits = cast(select(counter.c.last).scalar_subquery(), Text)
-    number = bindparam("prefix", type_=Text) + func.lpad(digits, func.greatest(6, func.length(digits)), "0")
-    return (update(_REPORTS).where(_REPORTS.c.id == bindparam("report_id")).values(tracking_number=number)
-            .returning(_REPORTS.c.tracking_number).add_cte(counter))
+    return bindparam("prefix", type_=Text) + func.lpad(digits, func.greatest(6, func.length(digits)), "0")
 
 
 # Prepared statements (core.prepared), on the tables: compiled once per dialect.
-_SET_NUMBER = PreparedStatement(update(_REPORTS).where(_REPORTS.c.id == bindparam("report_id"))
-                                .values(tracking_number=bindparam("number")))
 _NEXT_NUMBER = PreparedStatement(_next_number(sqlite_insert))
-_NUMBER_REPORT = PreparedStatement(_number_report())
+_PG_NUMBER = _pg_number()  # built once: the family statement's cache knows it by identity
 _NEARBY = PreparedStatement(
     select(_REPORTS.c.id, _REPORTS.c.lat, _REPORTS.c.lon)
     .where(
         _REPORTS.c.category_id == bindparam("category_id"),
-        _REPORTS.c.id != bindparam("report_id"),
         _REPORTS.c.created_at >= bindparam("since"),
         _REPORTS.c.status.in_([s.value for s in OPEN_STATUSES]),
         _REPORTS.c.merged_into_id.is_(None),
@@ -304,6 +289,3 @@ _NEARBY = PreparedStatement(
     .order_by(_REPORTS.c.created_at.desc())
     .limit(MAX_DUPLICATE_CANDIDATES)
 )
-_INSERT_CANDIDATES = PreparedStatement(insert(DuplicateCandidate.__table__).values(
-    {c: bindparam(c, type_=DuplicateCandidate.__table__.c[c].type)
-     for c in ("report_id", "candidate_id", "distance_m", "created_at")}))
