@@ -1,5 +1,6 @@
 """Report submissions (one 1 MB photo) and status reads against a running `civicdesk serve`, over
-loopback, on SQLite and on PostgreSQL, each beside its floor measured in the same run:
+loopback (bench.rawhttp: a client that takes little of the two cores), on SQLite and on
+PostgreSQL, each beside its floor measured in the same run:
 
 - status reads beside a minimal FastAPI app doing the same two selects with the same driver on
   the same database (`bench.floor.status_floor_app`), under the same uvicorn options;
@@ -13,6 +14,7 @@ status reads >= 0.8 x floor; submissions >= 0.8 x floor with p99 < 1 s at 16 con
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -20,14 +22,15 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import quote
 
-import aiohttp
 import httpx
 
 from tests.imaging import jpeg_of_size
 from tests.live import free_port
 
 from .harness import Result, database, load, postgres_admin_url, server, table
+from .rawhttp import RawHttp
 
 SUBMISSIONS = int(os.environ.get("BENCH_SUBMISSIONS", "400"))
 READS = int(os.environ.get("BENCH_READS", "4000"))
@@ -71,40 +74,51 @@ def _merge(name: str, parts: list[Result]) -> Result:
                   [x for p in parts for x in p.latencies], sum(p.errors for p in parts))
 
 
+BOUNDARY = "civicdesk-bench-7f3a9c"
+FORM = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+
+
+def submission_body(i: int, photo: bytes) -> bytes:
+    """Submission `i` as a multipart/form-data body: five fields and the photo."""
+    fields = {"category": "dust", "description": f"基准测试举报 {i}：工地扬尘严重，未覆盖裸土",
+              "address": "城关镇人民路 18 号", "lat": f"{30 + (i % 1000) * 0.01:.4f}", "lon": "120.1551"}
+    parts = [f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+             for name, value in fields.items()]
+    parts.append(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="photos"; filename="site.jpg"\r\n'
+                 "Content-Type: image/jpeg\r\n\r\n")
+    return b"".join(["".join(parts).encode(), photo, f"\r\n--{BOUNDARY}--\r\n".encode()])
+
+
 async def _submissions(base: str, photo: bytes, total: int, tokens: list[tuple[str, str]]) -> Result:
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY * 2)
-    async with aiohttp.ClientSession(base, connector=connector) as http:
+    http = RawHttp(base, CONCURRENCY)
 
-        async def submit(i: int) -> bool:
-            form = aiohttp.FormData()
-            form.add_field("category", "dust")
-            form.add_field("description", f"基准测试举报 {i}：工地扬尘严重，未覆盖裸土")
-            form.add_field("address", "城关镇人民路 18 号")
-            form.add_field("lat", f"{30 + (i % 1000) * 0.01:.4f}")
-            form.add_field("lon", "120.1551")
-            form.add_field("photos", photo, filename="site.jpg", content_type="image/jpeg")
-            async with http.post("/api/v1/reports", data=form) as response:
-                if response.status != 201:
-                    return False
-                body = await response.json()
-                tokens.append((body["tracking_number"], body["status_token"]))
-                return True
+    async def submit(i: int) -> bool:
+        status, body = await http.request("POST", "/api/v1/reports", submission_body(i, photo), FORM)
+        if status != 201:
+            return False
+        created = json.loads(body)
+        tokens.append((created["tracking_number"], created["status_token"]))
+        return True
 
+    try:
         return await load("submit report + 1 MB photo", total, CONCURRENCY, submit)
+    finally:
+        await http.aclose()
 
 
 async def _reads(base: str, total: int, tokens: list[tuple[str, str]], name: str) -> Result:
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY * 2)
-    async with aiohttp.ClientSession(base, connector=connector) as http:
+    http = RawHttp(base, CONCURRENCY * 2)
 
-        async def read(i: int) -> bool:
-            number, token = tokens[i % len(tokens)]
-            async with http.get(f"/api/v1/reports/{number}", params={"token": token}) as response:
-                await response.read()
-                return response.status == 200
+    async def read(i: int) -> bool:
+        number, token = tokens[i % len(tokens)]
+        status, _ = await http.request("GET", f"/api/v1/reports/{number}?token={quote(token)}")
+        return status == 200
 
+    try:
         await load(name, min(200, total), CONCURRENCY * 2, read)  # warm-up (connections, caches)
         return await load(name, total, CONCURRENCY * 2, read)
+    finally:
+        await http.aclose()
 
 
 def measure(backend: str, photo: bytes, workers: int = 1) -> list[list[object]]:
