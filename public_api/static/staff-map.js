@@ -127,7 +127,9 @@ document.addEventListener("DOMContentLoaded", () => {
     .then((data) => {
       points = data.features.map((f) => ({ ...f, at: toMap(f.geometry.coordinates[1], f.geometry.coordinates[0]) }));
       if (points.length) {
-        map.fitBounds(L.latLngBounds(points.map((p) => p.at)).pad(0.1), { maxZoom: 16 });
+        // Not animated: the markers are drawn once at the zoom the page opens with (an animated
+        // fit redrew them when it ended, under the first tap of a cluster).
+        map.fitBounds(L.latLngBounds(points.map((p) => p.at)).pad(0.1), { maxZoom: 16, animate: false });
       }
       draw();
       const shown = document.getElementById("map-shown");
