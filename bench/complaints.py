@@ -70,8 +70,10 @@ def photo_floor_rate(photo: bytes, count: int) -> float:
 
 
 def _merge(name: str, parts: list[Result]) -> Result:
+    steady = [p.steady for p in parts]
+    window = (sum(s[0] for s in steady if s), sum(s[1] for s in steady if s)) if all(steady) else None
     return Result(name, sum(p.count for p in parts), sum(p.seconds for p in parts),
-                  [x for p in parts for x in p.latencies], sum(p.errors for p in parts))
+                  [x for p in parts for x in p.latencies], sum(p.errors for p in parts), window)
 
 
 BOUNDARY = "civicdesk-bench-7f3a9c"
