@@ -24,7 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, insert, select
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import Executable
 
 from core.db import DriverTransaction
@@ -78,26 +79,30 @@ def _binds(table: Table, keys: Sequence[str], prefix: str = "") -> dict[str, Any
 def _one_statement(parent: Table, values: Mapping[str, Any], children: Sequence[Children], returning: tuple[str, ...],
                    sql_values: Mapping[str, ColumnElement[Any]]) -> tuple[PreparedStatement, dict[str, Any]]:
     parent_keys = tuple(values)
-    shapes = tuple((c.table, c.foreign_key, len(c.rows), tuple(c.rows[0])) for c in children)
+    shapes = tuple((c.table, c.foreign_key, tuple(c.rows[0])) for c in children)
     computed = tuple(sql_values.items())
     statement = _cached(("family", parent, parent_keys, shapes, returning, tuple((k, id(v)) for k, v in computed)),
                         lambda: _build(parent, parent_keys, shapes, returning, computed))
     params = {f"p_{k}": v for k, v in values.items()}
-    for j, child in enumerate(children):
-        for i, row in enumerate(child.rows):
-            params.update({f"c{j}_{i}_{k}": v for k, v in row.items()})
+    for j, (child, (_, _, keys)) in enumerate(zip(children, shapes, strict=True)):
+        params.update({f"c{j}_{k}": [row[k] for row in child.rows] for k in keys})
     return statement, params
 
 
-def _build(parent: Table, parent_keys: tuple[str, ...], shapes: tuple[tuple[Table, str, int, tuple[str, ...]], ...],
+def _build(parent: Table, parent_keys: tuple[str, ...], shapes: tuple[tuple[Table, str, tuple[str, ...]], ...],
            returning: tuple[str, ...], computed: tuple[tuple[str, ColumnElement[Any]], ...]) -> Executable:
+    """Each child table's rows come as one array per column, unnested: the statement is the same
+    for any number of rows (one compiled and server-prepared statement per shape, where a VALUES
+    row per child made one per count: a report with 1 or 30 duplicate candidates)."""
     new = (insert(parent).values({**_binds(parent, parent_keys, "p_"), **dict(computed)})
            .returning(*(parent.c[c] for c in returning)).cte("parent_row"))
-    ctes = [
-        insert(table).values({foreign_key: select(new.c.id).scalar_subquery(), **_binds(table, keys, f"c{j}_{i}_")})
-        .cte(f"child_{j}_{i}")
-        for j, (table, foreign_key, count, keys) in enumerate(shapes) for i in range(count)
-    ]
+    ctes = []
+    for j, (table, foreign_key, keys) in enumerate(shapes):
+        arrays = [bindparam(f"c{j}_{k}", type_=postgresql.ARRAY(table.c[k].type)) for k in keys]
+        rows = func.unnest(*arrays).table_valued(*keys).render_derived(name=f"rows_{j}")
+        ctes.append(insert(table).from_select(
+            [foreign_key, *keys], select(select(new.c.id).scalar_subquery(), *(rows.c[k] for k in keys)))
+            .cte(f"child_{j}"))
     return select(*(new.c[c] for c in returning)).add_cte(*ctes)
 
 

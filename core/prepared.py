@@ -78,6 +78,13 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
             raise ValueError(f"{column}: give it a value (a prepared insert applies scalar defaults only)")
         process = processors.get(column.key)
         fixed[column.key] = process(default.arg) if process is not None else default.arg
+    defaulted = {column.key for column in getattr(compiled, "insert_prefetch", ())}
+    for name in state.positiontup or ():
+        bind = compiled.binds.get(name)
+        # e.g. a column default in an INSERT inside a CTE, which SQLAlchemy leaves as an empty bind
+        if bind is not None and not bind.required and bind.value is None and bind.callable is None \
+                and name not in defaulted:
+            raise ValueError(f"{name}: a bind parameter without a value; give it one")
     columns = compiled._result_columns  # noqa: SLF001 - (key, name, objects, type) per column
     row = namedtuple("Row", [column[0] for column in columns], rename=True)  # type: ignore[misc]
     return _Compiled(state.statement, tuple(state.positiontup or ()), fixed, processors, row,

@@ -133,3 +133,25 @@ def test_an_insert_whose_default_is_not_a_scalar_needs_its_value() -> None:
     table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("n", Integer, default=lambda: 1))
     with pytest.raises(ValueError, match="give it a value"):
         PreparedStatement(insert(table).values(id=bindparam("id"))).compiled(sqlite.dialect())
+
+
+async def test_reports_with_any_number_of_duplicates_share_a_statement_shape(services: Services) -> None:
+    """The family insert's children come as arrays (PostgreSQL) or one executemany (SQLite), so a
+    report with five duplicate candidates is the same statement as one with a single one."""
+    from complaints.models import DuplicateCandidate
+    from complaints.schemas import Channel, ReportInput
+    from core import fastwrite
+
+    def report(i: int) -> ReportInput:
+        return ReportInput(category="dust", description=f"同一工地扬尘第{i}次", lat=30.2741, lon=120.1551,
+                           channel=Channel.API, language="zh")
+
+    first = await services.complaints.submit(report(0))
+    second = await services.complaints.submit(report(1))
+    shapes = len(fastwrite._statements)  # noqa: SLF001 - the cache is what is checked here
+    counts = [(await services.complaints.submit(report(i))).duplicate_candidates for i in range(2, 7)]
+    assert (first.duplicate_candidates, second.duplicate_candidates, counts) == (0, 1, [2, 3, 4, 5, 6])
+    assert len(fastwrite._statements) == shapes  # noqa: SLF001
+    async with services.db.session() as session:
+        stored = (await session.execute(select(func.count()).select_from(DuplicateCandidate))).scalar_one()
+    assert stored == 1 + 2 + 3 + 4 + 5 + 6
