@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from complaints.photos import PhotoLimits, check_photo_size
+from core.errors import ValidationFailed
 from complaints.schemas import (
     FIELD_LABELS,
     CategoryOut,
@@ -19,8 +20,9 @@ from complaints.schemas import (
     SubmitResult,
 )
 
-from ..deps import LangDep, Position, ReportLimit, ServicesDep
+from ..deps import Position, ReportLimit, ServicesDep
 from ..errors import BASE_ERRORS, error_responses, validation_error
+from ..forms import read_form
 from ..i18n import request_language
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], responses=error_responses(*BASE_ERRORS))
@@ -35,48 +37,70 @@ async def categories(services: ServicesDep) -> list[CategoryOut]:
     return await services.complaints.categories()
 
 
+class SubmitReportForm(BaseModel):
+    """The submission's multipart/form-data (or url-encoded, without photos) fields, for the API
+    documentation: the route reads the form itself (public_api.forms) and validates the fields
+    once, as a ReportInput."""
+
+    category: str = Field(description="category code (e.g. dust) or Chinese name (施工扬尘)")
+    description: str
+    address: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    anonymous: bool = False
+    contact_email: str | None = Field(default=None, description="for e-mail updates; never shown")
+    notify_email: bool = Field(default=False, description="send updates to contact_email")
+    notify_sms: bool = Field(default=False, description="send updates by SMS to contact_phone (a mobile)")
+    photos: list[bytes] = Field(default_factory=list, description="JPEG, PNG, WebP or HEIC",
+                                json_schema_extra={"items": {"type": "string", "format": "binary"}})
+
+
+_FORM_SCHEMA = SubmitReportForm.model_json_schema()
+_FORM_FIELDS = tuple(name for name in SubmitReportForm.model_fields if name != "photos")
+_FLAGS = ("anonymous", "notify_email", "notify_sms")
+
+
 @router.post("/reports", status_code=201, response_model=SubmitResponse, dependencies=[ReportLimit],
-             responses=error_responses(429))
-async def submit_report(
-    request: Request,
-    services: ServicesDep,
-    lang: LangDep,
-    category: Annotated[str, Form()],
-    description: Annotated[str, Form()],
-    address: Annotated[str, Form()] = "",
-    lat: Annotated[float | None, Form()] = None,
-    lon: Annotated[float | None, Form()] = None,
-    contact_name: Annotated[str | None, Form()] = None,
-    contact_phone: Annotated[str | None, Form()] = None,
-    anonymous: Annotated[bool, Form()] = False,
-    contact_email: Annotated[str | None, Form(description="for e-mail updates; never shown")] = None,
-    notify_email: Annotated[bool, Form(description="send updates to contact_email")] = False,
-    notify_sms: Annotated[bool, Form(description="send updates by SMS to contact_phone (a mobile)")] = False,
-    photos: Annotated[list[UploadFile] | None, File()] = None,
-) -> SubmitResponse:
-    settings = services.settings  # the body's size is checked while it streams (public_api.limits)
+             responses=error_responses(422, 429), openapi_extra={"requestBody": {"required": True, "content": {
+                 "multipart/form-data": {"schema": _FORM_SCHEMA},
+                 "application/x-www-form-urlencoded": {"schema": _FORM_SCHEMA}}}})
+async def submit_report(request: Request) -> Response:
+    """File a report with up to five photos; the answer holds its tracking number and the status
+    token that reads it later."""
+    services = request.app.state.services
+    limits = services.complaints.policy.photo_limits
+    form = await read_form(request, max_files=services.complaints.policy.max_photos + 1,
+                           max_file_bytes=limits.max_bytes)
+    if form.fields.get("photos"):  # an empty one is a file input left empty
+        raise ValidationFailed("照片须作为文件上传", "photos must be sent as files", code="invalid_request")
+    # As FastAPI's Form parameters did: an empty optional field is no value; a flag is present or not.
+    values: dict[str, Any] = {k: v for k, v in form.fields.items() if k in _FORM_FIELDS and (v != "" or k in (
+        "category", "description"))}
+    for flag in _FLAGS:
+        values.setdefault(flag, False)
     try:
         data = ReportInput(
-            category=category, description=description, address=address, lat=lat, lon=lon,
-            channel=Channel.WEB if request.headers.get("x-civicdesk-channel") == "web" else Channel.API,
-            contact_name=contact_name or None, contact_phone=contact_phone or None, anonymous=anonymous,
-            language=lang, contact_email=contact_email or None, notify_email=notify_email, notify_sms=notify_sms,
-        )
+            **values, channel=Channel.WEB if request.headers.get("x-civicdesk-channel") == "web" else Channel.API,
+            language=request_language(request))
     except ValidationError as exc:
         raise validation_error(list(exc.errors()), FIELD_LABELS) from None
-    uploads = [f for f in photos or [] if f.filename or f.size]
-    services.complaints.check_photo_count(len(uploads))  # before reading any of them
-    photo_data = await read_photos(uploads, services.complaints.policy.photo_limits)
-    result = await services.complaints.submit(data, photo_data)
-    status_url = (
-        f"{settings.public_base_url.rstrip('/')}/api/v1/reports/{result.tracking_number}?token={result.status_token}"
-    )
-    return SubmitResponse(**result.model_dump(), status_url=status_url)
+    uploads = [f for f in form.files.get("photos", []) if f.filename or f.size]
+    services.complaints.check_photo_count(len(uploads))
+    for upload in uploads:  # by its real size: only the first max_bytes + 1 were kept
+        check_photo_size(upload.size, limits, upload.filename)
+    photos = [PhotoUpload(data=u.data, filename=u.filename) for u in uploads]
+    result = await services.complaints.submit(data, photos)
+    base = services.settings.public_base_url.rstrip("/")
+    status_url = f"{base}/api/v1/reports/{result.tracking_number}?token={result.status_token}"
+    body = SubmitResponse(**result.model_dump(), status_url=status_url)
+    return Response(body.model_dump_json(), status_code=201, media_type="application/json")
 
 
 async def read_photos(uploads: list[UploadFile], limits: PhotoLimits) -> list[PhotoUpload]:
-    """The uploads' bytes; a photo over the limit is refused by its real size (the spooled file's
-    size) before it is read into memory."""
+    """The uploads' bytes (Starlette's parsed files: the portal and Open311); a photo over the
+    limit is refused by its real size (the spooled file's size) before it is read into memory."""
     photos = []
     for upload in uploads:
         if upload.size is not None:
