@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -80,10 +81,35 @@ def serve(
                                "proxy_headers": False, "log_config": uvicorn_log_config(settings.log_format)}
     with metrics_dir(workers):
         if workers == 1:
+            tune_collector()
             uvicorn.run(create_app(settings), **options)
         else:
             # Each worker process builds its app (and services) from the same environment.
-            uvicorn.run("civicdesk.app:create_app", factory=True, workers=workers, **options)
+            uvicorn.run("civicdesk.cli:served_app", factory=True, workers=workers, **options)
+
+
+# Python collects its youngest generation every 700 net allocations, every tenth of those also the
+# middle one and every hundredth (roughly) the whole heap, which in a server holds the loaded
+# models, the ORM's metadata and the parsers' tables. A status read allocates a few hundred
+# objects: with the default, collections were a sixth of its CPU (400 -> 335 us per read at
+# 7,000; garbage cycles live a few requests longer, which nothing here depends on).
+GC_YOUNG_THRESHOLD = 7000
+
+
+def tune_collector() -> None:
+    """The threshold above; and what the process holds at start (modules, their tables) is frozen
+    out of the collector's view, so a full collection no longer walks it."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
+
+
+def served_app() -> Any:
+    """uvicorn's factory for `serve --workers N`: each worker process tunes its own collector."""
+    from civicdesk.app import create_app
+
+    tune_collector()
+    return create_app()
 
 
 @contextlib.contextmanager

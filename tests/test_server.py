@@ -86,3 +86,16 @@ def test_readme_staff_add_gives_an_account_that_signs_in(server: LiveServer) -> 
         assert signed_in.headers["location"] == "/staff"
     missing = server.cli("staff", "passwd", "nobody", stdin="a long chosen password\n")
     assert missing.returncode == 1 and "No user" in missing.stderr
+
+
+def test_the_serving_process_tunes_its_collector() -> None:
+    """`serve` (and each of its workers) collects the young generation ten times less often and
+    freezes what it holds at start; run in a process of its own (a frozen test process would keep
+    every test's leftovers)."""
+    import subprocess
+    import sys
+
+    code = ("import gc; from civicdesk.cli import tune_collector, GC_YOUNG_THRESHOLD; tune_collector(); "
+            "print(gc.get_threshold() == (GC_YOUNG_THRESHOLD, 10, 10), gc.get_freeze_count() > 10_000)")
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert ran.stdout.split() == ["True", "True"]
