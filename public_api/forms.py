@@ -42,8 +42,8 @@ class ParsedForm:
 class MalformedForm(ValidationFailed):
     code = "form_malformed"
 
-    def __init__(self, why_en: str):
-        super().__init__(f"表单无法解析：{why_en}", f"The form could not be parsed: {why_en}")
+    def __init__(self, why_zh: str, why_en: str):
+        super().__init__(f"表单无法解析：{why_zh}", f"The form could not be parsed: {why_en}")
 
 
 async def read_form(request: Request, *, max_files: int, max_file_bytes: int) -> ParsedForm:
@@ -56,7 +56,7 @@ async def read_form(request: Request, *, max_files: int, max_file_bytes: int) ->
         return ParsedForm(fields={k: v for k, v in form.items() if isinstance(v, str)})
     boundary = params.get(b"boundary")
     if not boundary:
-        raise MalformedForm("missing multipart boundary")
+        raise MalformedForm("缺少 multipart 分隔符", "missing multipart boundary")
     return await _read_multipart(request, boundary, max_files, max_file_bytes)
 
 
@@ -91,13 +91,13 @@ async def _read_multipart(request: Request, boundary: bytes, max_files: int, max
     def on_headers_finished() -> None:
         _, options = parse_options_header(headers.get(b"content-disposition", b""))
         if b"name" not in options:
-            raise MalformedForm('a part without a "name"')
+            raise MalformedForm("有一部分没有名称（name）", 'a part without a "name"')
         state["name"] = options[b"name"].decode("utf-8", "replace")
         state["filename"] = options[b"filename"].decode("utf-8", "replace") if b"filename" in options else None
         kind = "files" if b"filename" in options else "fields"
         counts[kind] += 1
         if counts["fields"] > MAX_FIELDS:
-            raise MalformedForm("too many fields")
+            raise MalformedForm(f"字段超过 {MAX_FIELDS} 个", f"more than {MAX_FIELDS} fields")
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         nonlocal kept, size
@@ -106,7 +106,7 @@ async def _read_multipart(request: Request, boundary: bytes, max_files: int, max
         limit = (MAX_FIELD_BYTES if state["filename"] is None
                  else max_file_bytes + 1 if counts["files"] <= max_files else 0)
         if state["filename"] is None and size > MAX_FIELD_BYTES:
-            raise MalformedForm(f"a field over {MAX_FIELD_BYTES // 1024} KB")
+            raise MalformedForm(f"有字段超过 {MAX_FIELD_BYTES // 1024} KB", f"a field over {MAX_FIELD_BYTES // 1024} KB")
         if kept < limit:
             piece = data[start:min(end, start + limit - kept)]
             chunks.append(piece)
@@ -120,7 +120,8 @@ async def _read_multipart(request: Request, boundary: bytes, max_files: int, max
             return
         content_type = headers.get(b"content-type")
         form.files.setdefault(name, []).append(UploadedFile(
-            filename=str(state["filename"]) or None, content_type=content_type.decode("latin-1") if content_type else None,
+            filename=str(state["filename"]) or None,
+            content_type=content_type.decode("latin-1") if content_type else None,
             data=data, size=size))
 
     parser = MultipartParser(boundary, {  # type: ignore[arg-type]
@@ -135,5 +136,5 @@ async def _read_multipart(request: Request, boundary: bytes, max_files: int, max
     except MalformedForm:
         raise
     except Exception:  # python-multipart's own errors: a damaged body
-        raise MalformedForm("damaged multipart body") from None
+        raise MalformedForm("multipart 内容已损坏", "damaged multipart body") from None
     return form

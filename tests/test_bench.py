@@ -38,4 +38,5 @@ def test_the_benchmark_submits_real_reports_and_reads_them(tmp_path: Path) -> No
     assert len({n for n, _ in tokens}) == 6
     assert view["category"]["code"] == "dust" and view["photo_count"] == 1
     assert public.status_code == 200 and public.content.startswith(b"\xff\xd8")  # the public JPEG copy
-    assert status == 404 and json.loads(body)["error"]["code"] == "report_not_found"  # a status read the bench counts as an error
+    # a status read the benchmark counts as an error
+    assert status == 404 and json.loads(body)["error"]["code"] == "report_not_found"

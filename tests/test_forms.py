@@ -53,6 +53,7 @@ async def test_damaged_bodies_are_refused_with_a_4xx(client: httpx.AsyncClient) 
     no_boundary = await client.post("/api/v1/reports", content=b"--x\r\n",
                                     headers={"Content-Type": "multipart/form-data"})
     assert no_boundary.status_code == 422 and no_boundary.json()["error"]["code"] == "form_malformed"
+    assert no_boundary.json()["error"]["messages"]["zh"] == "表单无法解析：缺少 multipart 分隔符"
     body = (b'--b\r\nContent-Disposition: form-data; name="category"\r\n\r\ndust\r\n'
             b"--b\r\nContent-Disposition: form-data\r\n\r\nno name\r\n--b--\r\n")
     nameless = await client.post("/api/v1/reports", content=body,
