@@ -52,16 +52,27 @@ test: install browser
 bench: install
 	$(BIN)/python -m bench
 
-# Leaflet's built files and licence from the npm registry, checked against the pinned integrity.
+# Leaflet's and Swagger UI's built files and licences from the npm registry, checked against the
+# pinned integrity.
 LEAFLET_VERSION := 1.9.4
 LEAFLET_INTEGRITY := sha512-nxS1ynzJOmOlHp+iL3FyWqK89GtNL8U8rvlMOsQdTTssxZwCXh8N2NB3GDQOL+YR3XnWyZAxwQixURb+FA74PA==
 LEAFLET_DIR := public_api/static/vendor/leaflet
+# Swagger UI for /docs: 5.x reads the OpenAPI 3.1 document FastAPI writes (4.x could not render it).
+SWAGGER_UI_VERSION := 5.35.0
+SWAGGER_UI_INTEGRITY := sha512-U06rpMtW9V3XPGOBeamTUSr0Z09jMX4IJuANpE/EZbAhw0G8CgwrzU4YmXkn/h0wCDNsXdGarTNNHC3sU8yVUQ==
+SWAGGER_UI_DIR := public_api/static/vendor/swagger-ui
 vendor:
 	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent leaflet@$(LEAFLET_VERSION) >/dev/null \
 	  && test "sha512-$$(openssl dgst -sha512 -binary leaflet-$(LEAFLET_VERSION).tgz | base64 -w0)" = "$(LEAFLET_INTEGRITY)" \
 	  && tar xzf leaflet-$(LEAFLET_VERSION).tgz && cd - >/dev/null \
 	  && mkdir -p $(LEAFLET_DIR)/images && cp $$tmp/package/dist/leaflet.js $$tmp/package/dist/leaflet.css $$tmp/package/LICENSE $(LEAFLET_DIR)/ \
 	  && cp $$tmp/package/dist/images/*.png $(LEAFLET_DIR)/images/ && rm -rf $$tmp && echo "leaflet $(LEAFLET_VERSION) vendored in $(LEAFLET_DIR)"
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent swagger-ui-dist@$(SWAGGER_UI_VERSION) >/dev/null \
+	  && test "sha512-$$(openssl dgst -sha512 -binary swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz | base64 -w0)" = "$(SWAGGER_UI_INTEGRITY)" \
+	  && tar xzf swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz && cd - >/dev/null && mkdir -p $(SWAGGER_UI_DIR) \
+	  && cp $$tmp/package/swagger-ui-bundle.js $$tmp/package/swagger-ui.css $$tmp/package/favicon-32x32.png \
+	     $$tmp/package/LICENSE $$tmp/package/NOTICE $(SWAGGER_UI_DIR)/ \
+	  && rm -rf $$tmp && echo "swagger-ui $(SWAGGER_UI_VERSION) vendored in $(SWAGGER_UI_DIR)"
 
 lint: install
 	$(BIN)/python -m ruff check . || true

@@ -1,17 +1,18 @@
-"""/docs: Swagger UI served from this server (the `swagger-ui-bundle` package ships its files),
-never from a CDN: the app's own Content-Security-Policy forbids other origins, and an offline
-bureau cannot reach one. Off when CIVICDESK_ENVIRONMENT=production."""
+"""/docs: Swagger UI served from this server (vendored from npm in static/vendor/swagger-ui, see
+its README), never from a CDN: the app's own Content-Security-Policy forbids other origins, and an
+offline bureau cannot reach one. Version 5: FastAPI writes OpenAPI 3.1, which Swagger UI 4 (the
+`swagger-ui-bundle` package's) refused to render. Off when CIVICDESK_ENVIRONMENT=production."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 ASSETS = "/docs/assets"
+SWAGGER_UI = Path(__file__).parent / "static" / "vendor" / "swagger-ui"
 # Swagger UI sets inline styles on its elements; scripts stay 'self' only (the initialiser is a file).
 DOCS_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
             "frame-ancestors 'none'; base-uri 'self'")
@@ -28,7 +29,7 @@ PAGE = f"""<!doctype html>
 def install_docs(app: FastAPI, *, enabled: bool) -> None:
     if not enabled:
         return
-    app.mount(ASSETS, StaticFiles(directory=Path(swagger_ui_bundle.swagger_ui_path)), name="swagger-ui")
+    app.mount(ASSETS, StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

@@ -93,6 +93,19 @@ def test_leaflet_is_vendored_from_npm_with_its_licence() -> None:
     assert not [p for p in templates if re.search(r"<(script|link)[^>]+(src|href)=\"https?://", p.read_text())]
 
 
+def test_swagger_ui_is_vendored_from_npm_with_its_licence() -> None:
+    """/docs's Swagger UI is version 5 (it renders the OpenAPI 3.1 FastAPI writes), as npm built it."""
+    vendor = ROOT / "public_api" / "static" / "vendor" / "swagger-ui"
+    version = re.search(r"^SWAGGER_UI_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert version and version.group(1).startswith("5.")
+    assert f"Swagger UI {version.group(1)}" in (vendor / "README.md").read_text()
+    assert "Apache License" in (vendor / "LICENSE").read_text()
+    assert (vendor / "swagger-ui-bundle.js").read_text()[:200].startswith("/*! For license information")
+    for name in ("swagger-ui.css", "favicon-32x32.png"):
+        assert (vendor / name).stat().st_size > 0
+
+
+
 def test_compose_runs_each_process_kind_once_migrated() -> None:
     """migrate runs once; api (N uvicorn workers), worker and bot (webhook) start after it, share the
     data volume and leave migrations alone; only the bot receives Telegram's updates."""

@@ -148,3 +148,18 @@ def test_repeated_failed_sign_ins_are_throttled(browser, site, page) -> None:  #
     page.fill("input[name=password]", "locked password 1")  # right, but too late
     page.click("button[type=submit]")
     assert "尝试次数过多" in page.inner_text(".alert")
+
+
+def test_the_api_documentation_renders_the_openapi_document(browser, site, page) -> None:  # noqa: ANN001
+    """/docs is Swagger UI 5 from this server: it renders FastAPI's OpenAPI 3.1 document (4.x said
+    "Unable to render this definition"), with the submission's form fields, and the CSP lets it run."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(f"{site.url}/docs")
+    operation = page.locator("#operations-reports-submit_report_api_v1_reports_post")
+    operation.locator(".opblock-summary").click()
+    text = operation.inner_text()
+    for field in ("category", "description", "lat", "notify_sms", "photos", "multipart/form-data"):
+        assert field in text
+    assert "Unable to render" not in page.inner_text("body")
+    assert errors == []
