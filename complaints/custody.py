@@ -72,6 +72,11 @@ def _lock_id(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
 
 
+def _lock_ids(keys: Iterable[str]) -> list[int]:
+    """The keys' lock ids in the order every locker takes them (no two wait on each other)."""
+    return sorted({_lock_id(k) for k in keys})
+
+
 async def lock_keys(session: AsyncSession, keys: Iterable[str], *, shared: bool = False) -> None:
     """Hold each key's lock until the session's transaction ends (shared: with other sharers)."""
     if session.get_bind().dialect.name != "postgresql":
@@ -79,7 +84,7 @@ async def lock_keys(session: AsyncSession, keys: Iterable[str], *, shared: bool 
         # statement, so start the transaction now rather than at the first insert.
         await session.connection()
         return
-    ids = sorted({_lock_id(k) for k in keys})
+    ids = _lock_ids(keys)
     if ids:
         await session.execute(_SHARED_LOCK if shared else _LOCK, {"ids": ids})
 
@@ -105,7 +110,7 @@ async def hold(conn: AsyncSession | DriverTransaction, store: PhotoStore, blobs:
     if isinstance(conn, AsyncSession):
         await lock_keys(conn, (b.key for b in blobs), shared=True)
     elif not conn.is_sqlite and blobs:
-        await conn.execute(_SHARED_LOCK_PREPARED, ids=sorted({_lock_id(b.key) for b in blobs}))
+        await conn.execute(_SHARED_LOCK_PREPARED, ids=_lock_ids(b.key for b in blobs))
 
     def restore() -> None:
         for blob in blobs:

@@ -237,4 +237,3 @@ async def unsubscribe(db: Database, contact_id: int, now: datetime) -> Contact |
         if contact is not None and contact.unsubscribed_at is None:
             contact.unsubscribed_at = now
         return contact
-

@@ -4,7 +4,7 @@ A report's submission inserted the report, its photos and its first event throug
 flush: the unit of work sorting the objects, one INSERT ... RETURNING per table, identity-map and
 relationship bookkeeping, all on the event loop, and each statement a round trip. `insert_family`
 sends them as prepared statements (core.prepared) in a `Database.transaction`, built and compiled
-once per shape (tables, row counts, columns):
+once per shape (the tables and their columns, whatever the number of rows):
 
 - PostgreSQL: one statement, the children as data-modifying CTEs of the parent's INSERT
   (`WITH parent AS (INSERT ... RETURNING id), child_0 AS (INSERT ... (SELECT id FROM parent))

@@ -72,13 +72,14 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
     # Every bind's type processing (e.g. UTCDateTime's), then the expanded IN lists' own.
     processors = {**compiled._bind_processors, **state.processors}  # noqa: SLF001
     fixed = {name: (processors[name](v) if name in processors else v) for name, v in state.parameters.items()}
+    defaulted = set()
     for column in getattr(compiled, "insert_prefetch", ()):  # Python-side defaults of an insert
         default = column.default
         if default is None or not default.is_scalar:
             raise ValueError(f"{column}: give it a value (a prepared insert applies scalar defaults only)")
         process = processors.get(column.key)
         fixed[column.key] = process(default.arg) if process is not None else default.arg
-    defaulted = {column.key for column in getattr(compiled, "insert_prefetch", ())}
+        defaulted.add(column.key)
     for name in state.positiontup or ():
         bind = compiled.binds.get(name)
         # e.g. a column default in an INSERT inside a CTE, which SQLAlchemy leaves as an empty bind

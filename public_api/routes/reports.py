@@ -59,7 +59,6 @@ class SubmitReportForm(BaseModel):
 
 _FORM_SCHEMA = SubmitReportForm.model_json_schema()
 _FORM_FIELDS = tuple(name for name in SubmitReportForm.model_fields if name != "photos")
-_FLAGS = ("anonymous", "notify_email", "notify_sms")
 
 
 @router.post("/reports", status_code=201, response_model=SubmitResponse, dependencies=[ReportLimit],
@@ -71,15 +70,13 @@ async def submit_report(request: Request) -> Response:
     token that reads it later."""
     services = request.app.state.services
     limits = services.complaints.policy.photo_limits
-    form = await read_form(request, max_files=services.complaints.policy.max_photos + 1,
+    form = await read_form(request, max_files=services.complaints.policy.max_photos,
                            max_file_bytes=limits.max_bytes)
     if form.fields.get("photos"):  # an empty one is a file input left empty
         raise ValidationFailed("照片须作为文件上传", "photos must be sent as files", code="invalid_request")
-    # As FastAPI's Form parameters did: an empty optional field is no value; a flag is present or not.
+    # As FastAPI's Form parameters did: an empty optional field is no value (a flag left out is False).
     values: dict[str, Any] = {k: v for k, v in form.fields.items() if k in _FORM_FIELDS and (v != "" or k in (
         "category", "description"))}
-    for flag in _FLAGS:
-        values.setdefault(flag, False)
     try:
         data = ReportInput(
             **values, channel=Channel.WEB if request.headers.get("x-civicdesk-channel") == "web" else Channel.API,
