@@ -13,7 +13,6 @@ status reads >= 0.8 x floor; submissions >= 0.8 x floor with p99 < 1 s at 16 con
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -30,7 +29,7 @@ from tests.imaging import jpeg_of_size
 from tests.live import free_port
 
 from .harness import Result, database, load, postgres_admin_url, server, table
-from .rawhttp import RawHttp
+from .rawhttp import RawHttp, run
 
 SUBMISSIONS = int(os.environ.get("BENCH_SUBMISSIONS", "400"))
 READS = int(os.environ.get("BENCH_READS", "4000"))
@@ -80,15 +79,15 @@ BOUNDARY = "civicdesk-bench-7f3a9c"
 FORM = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
 
 
-def submission_body(i: int, photo: bytes) -> bytes:
-    """Submission `i` as a multipart/form-data body: five fields and the photo."""
+def submission_body(i: int, photo: bytes) -> list[bytes]:
+    """Submission `i` as a multipart/form-data body in three parts (fields, the photo, the end)."""
     fields = {"category": "dust", "description": f"基准测试举报 {i}：工地扬尘严重，未覆盖裸土",
               "address": "城关镇人民路 18 号", "lat": f"{30 + (i % 1000) * 0.01:.4f}", "lon": "120.1551"}
     parts = [f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
              for name, value in fields.items()]
     parts.append(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="photos"; filename="site.jpg"\r\n'
                  "Content-Type: image/jpeg\r\n\r\n")
-    return b"".join(["".join(parts).encode(), photo, f"\r\n--{BOUNDARY}--\r\n".encode()])
+    return ["".join(parts).encode(), photo, f"\r\n--{BOUNDARY}--\r\n".encode()]
 
 
 async def _submissions(base: str, photo: bytes, total: int, tokens: list[tuple[str, str]]) -> Result:
@@ -131,14 +130,14 @@ def measure(backend: str, photo: bytes, workers: int = 1) -> list[list[object]]:
     photo_rates: list[float] = []
     with tempfile.TemporaryDirectory(prefix="civicdesk-bench-seed-") as no_seed, database(backend) as url, \
             server(url, {"CIVICDESK_KNOWLEDGE_SEED_DIR": no_seed}, workers=workers) as base:
-        asyncio.run(_submissions(base, photo, 10, tokens))  # warm-up: imports, pools, caches
+        run(_submissions(base, photo, 10, tokens))  # warm-up: imports, pools, caches
         for _ in range(ROUNDS):
             photo_rates.append(photo_floor_rate(photo, max(20, SUBMISSIONS // ROUNDS // 2)))
-            submits.append(asyncio.run(_submissions(base, photo, SUBMISSIONS // ROUNDS, tokens)))
+            submits.append(run(_submissions(base, photo, SUBMISSIONS // ROUNDS, tokens)))
         with status_floor(url) as floor_base:
             for _ in range(ROUNDS):
-                floor_reads.append(asyncio.run(_reads(floor_base, READS // ROUNDS, tokens, "floor")))
-                reads.append(asyncio.run(_reads(base, READS // ROUNDS, tokens, "status read")))
+                floor_reads.append(run(_reads(floor_base, READS // ROUNDS, tokens, "floor")))
+                reads.append(run(_reads(base, READS // ROUNDS, tokens, "status read")))
     submit, read, floor_read = (_merge("submit report + 1 MB photo", submits), _merge("status read", reads),
                                 _merge("floor", floor_reads))
     photo_floor = sum(photo_rates) / len(photo_rates)

@@ -63,7 +63,7 @@ async def read_form(request: Request, *, max_files: int, max_file_bytes: int) ->
 async def _read_multipart(request: Request, boundary: bytes, max_files: int, max_file_bytes: int) -> ParsedForm:
     form = ParsedForm()
     state: dict[str, object] = {}
-    chunks: list[bytes] = []
+    chunks: list[memoryview] = []
     kept = size = 0
     header_name = header_value = b""
     headers: dict[bytes, bytes] = {}
@@ -108,7 +108,8 @@ async def _read_multipart(request: Request, boundary: bytes, max_files: int, max
         if state["filename"] is None and size > MAX_FIELD_BYTES:
             raise MalformedForm(f"有字段超过 {MAX_FIELD_BYTES // 1024} KB", f"a field over {MAX_FIELD_BYTES // 1024} KB")
         if kept < limit:
-            piece = data[start:min(end, start + limit - kept)]
+            # A view, not a slice: the part's bytes are copied once, when joined at its end.
+            piece = memoryview(data)[start:min(end, start + limit - kept)]
             chunks.append(piece)
             kept += len(piece)
 
@@ -131,7 +132,7 @@ async def _read_multipart(request: Request, boundary: bytes, max_files: int, max
     })
     try:
         async for chunk in request.stream():
-            parser.write(chunk)
+            parser.write(chunk if type(chunk) is bytes else bytes(chunk))  # the views above need immutable bytes
         parser.finalize()
     except MalformedForm:
         raise

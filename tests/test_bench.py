@@ -4,14 +4,13 @@ measures requests that did the whole job."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
 import httpx
 
 from bench.complaints import _reads, _submissions
-from bench.rawhttp import RawHttp
+from bench.rawhttp import RawHttp, run
 from tests.imaging import jpeg_of_size
 from tests.live import served_backend
 
@@ -20,8 +19,8 @@ def test_the_benchmark_submits_real_reports_and_reads_them(tmp_path: Path) -> No
     photo = jpeg_of_size(200_000)
     tokens: list[tuple[str, str]] = []
     with served_backend("sqlite", tmp_path) as server:
-        submitted = asyncio.run(_submissions(server.url, photo, 6, tokens))
-        read = asyncio.run(_reads(server.url, 20, tokens, "status read"))
+        submitted = run(_submissions(server.url, photo, 6, tokens))
+        read = run(_reads(server.url, 20, tokens, "status read"))
         number, token = tokens[0]
         view = httpx.get(f"{server.url}/api/v1/reports/{number}", params={"token": token}).json()
         public = httpx.get(f"{server.url}/api/v1/reports/{number}/photos/1", params={"token": token})
@@ -33,7 +32,7 @@ def test_the_benchmark_submits_real_reports_and_reads_them(tmp_path: Path) -> No
             finally:
                 await http.aclose()
 
-        status, body = asyncio.run(refused())
+        status, body = run(refused())
     assert (submitted.count, submitted.errors, read.count, read.errors) == (6, 0, 20, 0)
     assert len({n for n, _ in tokens}) == 6
     assert view["category"]["code"] == "dust" and view["photo_count"] == 1
