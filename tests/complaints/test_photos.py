@@ -19,6 +19,7 @@ from complaints.photos import (
     ProcessedPhoto,
     process_photo,
 )
+from complaints.photos.decoding import _jpeg_scan_markers
 from core.kit.bureau_time import DEFAULT_TZ as SHANGHAI
 from core.errors import ValidationFailed
 from core.settings import Settings
@@ -362,6 +363,15 @@ def test_jpeg_with_thousands_of_scans_refused_before_decoding() -> None:
     with mock.patch.object(ImageFile.ImageFile, "load", side_effect=AssertionError("decoded")):
         assert_rejected("photo_damaged", data)
     assert process_photo(jpeg(progressive=True), LIMITS).original_format == "jpeg"
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"\xff", b"\xda", b"\xff\xda", b"\xda\xff", b"\xff\xff\xda", b"\xff\xda\xff\xda\xff",
+    b"\x00\xff\xda" * 3 + b"\xff", random.Random(7).randbytes(200_000) + b"\xff\xda",
+])
+def test_scan_markers_are_counted_as_the_bytes_say(data: bytes) -> None:
+    # the numpy count (without the GIL) finds what bytes.count finds, at either end too
+    assert _jpeg_scan_markers(data) == data.count(b"\xff\xda")
 
 
 def test_pixel_limit_is_configurable() -> None:
