@@ -2,7 +2,9 @@
 
 POST /api/v1/phone-codes sends a code (the same answer whether or not the number has reports);
 POST /api/v1/phone-codes/verify checks it and returns a token (30 minutes) that the caller sends
-as `X-Phone-Token` to /api/v1/my/reports. The rules are in accounts/verification.py."""
+as `X-Phone-Token` to /api/v1/my/reports: the list, one report, and its photos' public copies (a
+report found by phone has no status token to read them with). The rules are in
+accounts/verification.py."""
 
 from __future__ import annotations
 
@@ -10,14 +12,16 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from accounts.verification import MY_REPORTS, REGISTRATION
 from complaints.schemas import ReporterView
 from core.phones import mask_phone
 
-from ..deps import LangDep, ServicesDep
+from ..deps import LangDep, Position, ServicesDep
 from ..errors import BASE_ERRORS, ApiError, error_responses
+from .reports import photo_response
 
 router = APIRouter(prefix="/api/v1", tags=["my reports"], responses=error_responses(*BASE_ERRORS))
 
@@ -115,3 +119,11 @@ async def my_reports(phone: VerifiedForReports, services: ServicesDep, lang: Lan
 @router.get("/my/reports/{number}", response_model=ReporterView, responses=error_responses(401))
 async def my_report(number: Annotated[str, Path(max_length=20)], phone: VerifiedForReports, services: ServicesDep, lang: LangDep) -> ReporterView:
     return await services.complaints.reporter_view_for_phone(number, phone, lang)
+
+
+@router.get("/my/reports/{number}/photos/{n}", response_class=Response, responses=error_responses(401))
+async def my_report_photo(number: Annotated[str, Path(max_length=20)], n: Position, phone: VerifiedForReports,
+                          services: ServicesDep) -> Response:
+    """The public (EXIF-free) copy of photo `n` (from 1) of a report given with the verified number."""
+    key, mime = await services.complaints.public_photo_for_phone(number, n, phone)
+    return photo_response(services, key, mime)

@@ -15,6 +15,7 @@ from accounts.phone_codes import PendingCode
 from civicdesk.container import Services
 from core.clock import FrozenClock
 from core.ratelimit import MemoryRateLimiter
+from tests.imaging import jpeg
 
 from .codes import codes_sent, sms_code
 
@@ -67,6 +68,28 @@ async def test_a_verified_number_sees_its_reports(client: httpx.AsyncClient, ser
     services.clock.advance(timedelta(minutes=31))  # type: ignore[attr-defined]
     expired = await client.get("/api/v1/my/reports", headers={"X-Phone-Token": token})
     assert expired.status_code == 401 and expired.json()["error"]["code"] == "phone_not_verified"
+
+
+async def test_a_verified_number_reads_its_reports_photos(client: httpx.AsyncClient, services: Services) -> None:
+    photo = jpeg(gps=(30.2741, 120.1551))
+    assert b"Exif" in photo  # what the public copy must not carry
+    files = [("photos", ("site.jpg", photo, "image/jpeg"))]
+    form = {"category": "dust", "description": "工地扬尘很大，没有洒水", "address": "城东工地", "contact_phone": MOBILE}
+    created = await client.post("/api/v1/reports", data=form, files=files)
+    assert created.status_code == 201, created.text
+    number = created.json()["tracking_number"]
+    other = await client.post("/api/v1/reports", data={**form, "contact_phone": OTHER}, files=files)
+    url = f"/api/v1/my/reports/{number}/photos/1"
+    assert (await client.get(url)).status_code == 401
+
+    token = await verified_token(client, services, MOBILE)
+    got = await client.get(url, headers={"X-Phone-Token": token})
+    assert got.status_code == 200 and got.headers["content-type"] == "image/jpeg"
+    # the public copy, re-encoded without metadata: not the bytes sent, no GPS
+    assert got.content.startswith(b"\xff\xd8") and got.content != photo and b"Exif" not in got.content
+    assert (await client.get(url.replace("/1", "/2"), headers={"X-Phone-Token": token})).status_code == 404
+    theirs = f"/api/v1/my/reports/{other.json()['tracking_number']}/photos/1"
+    assert (await client.get(theirs, headers={"X-Phone-Token": token})).status_code == 404
 
 
 async def test_the_answer_does_not_tell_whether_a_number_has_reports(client: httpx.AsyncClient,
