@@ -6,10 +6,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -26,11 +27,35 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class _OutputReader(threading.Thread):
+    """Reads a server's output as it comes. Left in the pipe unread until the end (as it was), 64 kB
+    of it would block the server's next write, and with it every request: a module's long-lived
+    server that logs warnings, or any at INFO, would hang its tests."""
+
+    def __init__(self, stream: object) -> None:
+        super().__init__(daemon=True, name="live-server-output")
+        self.stream = stream
+        self.lines: list[str] = []
+
+    def run(self) -> None:
+        for line in self.stream:  # type: ignore[attr-defined]
+            self.lines.append(line)
+
+    def text(self, timeout_s: float = 10) -> str:
+        self.join(timeout_s)  # to the end of the output once the process has exited
+        return "".join(self.lines)
+
+
 @dataclass
 class LiveServer:
     url: str
     env: dict[str, str]
     process: subprocess.Popen[str] | None = None  # to kill it mid-request
+    reader: _OutputReader | None = field(default=None, repr=False)
+
+    def output(self) -> str:
+        """What the server printed (stdout and stderr); all of it once the process has exited."""
+        return self.reader.text() if self.reader else ""
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(BIN / "civicdesk"), *args], env=self.env, input=stdin, capture_output=True,
@@ -61,12 +86,14 @@ def live_server(env: dict[str, str], timeout_s: float = 90, *args: str) -> Itera
     port = free_port()
     proc = subprocess.Popen([str(BIN / "civicdesk"), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    reader = _OutputReader(proc.stdout)
+    reader.start()
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+                raise RuntimeError(f"server exited early:\n{reader.text()}")
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
@@ -75,7 +102,7 @@ def live_server(env: dict[str, str], timeout_s: float = 90, *args: str) -> Itera
             if time.monotonic() > deadline:
                 raise RuntimeError(f"server did not become healthy in {timeout_s} s")
             time.sleep(0.2)
-        yield LiveServer(base, env, proc)
+        yield LiveServer(base, env, proc, reader)
     finally:
         proc.terminate()
         try:

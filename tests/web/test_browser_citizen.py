@@ -250,7 +250,9 @@ def test_location_denied_and_tiles_down_say_so_and_the_form_still_works(browser,
         page.fill("#lat", "30.2")
         page.fill("#lon", "120.1")
         page.click("#report-form button[type=submit]")
-        assert re.fullmatch(r"\d{4}-\d{6}", page.inner_text("#tracking-number").strip())
+        # The receipt, with patience: on two busy workers this wait once passed Playwright's 30 s.
+        receipt = page.wait_for_selector("#tracking-number", timeout=90_000)
+        assert receipt is not None and re.fullmatch(r"\d{4}-\d{6}", receipt.inner_text().strip())
     finally:
         tiles.down = False
         context.close()
