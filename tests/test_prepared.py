@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import bindparam, func, insert, select
 
 from civicdesk.container import Services
-from core import contacts
 from complaints.models import Report
+from core import contacts
 from core.contacts import Contact
 from core.db import TextHasNul
 from core.prepared import PreparedStatement

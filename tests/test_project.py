@@ -105,7 +105,6 @@ def test_swagger_ui_is_vendored_from_npm_with_its_licence() -> None:
         assert (vendor / name).stat().st_size > 0
 
 
-
 def test_compose_runs_each_process_kind_once_migrated() -> None:
     """migrate runs once; api (N uvicorn workers), worker and bot (webhook) start after it, share the
     data volume and leave migrations alone; only the bot receives Telegram's updates."""

@@ -9,7 +9,6 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from complaints.photos import PhotoLimits, check_photo_size
-from core.errors import ValidationFailed
 from complaints.schemas import (
     FIELD_LABELS,
     CategoryOut,
@@ -19,6 +18,7 @@ from complaints.schemas import (
     ReportInput,
     SubmitResult,
 )
+from core.errors import ValidationFailed
 
 from ..deps import Position, ReportLimit, ServicesDep
 from ..errors import BASE_ERRORS, error_responses, validation_error

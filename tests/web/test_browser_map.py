@@ -102,18 +102,17 @@ def test_map_markers_clusters_popup_and_filters_on_a_desktop(browser, map_site, 
     # Tapping the cluster zooms in until its reports stand apart; the overdue one is marked.
     # Each step waits for the zoom's redraw and the end of its animation: a click that lands
     # while markers are redrawn finds the cluster detached (the overdue one may stand alone now).
-    single = page.locator(f"#reports-map [data-number='{seeded['near'][0]}']")
+    overdue = page.locator(f"#reports-map [data-number='{seeded['near'][0]}']")
     cluster = page.locator("#reports-map .report-cluster.has-overdue")
     for _ in range(8):
-        single.or_(cluster).first.wait_for()
-        if single.count():
+        overdue.or_(cluster).first.wait_for()
+        if overdue.count():
             break
         zoom = page.get_attribute("#reports-map", "data-drawn-zoom")
         cluster.click()
         page.wait_for_function("(z) => { const box = document.getElementById('reports-map');"
                                " return box.dataset.drawnZoom !== z && !box.classList.contains('leaflet-zoom-anim'); }",
                                arg=zoom)
-    overdue = page.locator(f"#reports-map [data-number='{seeded['near'][0]}']")
     assert overdue.inner_text() == "!"
     overdue.click()
     popup = page.locator(".leaflet-popup-content")
