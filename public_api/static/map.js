@@ -66,7 +66,10 @@ document.addEventListener("DOMContentLoaded", () => {
   const fromMap = (lat, lon) => (gcj ? datum.gcjToWgs(lat, lon) : [lat, lon]);
   let map = null, marker = null;
 
+  // Said once: every later tile error (a typed point pans the map to new tiles) would put this
+  // back over a newer message, such as a denied location, and move the form under the finger.
   function unavailable() {
+    if (box.classList.contains("unavailable")) return;
     box.classList.add("unavailable");
     say(msg("Unavailable"), "warn");
   }

@@ -247,11 +247,22 @@ def test_location_denied_and_tiles_down_say_so_and_the_form_still_works(browser,
         page.click("[data-locate]")
         page.wait_for_function("() => document.getElementById('map-status').textContent.includes('没有允许本网站使用位置')")
         shoot(page, "map-unavailable-denied-phone")
+        button = page.locator("#report-form button[type=submit]")
+        where = button.bounding_box()
         page.fill("#lat", "30.2")
         page.fill("#lon", "120.1")
-        page.click("#report-form button[type=submit]")
-        # The receipt, with patience: on two busy workers this wait once passed Playwright's 30 s.
-        receipt = page.wait_for_selector("#tracking-number", timeout=90_000)
+        page.locator("#lat").focus()  # the change pans the map to tiles that fail again
+        for _ in range(100):
+            if any(r.startswith("/tiles/16/") for r in tiles.requests):
+                break
+            page.wait_for_timeout(100)
+        page.wait_for_timeout(500)  # their 503s reach the page
+        # The denial stays said and the form stays put: the tiles' failures once replaced it with the
+        # map's message, a line shorter, and the button moved between a tap's press and release.
+        assert "没有允许本网站使用位置" in page.inner_text("#map-status")
+        assert button.bounding_box() == where
+        button.click()
+        receipt = page.wait_for_selector("#tracking-number")
         assert receipt is not None and re.fullmatch(r"\d{4}-\d{6}", receipt.inner_text().strip())
     finally:
         tiles.down = False
