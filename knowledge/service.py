@@ -119,7 +119,8 @@ class KnowledgeService:
     # --- documents (blocking: the CLI and start-up) -----------------------------------------------
     def ingest(self, paths: list[Path | str], *, progress: bool = False) -> IngestReport:
         report = self.index.ingest(paths, progress=progress)
-        self.warm()
+        if report.added or report.updated or report.removed:
+            self.warm()  # unchanged: nothing new to embed, and `civicdesk ingest` exits right after
         return report
 
     def warm(self) -> None:

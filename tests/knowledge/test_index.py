@@ -179,11 +179,14 @@ def test_search_state_reads_vectors_from_the_cache_without_opening_chroma(tmp_pa
 
 
 async def test_the_process_that_indexed_is_ready_for_the_first_question(tmp_path: Path) -> None:
-    """An ingest, and the job runner once its queue is drained, build the search state (and embed the
-    corpus words) at once, so the first question does not pay for it."""
+    """An ingest that changed the index, and the job runner once its queue is drained, build the search
+    state (and embed the corpus words) at once, so the first question does not pay for it."""
     service = make_service(tmp_path / "var")
     service.ingest([DATA])
     assert service.retriever.is_built()
+    # Nothing changed: the state is not built in a new process for nothing (`civicdesk ingest` exits).
+    again = make_service(tmp_path / "var")
+    assert again.ingest([DATA]).unchanged and not again.retriever.is_built()
     runner = asyncio.create_task(service.run_jobs(poll_s=0.05))
     try:
         job = await service.upload("渣土.md", "# 示范县渣土办法\n\n第一条 渣土车应当密闭。\n\n第二条 不得遗撒。".encode())
