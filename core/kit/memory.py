@@ -38,8 +38,8 @@ def map_large_buffers(threshold: int = MAPPED_FROM) -> bool:
     The price: every page of a mapped buffer faults when first touched, each time one is allocated. Code
     that allocates large buffers over and over (photo decoding) keeps its pieces below MAPPED_FROM, and
     up to KEPT_ON_TOP of freed heap stays for it: glibc's default with a fixed threshold gives back all
-    but 128 kB at once, so each photo's pixels faulted in again. Neither changed the knowledge index's
-    memory (ingest peak 380 MB, serving 298 MB after the asks, the same as before)."""
+    but 128 kB at once, so each photo's pixels faulted in again. Neither moved the knowledge index's
+    memory (an ingest of four laws: peak 379 MB against 380; serving after the asks: 298 MB)."""
     libc = _libc()
     return bool(libc is not None and libc.mallopt(M_MMAP_THRESHOLD, threshold)
                 and libc.mallopt(M_TRIM_THRESHOLD, KEPT_ON_TOP))
