@@ -12,7 +12,8 @@ What it guarantees:
 - the public copy is an upright sRGB JPEG with no EXIF, ICC, XMP or comment at all.
 
 The package by job: `limits` (what is accepted, refusals and their messages), `decoding` (checks
-and the strict decode), `public_copy` (the metadata-free JPEG); this module runs them in order.
+and the strict decode), `public_copy` (the metadata-free JPEG), `idle` (the pool's memory given back
+between bursts); this module runs them in order.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from core.kit.bureau_time import DEFAULT_TZ
 
 from ..exif import read_exif
 from .decoding import EXTENSIONS, FORMATS, MIME_TYPES, PhotoFormat, open_checked
+from .idle import IdleTrim
 from .limits import (
     PhotoLimits,
     PhotoRejected,
@@ -74,11 +76,18 @@ def _decode_pool(workers: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="photo-decode")
 
 
+_IDLE_TRIM = IdleTrim()
+
+
 async def check_photo(data: bytes, limits: PhotoLimits, filename: str | None = None) -> ProcessedPhoto:
     """`process_photo` in the process's bounded decode pool; what every channel calls."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_decode_pool(limits.decode_concurrency),
-                                      partial(process_photo, data, limits, filename))
+    pool = _decode_pool(limits.decode_concurrency)
+    _IDLE_TRIM.started()
+    try:
+        return await loop.run_in_executor(pool, partial(process_photo, data, limits, filename))
+    finally:
+        _IDLE_TRIM.finished(loop, pool)
 
 
 def process_photo(
