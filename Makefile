@@ -45,6 +45,15 @@ browser:
 	      || echo "could not install chromium: browser tests will be skipped"; \
 	  elif ! command -v chromium >/dev/null 2>&1; then echo "chromium is not installed: browser tests will be skipped"; fi; \
 	fi
+	@# Emoji in the pages (the calendar link, the answer's votes) as a phone shows them, not as boxes in
+	@# the screenshots; on its own, so that a missing package never costs the browser itself.
+	@if command -v chromium >/dev/null 2>&1 && ! fc-list 2>/dev/null | grep -qi emoji \
+	    && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing an emoji font for the browser tests' screenshots"; \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji >/dev/null 2>&1 \
+	    || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji >/dev/null)) \
+	    || echo "could not install an emoji font: screenshots will show boxes for emoji"; \
+	fi
 
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
