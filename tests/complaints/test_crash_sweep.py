@@ -63,29 +63,35 @@ async def test_sweep_after_kill_mid_burst(tmp_path: Path, db_url: str) -> None:
     seed = tmp_path / "no-seed"
     seed.mkdir()
     env = server_env(tmp_path / "var", db_url, CIVICDESK_KNOWLEDGE_SEED_DIR=str(seed))
-    with live_server(env) as server:
-        acknowledged = await _burst(server.url, server.process)
-        assert server.process.wait(timeout=20) == -signal.SIGKILL
+    photos = tmp_path / "var" / "photos"
+    # Whether a kill finds a submission between its files and its commit depends on the moment (once
+    # 74 of 80 files were orphans; on 2026-12-03 a kill found none): the same data dir and database
+    # take up to four kills, every one of them checked, until one leaves orphans for the sweep.
+    for _ in range(4):
+        with live_server(env) as server:
+            acknowledged = await _burst(server.url, server.process)
+            assert server.process.wait(timeout=20) == -signal.SIGKILL
         referenced, numbers = await _photo_keys(db_url, acknowledged)
-        photos = tmp_path / "var" / "photos"
         files, temps = _files(photos)
         orphans = files - referenced
         print(f"acknowledged {len(acknowledged)}, stored {len(numbers)}, "
               f"orphans {len(orphans)}, temp files {len(temps)}")
         assert set(acknowledged) <= numbers  # nothing acknowledged is lost
-        assert orphans  # the kill left some (74 of 80 possible when measured)
         assert referenced <= files
+        if orphans:
+            break
+    assert orphans, "four kills in the middle of a burst left no orphan to sweep"
 
-        # A young orphan survives the default grace period; with no grace all are removed.
-        kept = server.cli("photos", "sweep")
-        assert kept.returncode == 0, kept.stderr
-        assert _files(photos)[0] == files
-        time.sleep(0.01)
-        swept = server.cli("photos", "sweep", "--grace", "0")
-        assert swept.returncode == 0, swept.stderr
-        assert f"deleted {len(orphans)} unreferenced and {len(temps)} temporary files" in swept.stdout
+    # A young orphan survives the default grace period; with no grace all are removed.
+    kept = server.cli("photos", "sweep")
+    assert kept.returncode == 0, kept.stderr
+    assert _files(photos)[0] == files
+    time.sleep(0.01)
+    swept = server.cli("photos", "sweep", "--grace", "0")
+    assert swept.returncode == 0, swept.stderr
+    assert f"deleted {len(orphans)} unreferenced and {len(temps)} temporary files" in swept.stdout
 
-        after, temps_after = _files(photos)
-        assert after == referenced and temps_after == []
-        for key in referenced:
-            assert (photos / key).read_bytes()
+    after, temps_after = _files(photos)
+    assert after == referenced and temps_after == []
+    for key in referenced:
+        assert (photos / key).read_bytes()
