@@ -17,31 +17,38 @@ import pytest
 from complaints.photos.idle import IdleTrim
 
 ROOT = Path(__file__).resolve().parents[2]
-# in a child process: the heap's state must be the child's own
-CHILD = """
-import asyncio, resource
+# in a child process: the heap's state must be the child's own; it prints integers
+PRELUDE = """
+import asyncio, resource, sys
+import complaints.photos as photos
 from complaints.photos import PhotoLimits, check_photo
 from core.kit.memory import map_large_buffers
 from tests.imaging import jpeg_of_size
 
+mapped = map_large_buffers()  # as a server with the knowledge index
+photo = jpeg_of_size(1_000_000)  # 1,415 x 1,061: about 6 MB of pixels in Pillow
+limits = PhotoLimits(max_bytes=10 * 2**20, max_pixels=40_000_000, public_max_side=2048)
+"""
+CHILD = PRELUDE + """
 async def main():
-    photo = jpeg_of_size(1_000_000)  # 1,415 x 1,061: about 6 MB of pixels in Pillow
-    limits = PhotoLimits(max_bytes=10 * 2**20, max_pixels=40_000_000, public_max_side=2048)
     await asyncio.gather(check_photo(photo, limits), check_photo(photo, limits))  # both decode threads
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(4):
         await asyncio.gather(check_photo(photo, limits), check_photo(photo, limits))
     return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) // 8
 
-mapped = map_large_buffers()
 print(int(mapped), asyncio.run(main()))
 """
 
 
+def run_child(script: str, *args: str, **env: str) -> list[int]:
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=True,
+                          cwd=ROOT, env={**os.environ, **env})
+    return [int(value) for value in done.stdout.split()]
+
+
 def faults_per_photo(**env: str) -> int:
-    done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, check=True, cwd=ROOT,
-                          env={**os.environ, **env})
-    mapped, faults = map(int, done.stdout.split())
+    mapped, faults = run_child(CHILD, **env)
     assert mapped == 1
     return faults
 
@@ -56,27 +63,18 @@ def test_decoding_photos_reuses_the_heap_instead_of_faulting_each_pixel_page() -
 
 # --- the heap given back between bursts --------------------------------------------------------
 
-TRIM_CHILD = """
-import asyncio, sys
-import complaints.photos as photos
-from complaints.photos import PhotoLimits, check_photo
-from core.kit.memory import map_large_buffers
-from tests.imaging import jpeg_of_size
-
+TRIM_CHILD = PRELUDE + """
 def rss():
     return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1]) // 1024
 
 async def main():
     photos._IDLE_TRIM.idle_s = float(sys.argv[1])
-    photo = jpeg_of_size(1_000_000)
-    limits = PhotoLimits(max_bytes=10 * 2**20, max_pixels=40_000_000, public_max_side=2048)
     for _ in range(3):
         await asyncio.gather(*(check_photo(photo, limits) for _ in range(4)))
     busy = rss()
     await asyncio.sleep(1.0)  # no photo for longer than the idle delay: the pool gives its memory back
     return busy, rss()
 
-map_large_buffers()
 print(*asyncio.run(main()))
 """
 
@@ -84,9 +82,7 @@ print(*asyncio.run(main()))
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator is tuned on Linux only")
 def test_the_memory_kept_for_photos_goes_back_once_none_come() -> None:
     def freed_mb(idle_s: float) -> int:
-        done = subprocess.run([sys.executable, "-c", TRIM_CHILD, str(idle_s)], capture_output=True, text=True,
-                              check=True, cwd=ROOT)
-        busy, idle = map(int, done.stdout.split())
+        busy, idle = run_child(TRIM_CHILD, str(idle_s))
         return busy - idle
 
     kept = freed_mb(3600)  # the trim not due yet: the heap keeps the pixel blocks
