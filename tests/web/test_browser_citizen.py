@@ -248,15 +248,12 @@ def test_location_denied_and_tiles_down_say_so_and_the_form_still_works(browser,
         page.wait_for_function("() => document.getElementById('map-status').textContent.includes('没有允许本网站使用位置')")
         shoot(page, "map-unavailable-denied-phone")
         button = page.locator("#report-form button[type=submit]")
-        where, asked = button.bounding_box(), len(tiles.requests)
+        where = button.bounding_box()
         page.fill("#lat", "30.2")
         page.fill("#lon", "120.1")
-        page.locator("#lat").focus()  # the change pans the map to tiles that fail again
-        for _ in range(100):
-            if any(r.startswith("/tiles/16/") for r in tiles.requests[asked:]):
-                break
-            page.wait_for_timeout(100)
-        page.wait_for_timeout(500)  # their 503s reach the page
+        with page.expect_response(lambda r: "/tiles/16/" in r.url and r.status == 503):
+            page.locator("#lat").focus()  # the change pans the map to zoom-16 tiles that fail again
+        page.wait_for_timeout(500)  # the tile layer's error handlers run
         # The denial stays said and the form stays put: the tiles' failures once replaced it with the
         # map's message, a line shorter, and the button moved between a tap's press and release.
         assert "没有允许本网站使用位置" in page.inner_text("#map-status")
